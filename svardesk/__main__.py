@@ -1,0 +1,3 @@
+from svardesk.cli import main
+
+main()

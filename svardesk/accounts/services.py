@@ -1,0 +1,101 @@
+"""Changes to users: creation, seats, permissions, teams, preferences."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.exceptions import UserValidationError
+from svardesk.accounts.models import Language, User
+from svardesk.teams.models import Membership, Team
+
+_ADMIN_FIELDS = {
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_superuser",
+    "has_seat",
+    "can_manage_views",
+    "has_account_access",
+    "ticket_access",
+    "language",
+    "time_zone",
+}
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: User | None,
+    email: str,
+    password: str | None = None,
+    primary_team: Team | None = None,
+    teams: Iterable[Team] = (),
+    **fields: Any,
+) -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise UserValidationError(_("A user with this email address already exists."))
+    unknown = set(fields) - _ADMIN_FIELDS
+    if unknown:
+        raise UserValidationError(f"Unknown user fields: {sorted(unknown)}")
+    user = User.objects.create_user(email=email, password=password, **fields)
+    if not password:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    set_user_teams(user, actor=actor, primary_team=primary_team, teams=teams)
+    return user
+
+
+@transaction.atomic
+def update_user(
+    user: User,
+    *,
+    actor: User | None,
+    primary_team: Team | None,
+    teams: Iterable[Team],
+    **fields: Any,
+) -> User:
+    unknown = set(fields) - _ADMIN_FIELDS
+    if unknown:
+        raise UserValidationError(f"Unknown user fields: {sorted(unknown)}")
+    if actor is not None and actor.pk == user.pk and fields.get("is_superuser") is False:
+        raise UserValidationError(_("You cannot remove your own super admin rights."))
+    if fields.get("is_superuser") is False or fields.get("is_active") is False:
+        others = User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk)
+        if user.is_superuser and not others.exists():
+            raise UserValidationError(_("The help desk needs at least one active super admin."))
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save()
+    set_user_teams(user, actor=actor, primary_team=primary_team, teams=teams)
+    return user
+
+
+@transaction.atomic
+def set_user_teams(
+    user: User, *, actor: User | None, primary_team: Team | None, teams: Iterable[Team]
+) -> None:
+    """Make `teams` (plus the main team, which is always a membership) the user's teams."""
+    wanted = {team.pk for team in teams}
+    if primary_team is not None:
+        wanted.add(primary_team.pk)
+    current = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    Membership.objects.filter(user=user, team_id__in=current - wanted).delete()
+    Membership.objects.bulk_create(Membership(user=user, team_id=pk) for pk in wanted - current)
+    if user.primary_team_id != (primary_team.pk if primary_team else None):
+        user.primary_team = primary_team
+        user.save(update_fields=["primary_team"])
+    if hasattr(user, "_svardesk_team_ids"):
+        del user._svardesk_team_ids
+
+
+@transaction.atomic
+def update_preferences(user: User, *, language: str, time_zone: str) -> User:
+    if language not in Language.values:
+        raise UserValidationError(_("Unknown language."))
+    user.language = language
+    user.time_zone = time_zone
+    user.save(update_fields=["language", "time_zone"])
+    return user

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TicketViewsConfig(AppConfig):
+    name = "svardesk.ticket_views"
+    label = "ticket_views"

@@ -1,0 +1,110 @@
+"""Forms for creating and editing tickets, built from the property registry so custom
+properties appear wherever built-in ones do."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from svardesk.crm.models import Contact
+from svardesk.teams.models import Team
+from svardesk.tickets import properties as props
+from svardesk.tickets.models import Category, CreateFormField, Pipeline, Priority, Stage
+
+
+def assignable_users() -> Any:
+    return get_user_model().objects.filter(Q(has_seat=True) | Q(is_superuser=True), is_active=True)
+
+
+def builtin_form_field(spec: props.PropertySpec, *, required: bool = False) -> forms.Field:
+    common: dict[str, Any] = {"label": spec.label, "required": required}
+    name = spec.name
+    if name == "name":
+        return forms.CharField(max_length=255, **common)
+    if name == "description":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
+    if name == "priority":
+        return forms.ChoiceField(choices=[("", "—"), *Priority.choices], **common)
+    if name == "category":
+        return forms.ChoiceField(choices=[("", "—"), *Category.choices], **common)
+    if name == "owner":
+        return forms.ModelChoiceField(queryset=assignable_users(), empty_label=_("Unassigned"), **common)
+    if name == "team":
+        return forms.ModelChoiceField(queryset=Team.objects.all(), **common)
+    if name == "contact":
+        # A number input keeps the form light with 200,000 contacts; a search picker comes
+        # with the CRM.
+        return forms.ModelChoiceField(
+            queryset=Contact.objects.all(),
+            widget=forms.Select(),
+            **common,
+        )
+    if name == "pipeline":
+        return forms.ModelChoiceField(queryset=Pipeline.objects.all(), empty_label=None, **common)
+    if name == "stage":
+        return forms.ModelChoiceField(queryset=Stage.objects.all(), empty_label=None, **common)
+    raise ValueError(f"No form field for built-in property {name!r}")
+
+
+def form_field_for(spec: props.PropertySpec, *, required: bool = False) -> forms.Field:
+    if spec.is_builtin:
+        return builtin_form_field(spec, required=required)
+    return props.custom_form_field(spec, required=required)
+
+
+class TicketCreateForm(forms.Form):
+    """Name, pipeline and status always; then the fields the "Edit this form" setting lists."""
+
+    def __init__(self, *args: Any, pipeline: Pipeline | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        specs = props.property_specs_by_name()
+        self.fields["name"] = builtin_form_field(specs["name"], required=True)
+        self.fields["pipeline"] = builtin_form_field(specs["pipeline"], required=True)
+        stage_field = builtin_form_field(specs["stage"], required=True)
+        chosen_pipeline = pipeline or Pipeline.objects.first()
+        if self.is_bound and self.data.get("pipeline"):
+            chosen_pipeline = Pipeline.objects.filter(pk=self.data.get("pipeline")).first() or chosen_pipeline
+        stage_field.queryset = Stage.objects.filter(pipeline=chosen_pipeline)  # type: ignore[attr-defined]
+        self.fields["stage"] = stage_field
+        self.fields["pipeline"].initial = chosen_pipeline
+        self.optional_names: list[str] = []
+        for configured in CreateFormField.objects.order_by("display_order", "id"):
+            spec = specs.get(configured.property_name)
+            if spec is None or not spec.is_editable or configured.property_name in self.fields:
+                continue
+            if configured.property_name == "contact" and Contact.objects.count() > 500:
+                continue  # Without the CRM's picker a 200,000-row select is unusable.
+            self.fields[spec.name] = form_field_for(spec, required=configured.is_required)
+            self.optional_names.append(spec.name)
+        self.specs = specs
+
+    def custom_values(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data.get(name)
+            for name in self.optional_names
+            if not self.specs[name].is_builtin
+        }
+
+
+class PropertyEditForm(forms.Form):
+    """One property of one ticket, edited in place; `version` detects stale edits."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, spec: props.PropertySpec, ticket: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+        field = form_field_for(spec, required=spec.name == "name")
+        if spec.name == "stage" and ticket is not None:
+            field.queryset = Stage.objects.filter(pipeline_id=ticket.pipeline_id)  # type: ignore[attr-defined]
+        if spec.name == "contact" and Contact.objects.count() > 500:
+            field = forms.IntegerField(label=spec.label, required=False, min_value=1)
+        self.fields["value"] = field
+
+    def plain_value(self) -> Any:
+        value = self.cleaned_data.get("value")
+        if self.spec.type == props.PropertyType.CHECKBOX:
+            return bool(value)
+        return getattr(value, "pk", value)

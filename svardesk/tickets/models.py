@@ -1,0 +1,262 @@
+"""Tickets, the pipelines and stages they move through, their properties and their timeline."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from svardesk.core.models import TimestampedModel
+
+
+class Pipeline(TimestampedModel):
+    """An ordered set of stages a ticket moves through, e.g. the default "Support pipeline"."""
+
+    name = models.CharField(_("name"), max_length=100)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(TimestampedModel):
+    """A ticket status. Open stages keep a ticket in the open views; closed ones end its work."""
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    display_order = models.PositiveIntegerField(default=0)
+    is_closed = models.BooleanField(_("closed stage"), default=False)
+
+    class Meta:
+        ordering = ["pipeline_id", "display_order", "id"]
+        verbose_name = _("ticket status")
+        verbose_name_plural = _("ticket statuses")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "LOW", _("Low")
+    MEDIUM = "MEDIUM", _("Medium")
+    HIGH = "HIGH", _("High")
+    URGENT = "URGENT", _("Urgent")
+
+
+PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.URGENT: 4}
+
+
+class Category(models.TextChoices):
+    PRODUCT_ISSUE = "PRODUCT_ISSUE", _("Product issue")
+    BILLING_ISSUE = "BILLING_ISSUE", _("Billing issue")
+    FEATURE_REQUEST = "FEATURE_REQUEST", _("Feature request")
+    GENERAL_INQUIRY = "GENERAL_INQUIRY", _("General inquiry")
+
+
+class Source(models.TextChoices):
+    EMAIL = "EMAIL", _("Email")
+    CHAT = "CHAT", _("Chat")
+    FORM = "FORM", _("Form")
+    CALL = "CALL", _("Call")
+    MESSENGER = "MESSENGER", _("Facebook Messenger")
+    MANUAL = "MANUAL", _("Manual")
+    API = "API", _("API")
+    IMPORT = "IMPORT", _("Import")
+
+
+_LIVE = Q(is_open=True, is_spam=False)
+
+
+class Ticket(TimestampedModel):
+    """A customer's request and everything the team does about it.
+
+    `is_open` mirrors `not stage.is_closed` so that every default view is one indexed
+    predicate; services keep it in step whenever the stage, or a stage's kind, changes.
+    `version` rises with every change and detects stale edits (compare-and-set).
+    """
+
+    name = models.CharField(_("ticket name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("ticket status"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, blank=True, default=""
+    )
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, blank=True, default=""
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ticket owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_tickets",
+    )
+    team = models.ForeignKey(
+        "teams.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    is_open = models.BooleanField(default=True)
+    is_spam = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(_("close date"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"))
+    # Who sent the latest message when it was an agent's outgoing one; None when the customer
+    # wrote last. Drives the "Sent" view.
+    last_message_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    preview = models.CharField(max_length=200, blank=True)
+    custom = models.JSONField(_("custom properties"), default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["-last_activity_at", "-id"], name="ticket_recent"),
+            models.Index(
+                fields=["-last_activity_at", "-id"], condition=_LIVE, name="ticket_open_recent"
+            ),
+            models.Index(
+                fields=["owner", "-last_activity_at", "-id"],
+                condition=_LIVE,
+                name="ticket_open_owner",
+            ),
+            models.Index(
+                fields=["team", "owner", "-last_activity_at", "-id"],
+                condition=_LIVE,
+                name="ticket_open_team",
+            ),
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                condition=Q(is_spam=True),
+                name="ticket_spam_recent",
+            ),
+            models.Index(
+                fields=["last_message_author", "-last_activity_at", "-id"],
+                condition=Q(last_message_author__isnull=False, is_spam=False),
+                name="ticket_sent_recent",
+            ),
+            models.Index(fields=["owner", "-last_activity_at"], name="ticket_owner_recent"),
+            models.Index(fields=["team", "-last_activity_at"], name="ticket_team_recent"),
+            models.Index(fields=["stage"], name="ticket_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"
+
+
+class PropertyType(models.TextChoices):
+    TEXT = "text", _("Single-line text")
+    TEXTAREA = "textarea", _("Multi-line text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date picker")
+    DATETIME = "datetime", _("Date and time picker")
+    SELECT = "select", _("Dropdown select")
+    MULTISELECT = "multiselect", _("Multiple checkboxes")
+    CHECKBOX = "checkbox", _("Single checkbox")
+    USER = "user", _("User")
+
+
+class PropertyGroup(TimestampedModel):
+    label = models.CharField(_("label"), max_length=100, unique=True)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "id"]
+        verbose_name = _("property group")
+        verbose_name_plural = _("property groups")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PropertyDefinition(TimestampedModel):
+    """A custom ticket property. Its values live in `Ticket.custom[name]`, stored in the same
+    plain JSON form the API emits (strings, numbers, booleans, lists of option values)."""
+
+    name = models.SlugField(_("internal name"), max_length=64, unique=True)
+    label = models.CharField(_("label"), max_length=100)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    type = models.CharField(_("field type"), max_length=12, choices=PropertyType.choices)
+    group = models.ForeignKey(
+        PropertyGroup,
+        verbose_name=_("group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="properties",
+    )
+    # [{"value": "gold", "label": "Gold"}, …] for select and multi-select.
+    options = models.JSONField(default=list, blank=True)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["group__display_order", "display_order", "id"]
+        verbose_name = _("ticket property")
+        verbose_name_plural = _("ticket properties")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CreateFormField(models.Model):
+    """A property shown in the "Create ticket" panel. Name, pipeline and status always are."""
+
+    property_name = models.CharField(max_length=64, unique=True)
+    display_order = models.PositiveIntegerField(default=0)
+    is_required = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["display_order", "id"]
+
+
+class TicketEventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    PROPERTY_CHANGED = "property_changed", _("Property changed")
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's timeline: who did what, when. Property changes keep the old and
+    new value both raw and as they read at the time, so renamed stages still read right."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=TicketEventKind.choices)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_timeline")]

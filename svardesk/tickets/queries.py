@@ -1,0 +1,79 @@
+"""Every read of tickets a view or the API makes, with the reader's ticket access built in."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from svardesk.accounts.models import TicketAccess, User
+from svardesk.core.exceptions import NotFoundError
+from svardesk.tickets.models import CreateFormField, Pipeline, Stage, Ticket, TicketEvent
+
+
+def user_team_ids(user: User) -> list[int]:
+    """The user's teams (main team included), cached on the user object for one request."""
+    cached: list[int] | None = getattr(user, "_svardesk_team_ids", None)
+    if cached is None:
+        ids = set(user.memberships.values_list("team_id", flat=True))
+        if user.primary_team_id:
+            ids.add(user.primary_team_id)
+        cached = sorted(ids)
+        user._svardesk_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def ticket_access_q(user: User) -> Q:
+    """The tickets a user may see, as a condition. Super admins and "all tickets" see all;
+    "team" sees their teams' tickets and their own; "own" sees only tickets they own."""
+    if user.is_superuser or user.ticket_access == TicketAccess.ALL:
+        return Q()
+    if user.ticket_access == TicketAccess.TEAM:
+        return Q(team_id__in=user_team_ids(user)) | Q(owner_id=user.pk)
+    return Q(owner_id=user.pk)
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(ticket_access_q(user))
+
+
+def access_ticket(ticket_id: Any, *, actor: User, for_update: bool = False) -> Ticket:
+    """The ticket if the actor may see it; NotFoundError otherwise (no hint that it exists)."""
+    try:
+        pk = int(ticket_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFoundError("No such ticket") from exc
+    queryset = visible_tickets(actor).select_related(
+        "pipeline", "stage", "owner", "team", "contact"
+    )
+    if for_update:
+        queryset = queryset.select_for_update()
+    ticket = queryset.filter(pk=pk).first()
+    if ticket is None:
+        raise NotFoundError("No such ticket")
+    return ticket
+
+
+def list_timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor").order_by("created_at", "id")
+
+
+def list_pipelines_with_stages() -> list[Pipeline]:
+    return list(Pipeline.objects.prefetch_related("stages"))
+
+
+def get_default_pipeline() -> Pipeline:
+    pipeline = Pipeline.objects.order_by("display_order", "id").first()
+    if pipeline is None:
+        raise NotFoundError("No pipeline exists")
+    return pipeline
+
+
+def list_stages(pipeline: Pipeline) -> QuerySet[Stage]:
+    return pipeline.stages.order_by("display_order", "id")
+
+
+def count_tickets_in_stage(stage: Stage) -> int:
+    return Ticket.objects.filter(stage=stage).count()
+
+
+def list_create_form_fields() -> list[CreateFormField]:
+    return list(CreateFormField.objects.order_by("display_order", "id"))

@@ -1,0 +1,560 @@
+"""Every change to tickets, pipelines and property definitions. Each writes its timeline rows
+in the same transaction; side effects leave through `after_commit`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.models import User
+from svardesk.core.on_commit import after_commit
+from svardesk.tickets import properties as props
+from svardesk.tickets.exceptions import (
+    PipelineInUseError,
+    PropertyDefinitionError,
+    StaleTicketError,
+    StageInUseError,
+    TicketValidationError,
+)
+from svardesk.tickets.models import (
+    Category,
+    CreateFormField,
+    Pipeline,
+    Priority,
+    PropertyDefinition,
+    PropertyGroup,
+    PropertyType,
+    Source,
+    Stage,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+)
+from svardesk.tickets.signals import ticket_changed
+
+DEFAULT_PIPELINE_NAME = "Support pipeline"
+DEFAULT_STAGES = [
+    ("New", False),
+    ("Waiting on contact", False),
+    ("Waiting on us", False),
+    ("Closed", True),
+]
+
+_REFERENCE_FIELDS = {"pipeline", "stage", "owner", "team", "contact"}
+_EDITABLE_BUILTINS = {"name", "description", "priority", "category"} | _REFERENCE_FIELDS
+
+
+def _announce(ticket_id: int) -> None:
+    ticket_changed.send(sender=Ticket, ticket_id=ticket_id)
+
+
+# --- Tickets --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    actor: User | None,
+    name: str,
+    pipeline: Pipeline,
+    stage: Stage | None = None,
+    description: str = "",
+    priority: str = "",
+    category: str = "",
+    owner: User | None = None,
+    team: Any = None,
+    contact: Any = None,
+    source: str = Source.MANUAL,
+    custom: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Create a ticket and the first line of its timeline. The one way tickets come to be."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if not name or not name.strip():
+        errors["name"] = _("Give the ticket a name.")
+    if stage is None:
+        stage = pipeline.stages.order_by("display_order", "id").first()
+    if stage is None or stage.pipeline_id != pipeline.pk:
+        errors["stage"] = _("Choose a status of the chosen pipeline.")
+    if priority and priority not in Priority.values:
+        errors["priority"] = _("Unknown priority.")
+    if category and category not in Category.values:
+        errors["category"] = _("Unknown category.")
+    if source not in Source.values:
+        errors["source"] = _("Unknown source.")
+    if owner is not None and not _may_own_tickets(owner):
+        errors["owner"] = _("This user cannot own tickets.")
+    clean_custom, custom_errors = _clean_custom_values(custom or {})
+    errors.update(custom_errors)
+    if errors:
+        raise TicketValidationError(errors)
+    assert stage is not None
+    ticket = Ticket.objects.create(
+        name=name.strip(),
+        description=description,
+        pipeline=pipeline,
+        stage=stage,
+        priority=priority,
+        category=category,
+        owner=owner,
+        team=team,
+        contact=contact,
+        source=source,
+        is_open=not stage.is_closed,
+        closed_at=now if stage.is_closed else None,
+        last_activity_at=now,
+        preview=description[:200],
+        custom={k: v for k, v in clean_custom.items() if v is not None},
+    )
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=TicketEventKind.CREATED,
+        data={"source": source},
+        created_at=now,
+    )
+    after_commit(_announce, ticket.pk)
+    return ticket
+
+
+def _may_own_tickets(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.has_seat)
+
+
+def _clean_custom_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if not values:
+        return cleaned, errors
+    definitions = {
+        d.name: d for d in PropertyDefinition.objects.filter(name__in=list(values)).select_related("group")
+    }
+    for name, raw in values.items():
+        definition = definitions.get(name)
+        if definition is None:
+            errors[name] = _("Unknown property.")
+            continue
+        try:
+            cleaned[name] = props.clean_custom_value(props.spec_for_definition(definition), raw)
+        except props.PropertyValueError as exc:
+            errors[name] = str(exc)
+    return cleaned, errors
+
+
+@transaction.atomic
+def update_ticket(
+    ticket_id: int,
+    *,
+    actor: User | None,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Change any ticket properties, built-in or custom, recording each change on the timeline.
+
+    `changes` maps property names to plain values (ids for references; model instances are
+    accepted too). With `expected_version`, a ticket someone changed meanwhile raises
+    StaleTicketError and nothing is written.
+    """
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_for_update().select_related("stage", "pipeline").get(pk=ticket_id)
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleTicketError(ticket)
+
+    specs = props.property_specs_by_name()
+    errors: dict[str, str] = {}
+    updated_fields: set[str] = set()
+    events: list[TicketEvent] = []
+    changes = dict(changes)
+
+    # A pipeline change without a stage lands in the new pipeline's first stage.
+    if "pipeline" in changes and "stage" not in changes:
+        new_pipeline_id = _pk(changes["pipeline"])
+        if new_pipeline_id != ticket.pipeline_id:
+            first = Stage.objects.filter(pipeline_id=new_pipeline_id).order_by("display_order", "id").first()
+            changes["stage"] = first.pk if first else None
+
+    for name, raw in changes.items():
+        spec = specs.get(name)
+        if spec is None:
+            errors[name] = _("Unknown property.")
+            continue
+        old = props.plain_value(ticket, spec)
+        try:
+            new = _apply(ticket, spec, raw, changes, now)
+        except props.PropertyValueError as exc:
+            errors[name] = str(exc)
+            continue
+        if new == old:
+            continue
+        updated_fields.update(_fields_for(name, spec))
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                actor=actor,
+                kind=TicketEventKind.PROPERTY_CHANGED,
+                created_at=now,
+                data={
+                    "property": name,
+                    "label": spec.label,
+                    "old": old,
+                    "new": new,
+                    "old_display": props.display_value(spec, old),
+                    "new_display": props.display_value(spec, new),
+                },
+            )
+        )
+    if errors:
+        raise TicketValidationError(errors)
+    if not events:
+        return ticket
+    ticket.version += 1
+    ticket.updated_at = now
+    updated_fields |= {"version", "updated_at"}
+    ticket.save(update_fields=sorted(updated_fields))
+    TicketEvent.objects.bulk_create(events)
+    after_commit(_announce, ticket.pk)
+    return ticket
+
+
+def _pk(value: Any) -> Any:
+    value = getattr(value, "pk", value)
+    if value in ("", None):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise props.PropertyValueError(_("Choose one of the listed options.")) from exc
+
+
+def _fields_for(name: str, spec: props.PropertySpec) -> set[str]:
+    if not spec.is_builtin:
+        return {"custom"}
+    if name == "stage":
+        return {"stage", "is_open", "closed_at"}
+    if name == "description":
+        return {"description", "preview"}
+    return {name}
+
+
+def _apply(
+    ticket: Ticket, spec: props.PropertySpec, raw: Any, changes: Mapping[str, Any], now: dt.datetime
+) -> Any:
+    """Set one property on the (locked) ticket and return its new plain value."""
+    name = spec.name
+    if not spec.is_builtin:
+        value = props.clean_custom_value(spec, raw)
+        if value is None:
+            ticket.custom.pop(name, None)
+        else:
+            ticket.custom[name] = value
+        return value
+    if name not in _EDITABLE_BUILTINS:
+        raise props.PropertyValueError(_("This property cannot be changed."))
+    if name == "name":
+        text = str(raw or "").strip()
+        if not text:
+            raise props.PropertyValueError(_("Give the ticket a name."))
+        ticket.name = text[:255]
+        return ticket.name
+    if name == "description":
+        ticket.description = str(raw or "")
+        ticket.preview = ticket.description[:200]
+        return ticket.description
+    if name in ("priority", "category"):
+        value = str(raw or "")
+        allowed = Priority.values if name == "priority" else Category.values
+        if value and value not in allowed:
+            raise props.PropertyValueError(_("Choose one of the listed options."))
+        setattr(ticket, name, value)
+        return value
+    pk = _pk(raw)
+    if name == "pipeline":
+        if pk is None or not Pipeline.objects.filter(pk=pk).exists():
+            raise props.PropertyValueError(_("Choose an existing pipeline."))
+        ticket.pipeline_id = pk
+        return pk
+    if name == "stage":
+        pipeline_id = _pk(changes.get("pipeline", ticket.pipeline_id))
+        stage = Stage.objects.filter(pk=pk, pipeline_id=pipeline_id).first() if pk else None
+        if stage is None:
+            raise props.PropertyValueError(_("Choose a status of the ticket's pipeline."))
+        was_open = ticket.is_open
+        ticket.stage = stage
+        ticket.is_open = not stage.is_closed
+        if was_open and not ticket.is_open:
+            ticket.closed_at = now
+        elif ticket.is_open:
+            ticket.closed_at = None
+        return pk
+    if name == "owner":
+        if pk is not None:
+            owner = get_user_model().objects.filter(pk=pk).first()
+            if owner is None or not _may_own_tickets(owner):
+                raise props.PropertyValueError(_("This user cannot own tickets."))
+        ticket.owner_id = pk
+        return pk
+    if name == "team":
+        from svardesk.teams.models import Team
+
+        if pk is not None and not Team.objects.filter(pk=pk).exists():
+            raise props.PropertyValueError(_("Choose an existing team."))
+        ticket.team_id = pk
+        return pk
+    if name == "contact":
+        from svardesk.crm.models import Contact
+
+        if pk is not None and not Contact.objects.filter(pk=pk).exists():
+            raise props.PropertyValueError(_("Choose an existing contact."))
+        ticket.contact_id = pk
+        return pk
+    raise props.PropertyValueError(_("This property cannot be changed."))
+
+
+# --- Pipelines and stages -------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_pipeline(
+    *, actor: User | None, name: str, stages: Iterable[tuple[str, bool]] = DEFAULT_STAGES
+) -> Pipeline:
+    order = (Pipeline.objects.aggregate(m=Max("display_order"))["m"] or 0) + 1
+    pipeline = Pipeline.objects.create(name=name.strip(), display_order=order)
+    Stage.objects.bulk_create(
+        Stage(pipeline=pipeline, name=stage_name, is_closed=is_closed, display_order=i)
+        for i, (stage_name, is_closed) in enumerate(stages)
+    )
+    return pipeline
+
+
+def ensure_default_pipeline() -> Pipeline:
+    """The "Support pipeline" with New, Waiting on contact, Waiting on us and Closed."""
+    existing = Pipeline.objects.order_by("display_order", "id").first()
+    if existing is not None:
+        return existing
+    return create_pipeline(actor=None, name=DEFAULT_PIPELINE_NAME)
+
+
+@transaction.atomic
+def rename_pipeline(pipeline: Pipeline, *, actor: User | None, name: str) -> Pipeline:
+    pipeline.name = name.strip()
+    pipeline.save(update_fields=["name", "updated_at"])
+    return pipeline
+
+
+@transaction.atomic
+def delete_pipeline(pipeline: Pipeline, *, actor: User | None) -> None:
+    if Pipeline.objects.count() <= 1:
+        raise PipelineInUseError(_("The last pipeline cannot be deleted."))
+    if Ticket.objects.filter(pipeline=pipeline).exists():
+        raise PipelineInUseError(_("Move this pipeline's tickets to another pipeline first."))
+    pipeline.delete()
+
+
+@transaction.atomic
+def add_stage(pipeline: Pipeline, *, actor: User | None, name: str, is_closed: bool) -> Stage:
+    order = (pipeline.stages.aggregate(m=Max("display_order"))["m"] or 0) + 1
+    return Stage.objects.create(
+        pipeline=pipeline, name=name.strip(), is_closed=is_closed, display_order=order
+    )
+
+
+@transaction.atomic
+def update_stage(stage: Stage, *, actor: User | None, name: str, is_closed: bool) -> Stage:
+    """Rename a stage or change whether it is open or closed; tickets in it follow."""
+    kind_changed = stage.is_closed != is_closed
+    stage.name = name.strip()
+    stage.is_closed = is_closed
+    stage.save(update_fields=["name", "is_closed", "updated_at"])
+    if kind_changed:
+        now = timezone.now()
+        Ticket.objects.filter(stage=stage).update(
+            is_open=not is_closed, closed_at=now if is_closed else None, updated_at=now
+        )
+    return stage
+
+
+@transaction.atomic
+def reorder_stages(pipeline: Pipeline, *, actor: User | None, stage_ids: list[int]) -> None:
+    stages = {s.pk: s for s in pipeline.stages.all()}
+    if set(stage_ids) != set(stages):
+        raise StageInUseError(_("The new order must list every stage of the pipeline once."))
+    for position, stage_id in enumerate(stage_ids):
+        stages[stage_id].display_order = position
+    Stage.objects.bulk_update(stages.values(), ["display_order"])
+
+
+@transaction.atomic
+def delete_stage(stage: Stage, *, actor: User | None, move_to: Stage | None = None) -> int:
+    """Delete a stage. Tickets in it must move to `move_to` (a stage of any pipeline); each
+    move is recorded on that ticket's timeline. Returns how many tickets moved."""
+    if stage.pipeline.stages.count() <= 1:
+        raise StageInUseError(_("A pipeline needs at least one status."))
+    ticket_ids = list(Ticket.objects.filter(stage=stage).values_list("pk", flat=True))
+    if ticket_ids and (move_to is None or move_to.pk == stage.pk):
+        raise StageInUseError(_("This status is in use: choose where its tickets move."))
+    if ticket_ids and move_to is not None:
+        now = timezone.now()
+        Ticket.objects.filter(pk__in=ticket_ids).update(
+            stage=move_to,
+            pipeline=move_to.pipeline_id,
+            is_open=not move_to.is_closed,
+            closed_at=now if move_to.is_closed else None,
+            updated_at=now,
+        )
+        data = {
+            "property": "stage",
+            "label": str(_("Ticket status")),
+            "old": stage.pk,
+            "new": move_to.pk,
+            "old_display": stage.name,
+            "new_display": move_to.name,
+        }
+        TicketEvent.objects.bulk_create(
+            (
+                TicketEvent(
+                    ticket_id=pk,
+                    actor=actor,
+                    kind=TicketEventKind.PROPERTY_CHANGED,
+                    created_at=now,
+                    data=data,
+                )
+                for pk in ticket_ids
+            ),
+            batch_size=2000,
+        )
+    stage.delete()
+    return len(ticket_ids)
+
+
+# --- Custom properties ----------------------------------------------------------------------
+
+_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _check_options(type_: str, options: list[dict[str, str]]) -> list[dict[str, str]]:
+    if type_ not in (PropertyType.SELECT, PropertyType.MULTISELECT):
+        return []
+    cleaned = [
+        {"value": str(o.get("value") or o.get("label", "")).strip(), "label": str(o.get("label", "")).strip()}
+        for o in options
+        if str(o.get("label", "")).strip()
+    ]
+    if not cleaned:
+        raise PropertyDefinitionError(_("Give the property at least one option."))
+    values = [o["value"] for o in cleaned]
+    if len(values) != len(set(values)):
+        raise PropertyDefinitionError(_("Two options have the same value."))
+    return cleaned
+
+
+@transaction.atomic
+def create_property_definition(
+    *,
+    actor: User | None,
+    name: str,
+    label: str,
+    type: str,  # noqa: A002 - the domain's word
+    group: PropertyGroup | None = None,
+    description: str = "",
+    options: list[dict[str, str]] | None = None,
+) -> PropertyDefinition:
+    if not _NAME_PATTERN.match(name):
+        raise PropertyDefinitionError(
+            _("Internal names use lowercase letters, digits and underscores, starting with a letter.")
+        )
+    if name in props.BUILTIN_NAMES or PropertyDefinition.objects.filter(name=name).exists():
+        raise PropertyDefinitionError(_("A property with this internal name already exists."))
+    if type not in PropertyType.values:
+        raise PropertyDefinitionError(_("Unknown field type."))
+    if not label.strip():
+        raise PropertyDefinitionError(_("Give the property a label."))
+    order = (PropertyDefinition.objects.aggregate(m=Max("display_order"))["m"] or 0) + 1
+    return PropertyDefinition.objects.create(
+        name=name,
+        label=label.strip(),
+        type=type,
+        group=group,
+        description=description,
+        options=_check_options(type, options or []),
+        display_order=order,
+    )
+
+
+@transaction.atomic
+def update_property_definition(
+    definition: PropertyDefinition,
+    *,
+    actor: User | None,
+    label: str,
+    group: PropertyGroup | None,
+    description: str = "",
+    options: list[dict[str, str]] | None = None,
+) -> PropertyDefinition:
+    """Relabel, regroup or change the options of a property. Its type and name stay fixed so
+    stored values keep their meaning."""
+    if not label.strip():
+        raise PropertyDefinitionError(_("Give the property a label."))
+    definition.label = label.strip()
+    definition.group = group
+    definition.description = description
+    if options is not None:
+        definition.options = _check_options(definition.type, options)
+    definition.save()
+    return definition
+
+
+@transaction.atomic
+def delete_property_definition(definition: PropertyDefinition, *, actor: User | None) -> None:
+    """Delete a custom property. Stored values stay in the tickets' JSON but are no longer
+    shown or accepted; a property of the same name later starts from them."""
+    CreateFormField.objects.filter(property_name=definition.name).delete()
+    definition.delete()
+
+
+@transaction.atomic
+def create_property_group(*, actor: User | None, label: str) -> PropertyGroup:
+    if not label.strip():
+        raise PropertyDefinitionError(_("Give the group a label."))
+    if PropertyGroup.objects.filter(label__iexact=label.strip()).exists():
+        raise PropertyDefinitionError(_("A group with this label already exists."))
+    order = (PropertyGroup.objects.aggregate(m=Max("display_order"))["m"] or 0) + 1
+    return PropertyGroup.objects.create(label=label.strip(), display_order=order)
+
+
+# --- The "Create ticket" form ---------------------------------------------------------------
+
+DEFAULT_CREATE_FORM = ["contact", "description", "owner", "priority", "category", "team"]
+ALWAYS_IN_CREATE_FORM = ("name", "pipeline", "stage")
+
+
+def ensure_default_create_form() -> None:
+    if CreateFormField.objects.exists():
+        return
+    CreateFormField.objects.bulk_create(
+        CreateFormField(property_name=name, display_order=i) for i, name in enumerate(DEFAULT_CREATE_FORM)
+    )
+
+
+@transaction.atomic
+def set_create_form_fields(*, actor: User | None, fields: list[tuple[str, bool]]) -> None:
+    """Replace the optional fields of the "Create ticket" panel: (property name, required)."""
+    specs = props.property_specs_by_name()
+    unknown = [name for name, _req in fields if name not in specs or not specs[name].is_editable]
+    if unknown:
+        raise PropertyDefinitionError(_("Unknown property: %(names)s") % {"names": ", ".join(unknown)})
+    CreateFormField.objects.all().delete()
+    CreateFormField.objects.bulk_create(
+        CreateFormField(property_name=name, display_order=i, is_required=required)
+        for i, (name, required) in enumerate(fields)
+        if name not in ALWAYS_IN_CREATE_FORM
+    )

@@ -1,0 +1,7 @@
+"""Announcements that leave after commit, for interfaces (live updates) to listen to.
+Domain flow never depends on them."""
+
+from django.dispatch import Signal
+
+# Sent with ticket_id after a ticket was created or changed and the change committed.
+ticket_changed = Signal()

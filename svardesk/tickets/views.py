@@ -1,0 +1,190 @@
+"""Ticket pages: detail with in-place editing, and the "Create ticket" panel."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from svardesk.core.decorators import workspace_required
+from svardesk.tickets import properties as props
+from svardesk.tickets import queries, services
+from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
+from svardesk.tickets.forms import PropertyEditForm, TicketCreateForm, assignable_users
+from svardesk.tickets.models import Category, Pipeline, Priority, Ticket
+from svardesk.workspace.context import workspace_context
+
+HEADER_PROPERTIES = ("owner", "priority", "category", "stage")
+
+
+def _property_rows(ticket: Ticket) -> list[dict[str, Any]]:
+    rows = []
+    for spec in props.all_property_specs():
+        if spec.name in ("name",):
+            continue
+        value = props.plain_value(ticket, spec)
+        rows.append({"spec": spec, "value": value, "display": props.display_value(spec, value)})
+    return rows
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    return {
+        "ticket": ticket,
+        "property_rows": _property_rows(ticket),
+        "timeline": list(queries.list_timeline(ticket)),
+        "owners": list(assignable_users()),
+        "priorities": Priority.choices,
+        "categories": Category.choices,
+        "stages": list(queries.list_stages(ticket.pipeline)),
+        **extra,
+    }
+
+
+@workspace_required
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = queries.access_ticket(ticket_id, actor=request.user)  # type: ignore[arg-type]
+    context = _detail_context(request, ticket)
+    if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
+        return render(request, "tickets/partials/_detail.html", context)
+    context.update(workspace_context(request, current_view=request.GET.get("view", "")))
+    return render(request, "tickets/detail.html", context)
+
+
+@workspace_required
+@require_POST
+def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """In-place edit of header fields (and any property posted by name): returns the detail
+    fragment; a stale edit returns it with the latest values and a conflict notice (409)."""
+    ticket = queries.access_ticket(ticket_id, actor=request.user)  # type: ignore[arg-type]
+    specs = props.property_specs_by_name()
+    changes: dict[str, Any] = {}
+    for name in request.POST:
+        spec = specs.get(name)
+        if spec is not None and spec.is_editable:
+            values = request.POST.getlist(name)
+            changes[name] = values if spec.is_multiple else values[-1]
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    status = 200
+    extra: dict[str, Any] = {}
+    try:
+        ticket = services.update_ticket(
+            ticket.pk, actor=request.user, changes=changes, expected_version=version  # type: ignore[arg-type]
+        )
+        extra["toast"] = _("Ticket updated.")
+    except StaleTicketError:
+        status = 409
+        extra["conflict"] = _(
+            "Someone else changed this ticket while you were looking at it. Your change was not "
+            "saved; the latest values are shown — check them and make your change again."
+        )
+    except TicketValidationError as exc:
+        status = 422
+        extra["errors"] = exc.errors
+    ticket = queries.access_ticket(ticket.pk, actor=request.user)  # type: ignore[arg-type]
+    return render(
+        request, "tickets/partials/_detail.html", _detail_context(request, ticket, **extra), status=status
+    )
+
+
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpResponse:
+    """The right sidebar's in-place editor for one property."""
+    ticket = queries.access_ticket(ticket_id, actor=request.user)  # type: ignore[arg-type]
+    spec = props.get_spec(name)
+    if spec is None or not spec.is_editable:
+        raise Http404("No such property")
+    if request.method == "GET":
+        form = PropertyEditForm(
+            spec=spec,
+            ticket=ticket,
+            initial={"value": props.form_initial(spec, props.plain_value(ticket, spec)), "version": ticket.version},
+        )
+        return render(request, "tickets/partials/_property_form.html", {"ticket": ticket, "spec": spec, "form": form})
+    form = PropertyEditForm(request.POST, spec=spec, ticket=ticket)
+    if not form.is_valid():
+        return render(
+            request,
+            "tickets/partials/_property_form.html",
+            {"ticket": ticket, "spec": spec, "form": form},
+            status=422,
+        )
+    status = 200
+    extra: dict[str, Any] = {}
+    try:
+        ticket = services.update_ticket(
+            ticket.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            changes={name: form.plain_value()},
+            expected_version=form.cleaned_data["version"],
+        )
+        extra["toast"] = _("Ticket updated.")
+    except StaleTicketError:
+        status = 409
+        extra["conflict"] = _(
+            "Someone else changed this ticket while you were editing. Your change was not saved; "
+            "the latest values are shown."
+        )
+    except TicketValidationError as exc:
+        form.add_error("value", exc.errors.get(name, str(exc)))
+        return render(
+            request,
+            "tickets/partials/_property_form.html",
+            {"ticket": ticket, "spec": spec, "form": form},
+            status=422,
+        )
+    ticket = queries.access_ticket(ticket.pk, actor=request.user)  # type: ignore[arg-type]
+    return render(
+        request, "tickets/partials/_detail.html", _detail_context(request, ticket, **extra), status=status
+    )
+
+
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def create_ticket(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        form = TicketCreateForm()
+        return render(request, "tickets/partials/_create_panel.html", {"form": form})
+    form = TicketCreateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.create_ticket(
+                actor=request.user,  # type: ignore[arg-type]
+                name=data["name"],
+                pipeline=data["pipeline"],
+                stage=data["stage"],
+                description=data.get("description") or "",
+                priority=data.get("priority") or "",
+                category=data.get("category") or "",
+                owner=data.get("owner"),
+                team=data.get("team"),
+                contact=data.get("contact"),
+                custom={k: v for k, v in form.custom_values().items() if v not in (None, "", [])},
+            )
+        except TicketValidationError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            url = reverse("tickets:detail", args=[ticket.pk])
+            if request.htmx:  # type: ignore[attr-defined]
+                return HttpResponseClientRedirect(url)
+            from django.shortcuts import redirect
+
+            return redirect(url)
+    return render(request, "tickets/partials/_create_panel.html", {"form": form}, status=422)
+
+
+@workspace_required
+def stage_options(request: HttpRequest) -> HttpResponse:
+    """The status choices of the pipeline picked in the create panel."""
+    pipeline = Pipeline.objects.filter(pk=request.GET.get("pipeline") or 0).first()
+    if pipeline is None:
+        raise Http404("No such pipeline")
+    return render(request, "tickets/partials/_stage_options.html", {"stages": queries.list_stages(pipeline)})

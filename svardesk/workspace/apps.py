@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class WorkspaceConfig(AppConfig):
+    name = "svardesk.workspace"
+    label = "workspace"
+
+    def ready(self) -> None:
+        from svardesk.tickets.signals import ticket_changed
+        from svardesk.workspace.live import broadcast_ticket_changed
+
+        ticket_changed.connect(broadcast_ticket_changed, dispatch_uid="workspace-live")

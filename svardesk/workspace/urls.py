@@ -1,0 +1,7 @@
+from django.urls import path
+
+from svardesk.workspace import views
+
+app_name = "workspace"
+
+urlpatterns = [path("", views.home, name="home")]
