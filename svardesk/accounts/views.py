@@ -54,4 +54,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:preferences")
     else:
         form = PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone})  # type: ignore[union-attr]
-    return render(request, "accounts/preferences.html", {"form": form})
+    context: dict[str, object] = {"form": form, "base_template": "workspace/auth_base.html"}
+    if user.can_use_workspace:  # type: ignore[union-attr]
+        from svardesk.workspace.context import workspace_context
+
+        context.update(workspace_context(request), base_template="workspace/workspace.html")
+    return render(request, "accounts/preferences.html", context)

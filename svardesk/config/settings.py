@@ -159,6 +159,7 @@ USE_TZ = True
 # --- Static files: our own under each app's static/, front-end libraries from node_modules ---
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("SVARDESK_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 NODE_MODULES = Path(env_str("SVARDESK_NODE_MODULES", str(PROJECT_DIR / "node_modules")))
 STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
 WHITENOISE_USE_FINDERS = True

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from svardesk.core.decorators import workspace_required
 from svardesk.tickets import properties as props
@@ -140,9 +140,11 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
             status=422,
         )
     ticket = queries.access_ticket(ticket.pk, actor=request.user)  # type: ignore[arg-type]
-    return render(
+    response = render(
         request, "tickets/partials/_detail.html", _detail_context(request, ticket, **extra), status=status
     )
+    # The form sits inside the sidebar; a saved (or stale) edit refreshes the whole ticket.
+    return reswap(retarget(response, "#ticket-detail"), "outerHTML")
 
 
 @workspace_required

@@ -1,11 +1,45 @@
 """The settings area (super admins): users, teams, pipelines, properties, the create form."""
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import path
 
-from svardesk.workspace import settings_views
+from svardesk.core.decorators import super_admin_required
+from svardesk.workspace.settings import create_form, pipelines, properties, teams, users
 
 app_name = "settings"
 
+
+@super_admin_required
+def settings_home(request: HttpRequest) -> HttpResponse:
+    return redirect("settings:users")
+
+
 urlpatterns = [
-    path("", settings_views.settings_home, name="home"),
+    path("", settings_home, name="home"),
+    # Users and seats
+    path("users/", users.user_list, name="users"),
+    path("users/new/", users.user_create, name="user_create"),
+    path("users/<int:pk>/", users.user_edit, name="user_edit"),
+    # Teams
+    path("teams/", teams.team_list, name="teams"),
+    path("teams/new/", teams.team_create, name="team_create"),
+    path("teams/<int:pk>/rename/", teams.team_rename, name="team_rename"),
+    path("teams/<int:pk>/delete/", teams.team_delete, name="team_delete"),
+    # Pipelines and statuses
+    path("pipelines/", pipelines.pipeline_list, name="pipelines"),
+    path("pipelines/new/", pipelines.pipeline_create, name="pipeline_create"),
+    path("pipelines/<int:pk>/rename/", pipelines.pipeline_rename, name="pipeline_rename"),
+    path("pipelines/<int:pk>/delete/", pipelines.pipeline_delete, name="pipeline_delete"),
+    path("pipelines/<int:pk>/statuses/new/", pipelines.stage_add, name="stage_add"),
+    path("statuses/<int:pk>/", pipelines.stage_edit, name="stage_edit"),
+    path("statuses/<int:pk>/move/", pipelines.stage_move, name="stage_move"),
+    path("statuses/<int:pk>/delete/", pipelines.stage_delete, name="stage_delete"),
+    # Ticket properties
+    path("properties/", properties.property_list, name="properties"),
+    path("properties/new/", properties.property_create, name="property_create"),
+    path("properties/<int:pk>/", properties.property_edit, name="property_edit"),
+    path("properties/<int:pk>/delete/", properties.property_delete, name="property_delete"),
+    # The "Create ticket" form
+    path("create-form/", create_form.create_form, name="create_form"),
 ]

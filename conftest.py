@@ -1,0 +1,75 @@
+"""Fixtures every test may use: the people of a small help desk."""
+
+import os
+
+import pytest
+
+# Playwright's sync API keeps an event loop in the test thread; the ORM calls the browser
+# tests make between page actions are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def support_team(db):
+    from tests.factories import TeamFactory
+
+    return TeamFactory(name="Support")
+
+
+@pytest.fixture
+def billing_team(db):
+    from tests.factories import TeamFactory
+
+    return TeamFactory(name="Billing")
+
+
+@pytest.fixture
+def super_admin(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="admin@svardesk.test", is_superuser=True, has_seat=False, first_name="Ada", last_name="Admin")
+
+
+@pytest.fixture
+def agent(db, support_team):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="agent@svardesk.test", first_name="Anna", last_name="Agent", teams=[support_team])
+
+
+@pytest.fixture
+def team_agent(db, billing_team):
+    """An agent who sees only the Billing team's tickets and their own."""
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        email="billing@svardesk.test", first_name="Bo", last_name="Billing", ticket_access="team", teams=[billing_team]
+    )
+
+
+@pytest.fixture
+def own_agent(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="own@svardesk.test", first_name="Olle", last_name="Own", ticket_access="own")
+
+
+@pytest.fixture
+def no_seat_user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="viewer@svardesk.test", has_seat=False)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,136 @@
+// Svardesk workspace behaviour: htmx settings, keyboard shortcuts, live updates.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:configRequest", function () {});
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) {
+      // Validation errors (422) and stale edits (409) carry a page fragment to show.
+      htmx.config.responseHandling = [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "409", swap: true, error: false },
+        { code: "422", swap: true, error: false },
+        { code: "[45]..", swap: false, error: true },
+      ];
+    }
+    connectLiveUpdates();
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    toast(status === 403 ? gettextOr("no-access") : gettextOr("failed"));
+  });
+
+  function gettextOr(key) {
+    var el = document.getElementById("i18n-strings");
+    if (!el) return key;
+    try { return JSON.parse(el.textContent)[key] || key; } catch (e) { return key; }
+  }
+
+  function toast(text) {
+    var host = document.getElementById("toasts");
+    if (!host || !text) return;
+    var div = document.createElement("div");
+    div.className = "toast";
+    div.textContent = text;
+    host.appendChild(div);
+    setTimeout(function () { div.remove(); }, 4500);
+  }
+  window.svardeskToast = toast;
+
+  document.addEventListener("svardesk:toast", function (event) { toast(event.detail.value || event.detail); });
+
+  // --- Live updates: the socket only says "ticket N changed"; pages refetch what they show.
+  function connectLiveUpdates() {
+    var shell = document.querySelector("[data-ws-url]");
+    if (!shell || !("WebSocket" in window)) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var pending = null;
+    var socket;
+    var delay = 1000;
+    function open() {
+      socket = new WebSocket(scheme + location.host + shell.dataset.wsUrl);
+      socket.onopen = function () { delay = 1000; };
+      socket.onmessage = function () {
+        if (pending) return;
+        pending = setTimeout(function () {
+          pending = null;
+          document.body.dispatchEvent(new CustomEvent("svardesk:tickets-changed", { bubbles: true }));
+        }, 400);
+      };
+      socket.onclose = function (event) {
+        if (event.code === 4403) return;
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+    open();
+  }
+
+  // --- Keyboard shortcuts
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable=true]");
+  }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll(".ticket-row")); }
+  function selectRow(index) {
+    var all = rows();
+    if (!all.length) return;
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (r) { r.classList.remove("is-selected"); r.removeAttribute("aria-selected"); });
+    all[index].classList.add("is-selected");
+    all[index].setAttribute("aria-selected", "true");
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+  function selectedIndex() {
+    return rows().findIndex(function (r) { return r.classList.contains("is-selected"); });
+  }
+  function closeOverlays() {
+    var panel = document.getElementById("panel");
+    if (panel && panel.innerHTML.trim()) { panel.innerHTML = ""; return true; }
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.hidden) { dialog.hidden = true; return true; }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.metaKey || event.ctrlKey || event.altKey) return;
+    if (event.key === "Escape") {
+      if (closeOverlays()) return;
+      if (typing(event.target)) { event.target.blur(); return; }
+      var back = document.querySelector("[data-back-to-list]");
+      if (back) back.click();
+      return;
+    }
+    if (typing(event.target)) return;
+    var key = event.key;
+    if (key === "/") { event.preventDefault(); var s = document.getElementById("global-search"); if (s) s.focus(); }
+    else if (key === "j") { selectRow(selectedIndex() + 1); }
+    else if (key === "k") { selectRow(selectedIndex() - 1); }
+    else if (key === "Enter") {
+      var i = selectedIndex();
+      if (i >= 0) { var link = rows()[i].querySelector("a.ticket-link"); if (link) link.click(); }
+    }
+    else if (key === "?") { var d = document.getElementById("shortcuts"); if (d) { d.hidden = false; d.querySelector("button").focus(); } }
+    else if (key === "a") { var mine = document.querySelector("[data-assign-to-me]"); if (mine) mine.click(); }
+    else if (key === "n") { var c = document.querySelector("[data-shortcut=n]"); if (c) c.click(); }
+  });
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-close-dialog]");
+    if (close) { close.closest(".dialog-backdrop").hidden = true; }
+    var closePanel = event.target.closest("[data-close-panel]");
+    if (closePanel) { document.getElementById("panel").innerHTML = ""; }
+    var row = event.target.closest(".ticket-row");
+    if (row && !event.target.closest("a, input, button, label")) {
+      var link = row.querySelector("a.ticket-link");
+      if (link) link.click();
+    }
+  });
+
+  // Header selects save on change; the version travels with every edit.
+  document.addEventListener("htmx:afterSwap", function () {
+    var first = document.querySelector("#panel [autofocus]");
+    if (first) first.focus();
+  });
+})();
