@@ -36,14 +36,22 @@ def billing_team(db):
 def super_admin(db):
     from tests.factories import UserFactory
 
-    return UserFactory(email="admin@svardesk.test", is_superuser=True, has_seat=False, first_name="Ada", last_name="Admin")
+    return UserFactory(
+        email="admin@svardesk.test",
+        is_superuser=True,
+        has_seat=False,
+        first_name="Ada",
+        last_name="Admin",
+    )
 
 
 @pytest.fixture
 def agent(db, support_team):
     from tests.factories import UserFactory
 
-    return UserFactory(email="agent@svardesk.test", first_name="Anna", last_name="Agent", teams=[support_team])
+    return UserFactory(
+        email="agent@svardesk.test", first_name="Anna", last_name="Agent", teams=[support_team]
+    )
 
 
 @pytest.fixture
@@ -52,7 +60,11 @@ def team_agent(db, billing_team):
     from tests.factories import UserFactory
 
     return UserFactory(
-        email="billing@svardesk.test", first_name="Bo", last_name="Billing", ticket_access="team", teams=[billing_team]
+        email="billing@svardesk.test",
+        first_name="Bo",
+        last_name="Billing",
+        ticket_access="team",
+        teams=[billing_team],
     )
 
 
@@ -60,7 +72,9 @@ def team_agent(db, billing_team):
 def own_agent(db):
     from tests.factories import UserFactory
 
-    return UserFactory(email="own@svardesk.test", first_name="Olle", last_name="Own", ticket_access="own")
+    return UserFactory(
+        email="own@svardesk.test", first_name="Olle", last_name="Own", ticket_access="own"
+    )
 
 
 @pytest.fixture
@@ -73,3 +87,20 @@ def no_seat_user(db):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server; Django's outbound mail goes to it during the test."""
+    from tests.mail_server import SmtpServer
+
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()

@@ -20,10 +20,13 @@ class EmailLoginForm(forms.Form):
     """Sign in with email address and password, with failed attempts rate-limited."""
 
     username = forms.EmailField(
-        label=_("Email address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
@@ -50,7 +53,7 @@ class EmailLoginForm(forms.Form):
                 _("That email address and password do not match an account."), code="invalid_login"
             )
         throttle.clear_failures(email=email)
-        self.user_cache = user  # type: ignore[assignment]
+        self.user_cache = user
         return cleaned
 
     def get_user(self) -> User | None:

@@ -15,7 +15,7 @@ class UserPreferencesMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = user.language
             try:
                 timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from svardesk.accounts import services
@@ -47,8 +48,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 language=form.cleaned_data["language"],
                 time_zone=form.cleaned_data["time_zone"],
             )
-            from django.utils import translation
-
             translation.activate(form.cleaned_data["language"])
             messages.success(request, _("Your preferences were saved."))
             return redirect("accounts:preferences")

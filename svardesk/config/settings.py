@@ -13,7 +13,9 @@ DATA_DIR = data_dir()
 
 SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("SVARDESK_DEBUG", False)
-ALLOWED_HOSTS = env_list("SVARDESK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "SVARDESK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("SVARDESK_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -74,7 +76,9 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, or SQLite in the data folder -------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'svardesk.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work beside the writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" halfway through.
@@ -91,9 +95,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, channel layer and task queue: in-process by default, Redis when REDIS_URL is set ---
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -146,7 +155,9 @@ if SMTP_URL:
     globals().update(smtp_settings_from_url(SMTP_URL))
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    EMAIL_BACKEND = env_str("SVARDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    EMAIL_BACKEND = env_str(
+        "SVARDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    )
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -33,3 +33,6 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["team", "user"], name="unique_team_membership")
         ]
         indexes = [models.Index(fields=["user", "team"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id}"

@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,8 +42,9 @@ def count_default_views(user: User) -> SidebarCounts:
     cached answer is never another user's; it is at most SIDEBAR_COUNT_CACHE_SECONDS old and
     the sidebar says when it was computed.
     """
-    key = "sidebar-counts:{}:{}:{}:{}".format(
+    key = "sidebar-counts:{}:{}:{}:{}:{}".format(
         user.pk,
+        cache.get(_generation_key(user.pk), 0),
         "admin" if user.is_superuser else user.ticket_access,
         ",".join(map(str, user_team_ids(user))),
         settings.SIDEBAR_COUNT_CACHE_SECONDS,
@@ -61,6 +61,20 @@ def count_default_views(user: User) -> SidebarCounts:
     if settings.SIDEBAR_COUNT_CACHE_SECONDS > 0:
         cache.set(key, {"counts": counts, "at": now}, settings.SIDEBAR_COUNT_CACHE_SECONDS)
     return SidebarCounts(counts=counts, computed_at=now, is_cached=False)
+
+
+def _generation_key(user_id: int) -> str:
+    return f"sidebar-counts-generation:{user_id}"
+
+
+def forget_counts_of(user_id: int) -> None:
+    """Drop a user's cached counts, so whoever changed a ticket sees the change counted."""
+    key = _generation_key(user_id)
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=None)
 
 
 @dataclass
@@ -88,7 +102,11 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
 
 
 def list_tickets(
-    user: User, *, condition: Q | None = None, cursor: str | None = None, page_size: int | None = None
+    user: User,
+    *,
+    condition: Q | None = None,
+    cursor: str | None = None,
+    page_size: int | None = None,
 ) -> TicketPage:
     """A page of tickets the user may see, newest activity first, after `cursor`."""
     page_size = page_size or settings.TICKET_LIST_PAGE_SIZE

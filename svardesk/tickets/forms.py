@@ -30,7 +30,9 @@ def builtin_form_field(spec: props.PropertySpec, *, required: bool = False) -> f
     if name == "category":
         return forms.ChoiceField(choices=[("", "—"), *Category.choices], **common)
     if name == "owner":
-        return forms.ModelChoiceField(queryset=assignable_users(), empty_label=_("Unassigned"), **common)
+        return forms.ModelChoiceField(
+            queryset=assignable_users(), empty_label=_("Unassigned"), **common
+        )
     if name == "team":
         return forms.ModelChoiceField(queryset=Team.objects.all(), **common)
     if name == "contact":
@@ -65,7 +67,10 @@ class TicketCreateForm(forms.Form):
         stage_field = builtin_form_field(specs["stage"], required=True)
         chosen_pipeline = pipeline or Pipeline.objects.first()
         if self.is_bound and self.data.get("pipeline"):
-            chosen_pipeline = Pipeline.objects.filter(pk=self.data.get("pipeline")).first() or chosen_pipeline
+            chosen_pipeline = (
+                Pipeline.objects.filter(pk=str(self.data.get("pipeline"))).first()
+                or chosen_pipeline
+            )
         stage_field.queryset = Stage.objects.filter(pipeline=chosen_pipeline)  # type: ignore[attr-defined]
         self.fields["stage"] = stage_field
         self.fields["pipeline"].initial = chosen_pipeline
@@ -93,7 +98,9 @@ class PropertyEditForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, spec: props.PropertySpec, ticket: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, spec: props.PropertySpec, ticket: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
         field = form_field_for(spec, required=spec.name == "name")

@@ -239,6 +239,9 @@ class CreateFormField(models.Model):
     class Meta:
         ordering = ["display_order", "id"]
 
+    def __str__(self) -> str:
+        return self.property_name
+
 
 class TicketEventKind(models.TextChoices):
     CREATED = "created", _("Created")
@@ -259,4 +262,6 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_timeline")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_timeline")
+        ]

@@ -63,7 +63,11 @@ def _builtin_specs() -> list[PropertySpec]:
     return [
         PropertySpec("name", str(_("Ticket name")), PropertyType.TEXT, True, str(BUILTIN_GROUP)),
         PropertySpec(
-            "description", str(_("Ticket description")), PropertyType.TEXTAREA, True, str(BUILTIN_GROUP)
+            "description",
+            str(_("Ticket description")),
+            PropertyType.TEXTAREA,
+            True,
+            str(BUILTIN_GROUP),
         ),
         PropertySpec("pipeline", str(_("Pipeline")), PIPELINE, True, str(BUILTIN_GROUP)),
         PropertySpec("stage", str(_("Ticket status")), STAGE, True, str(BUILTIN_GROUP)),
@@ -96,20 +100,36 @@ def _builtin_specs() -> list[PropertySpec]:
             is_editable=False,
         ),
         PropertySpec(
-            "created_at", str(_("Create date")), PropertyType.DATETIME, True, str(BUILTIN_GROUP),
+            "created_at",
+            str(_("Create date")),
+            PropertyType.DATETIME,
+            True,
+            str(BUILTIN_GROUP),
             is_editable=False,
         ),
         PropertySpec(
-            "updated_at", str(_("Last modified date")), PropertyType.DATETIME, True,
-            str(BUILTIN_GROUP), is_editable=False,
-        ),
-        PropertySpec(
-            "closed_at", str(_("Close date")), PropertyType.DATETIME, True, str(BUILTIN_GROUP),
+            "updated_at",
+            str(_("Last modified date")),
+            PropertyType.DATETIME,
+            True,
+            str(BUILTIN_GROUP),
             is_editable=False,
         ),
         PropertySpec(
-            "last_activity_at", str(_("Last activity date")), PropertyType.DATETIME, True,
-            str(BUILTIN_GROUP), is_editable=False,
+            "closed_at",
+            str(_("Close date")),
+            PropertyType.DATETIME,
+            True,
+            str(BUILTIN_GROUP),
+            is_editable=False,
+        ),
+        PropertySpec(
+            "last_activity_at",
+            str(_("Last activity date")),
+            PropertyType.DATETIME,
+            True,
+            str(BUILTIN_GROUP),
+            is_editable=False,
         ),
     ]
 
@@ -267,7 +287,11 @@ def clean_custom_value(spec: PropertySpec, raw: Any) -> Any:
 
 def custom_form_field(spec: PropertySpec, *, required: bool = False) -> forms.Field:
     """A Django form field for a custom property; its cleaned value goes to clean_custom_value."""
-    common: dict[str, Any] = {"label": spec.label, "required": required, "help_text": spec.description}
+    common: dict[str, Any] = {
+        "label": spec.label,
+        "required": required,
+        "help_text": spec.description,
+    }
     kind = spec.type
     if kind == PropertyType.TEXT:
         return forms.CharField(max_length=1000, **common)

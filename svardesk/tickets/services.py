@@ -20,8 +20,8 @@ from svardesk.tickets import properties as props
 from svardesk.tickets.exceptions import (
     PipelineInUseError,
     PropertyDefinitionError,
-    StaleTicketError,
     StageInUseError,
+    StaleTicketError,
     TicketValidationError,
 )
 from svardesk.tickets.models import (
@@ -52,8 +52,8 @@ _REFERENCE_FIELDS = {"pipeline", "stage", "owner", "team", "contact"}
 _EDITABLE_BUILTINS = {"name", "description", "priority", "category"} | _REFERENCE_FIELDS
 
 
-def _announce(ticket_id: int) -> None:
-    ticket_changed.send(sender=Ticket, ticket_id=ticket_id)
+def _announce(ticket_id: int, actor_id: int | None) -> None:
+    ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=actor_id)
 
 
 # --- Tickets --------------------------------------------------------------------------------
@@ -95,9 +95,8 @@ def create_ticket(
         errors["owner"] = _("This user cannot own tickets.")
     clean_custom, custom_errors = _clean_custom_values(custom or {})
     errors.update(custom_errors)
-    if errors:
+    if errors or stage is None:
         raise TicketValidationError(errors)
-    assert stage is not None
     ticket = Ticket.objects.create(
         name=name.strip(),
         description=description,
@@ -122,7 +121,7 @@ def create_ticket(
         data={"source": source},
         created_at=now,
     )
-    after_commit(_announce, ticket.pk)
+    after_commit(_announce, ticket.pk, actor.pk if actor else None)
     return ticket
 
 
@@ -136,7 +135,8 @@ def _clean_custom_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dic
     if not values:
         return cleaned, errors
     definitions = {
-        d.name: d for d in PropertyDefinition.objects.filter(name__in=list(values)).select_related("group")
+        d.name: d
+        for d in PropertyDefinition.objects.filter(name__in=list(values)).select_related("group")
     }
     for name, raw in values.items():
         definition = definitions.get(name)
@@ -166,7 +166,9 @@ def update_ticket(
     StaleTicketError and nothing is written.
     """
     now = now or timezone.now()
-    ticket = Ticket.objects.select_for_update().select_related("stage", "pipeline").get(pk=ticket_id)
+    ticket = (
+        Ticket.objects.select_for_update().select_related("stage", "pipeline").get(pk=ticket_id)
+    )
     if expected_version is not None and ticket.version != expected_version:
         raise StaleTicketError(ticket)
 
@@ -180,7 +182,11 @@ def update_ticket(
     if "pipeline" in changes and "stage" not in changes:
         new_pipeline_id = _pk(changes["pipeline"])
         if new_pipeline_id != ticket.pipeline_id:
-            first = Stage.objects.filter(pipeline_id=new_pipeline_id).order_by("display_order", "id").first()
+            first = (
+                Stage.objects.filter(pipeline_id=new_pipeline_id)
+                .order_by("display_order", "id")
+                .first()
+            )
             changes["stage"] = first.pk if first else None
 
     for name, raw in changes.items():
@@ -222,7 +228,7 @@ def update_ticket(
     updated_fields |= {"version", "updated_at"}
     ticket.save(update_fields=sorted(updated_fields))
     TicketEvent.objects.bulk_create(events)
-    after_commit(_announce, ticket.pk)
+    after_commit(_announce, ticket.pk, actor.pk if actor else None)
     return ticket
 
 
@@ -445,7 +451,10 @@ def _check_options(type_: str, options: list[dict[str, str]]) -> list[dict[str, 
     if type_ not in (PropertyType.SELECT, PropertyType.MULTISELECT):
         return []
     cleaned = [
-        {"value": str(o.get("value") or o.get("label", "")).strip(), "label": str(o.get("label", "")).strip()}
+        {
+            "value": str(o.get("value") or o.get("label", "")).strip(),
+            "label": str(o.get("label", "")).strip(),
+        }
         for o in options
         if str(o.get("label", "")).strip()
     ]
@@ -463,14 +472,16 @@ def create_property_definition(
     actor: User | None,
     name: str,
     label: str,
-    type: str,  # noqa: A002 - the domain's word
+    type: str,
     group: PropertyGroup | None = None,
     description: str = "",
     options: list[dict[str, str]] | None = None,
 ) -> PropertyDefinition:
     if not _NAME_PATTERN.match(name):
         raise PropertyDefinitionError(
-            _("Internal names use lowercase letters, digits and underscores, starting with a letter.")
+            _(
+                "Internal names use lowercase letters, digits and underscores, starting with a letter."
+            )
         )
     if name in props.BUILTIN_NAMES or PropertyDefinition.objects.filter(name=name).exists():
         raise PropertyDefinitionError(_("A property with this internal name already exists."))
@@ -541,7 +552,8 @@ def ensure_default_create_form() -> None:
     if CreateFormField.objects.exists():
         return
     CreateFormField.objects.bulk_create(
-        CreateFormField(property_name=name, display_order=i) for i, name in enumerate(DEFAULT_CREATE_FORM)
+        CreateFormField(property_name=name, display_order=i)
+        for i, name in enumerate(DEFAULT_CREATE_FORM)
     )
 
 
@@ -551,7 +563,9 @@ def set_create_form_fields(*, actor: User | None, fields: list[tuple[str, bool]]
     specs = props.property_specs_by_name()
     unknown = [name for name, _req in fields if name not in specs or not specs[name].is_editable]
     if unknown:
-        raise PropertyDefinitionError(_("Unknown property: %(names)s") % {"names": ", ".join(unknown)})
+        raise PropertyDefinitionError(
+            _("Unknown property: %(names)s") % {"names": ", ".join(unknown)}
+        )
     CreateFormField.objects.all().delete()
     CreateFormField.objects.bulk_create(
         CreateFormField(property_name=name, display_order=i, is_required=required)

@@ -3,5 +3,5 @@ Domain flow never depends on them."""
 
 from django.dispatch import Signal
 
-# Sent with ticket_id after a ticket was created or changed and the change committed.
+# Sent with ticket_id and actor_id (None for the system) after a ticket was created or changed and the change committed.
 ticket_changed = Signal()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from svardesk.accounts.queries import request_user
 from svardesk.core.decorators import workspace_required
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services
@@ -45,7 +46,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
 
 @workspace_required
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = queries.access_ticket(ticket_id, actor=request.user)  # type: ignore[arg-type]
+    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
     context = _detail_context(request, ticket)
     if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
         return render(request, "tickets/partials/_detail.html", context)
@@ -58,7 +59,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """In-place edit of header fields (and any property posted by name): returns the detail
     fragment; a stale edit returns it with the latest values and a conflict notice (409)."""
-    ticket = queries.access_ticket(ticket_id, actor=request.user)  # type: ignore[arg-type]
+    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
     specs = props.property_specs_by_name()
     changes: dict[str, Any] = {}
     for name in request.POST:
@@ -74,7 +75,10 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     extra: dict[str, Any] = {}
     try:
         ticket = services.update_ticket(
-            ticket.pk, actor=request.user, changes=changes, expected_version=version  # type: ignore[arg-type]
+            ticket.pk,
+            actor=request_user(request),
+            changes=changes,
+            expected_version=version,
         )
         extra["toast"] = _("Ticket updated.")
     except StaleTicketError:
@@ -86,9 +90,12 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except TicketValidationError as exc:
         status = 422
         extra["errors"] = exc.errors
-    ticket = queries.access_ticket(ticket.pk, actor=request.user)  # type: ignore[arg-type]
+    ticket = queries.access_ticket(ticket.pk, actor=request_user(request))
     return render(
-        request, "tickets/partials/_detail.html", _detail_context(request, ticket, **extra), status=status
+        request,
+        "tickets/partials/_detail.html",
+        _detail_context(request, ticket, **extra),
+        status=status,
     )
 
 
@@ -96,7 +103,7 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpResponse:
     """The right sidebar's in-place editor for one property."""
-    ticket = queries.access_ticket(ticket_id, actor=request.user)  # type: ignore[arg-type]
+    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
     spec = props.get_spec(name)
     if spec is None or not spec.is_editable:
         raise Http404("No such property")
@@ -104,9 +111,16 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
         form = PropertyEditForm(
             spec=spec,
             ticket=ticket,
-            initial={"value": props.form_initial(spec, props.plain_value(ticket, spec)), "version": ticket.version},
+            initial={
+                "value": props.form_initial(spec, props.plain_value(ticket, spec)),
+                "version": ticket.version,
+            },
         )
-        return render(request, "tickets/partials/_property_form.html", {"ticket": ticket, "spec": spec, "form": form})
+        return render(
+            request,
+            "tickets/partials/_property_form.html",
+            {"ticket": ticket, "spec": spec, "form": form},
+        )
     form = PropertyEditForm(request.POST, spec=spec, ticket=ticket)
     if not form.is_valid():
         return render(
@@ -120,7 +134,7 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
     try:
         ticket = services.update_ticket(
             ticket.pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request_user(request),
             changes={name: form.plain_value()},
             expected_version=form.cleaned_data["version"],
         )
@@ -139,9 +153,12 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
             {"ticket": ticket, "spec": spec, "form": form},
             status=422,
         )
-    ticket = queries.access_ticket(ticket.pk, actor=request.user)  # type: ignore[arg-type]
+    ticket = queries.access_ticket(ticket.pk, actor=request_user(request))
     response = render(
-        request, "tickets/partials/_detail.html", _detail_context(request, ticket, **extra), status=status
+        request,
+        "tickets/partials/_detail.html",
+        _detail_context(request, ticket, **extra),
+        status=status,
     )
     # The form sits inside the sidebar; a saved (or stale) edit refreshes the whole ticket.
     return reswap(retarget(response, "#ticket-detail"), "outerHTML")
@@ -158,7 +175,7 @@ def create_ticket(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             ticket = services.create_ticket(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request_user(request),
                 name=data["name"],
                 pipeline=data["pipeline"],
                 stage=data["stage"],
@@ -189,4 +206,6 @@ def stage_options(request: HttpRequest) -> HttpResponse:
     pipeline = Pipeline.objects.filter(pk=request.GET.get("pipeline") or 0).first()
     if pipeline is None:
         raise Http404("No such pipeline")
-    return render(request, "tickets/partials/_stage_options.html", {"stages": queries.list_stages(pipeline)})
+    return render(
+        request, "tickets/partials/_stage_options.html", {"stages": queries.list_stages(pipeline)}
+    )

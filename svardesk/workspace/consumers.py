@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 WORKSPACE_GROUP = "workspace"
 
 
-class WorkspaceConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.can_use_workspace:

@@ -10,7 +10,9 @@ def test_default_view_counts(agent, super_admin, support_team, billing_team, tea
     TicketFactory(owner=None, team=support_team)  # unassigned, my team
     TicketFactory(owner=None, team=billing_team)  # unassigned, other team
     TicketFactory(owner=agent, team=support_team)  # mine
-    TicketFactory(owner=agent, stage=stage_named("Closed"), is_open=False)  # closed: in no open view
+    TicketFactory(
+        owner=agent, stage=stage_named("Closed"), is_open=False
+    )  # closed: in no open view
     TicketFactory(owner=None, is_spam=True)  # spam only
     TicketFactory(owner=super_admin, last_message_author=agent)  # sent by agent
     counts = count_default_views(agent).counts
@@ -64,3 +66,16 @@ def test_view_lists_respect_access(team_agent, support_team, billing_team):
     TicketFactory(name="ours", team=billing_team)
     names = [t.name for t in list_view_tickets(team_agent, "all-open").tickets]
     assert names == ["ours"]
+
+
+def test_own_change_is_counted_at_once_despite_cache(
+    agent, settings, django_capture_on_commit_callbacks
+):
+    from svardesk.tickets.services import create_ticket
+    from tests.factories import default_pipeline
+
+    settings.SIDEBAR_COUNT_CACHE_SECONDS = 60
+    assert count_default_views(agent).counts["assigned-to-me"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        create_ticket(actor=agent, name="mine", pipeline=default_pipeline(), owner=agent)
+    assert count_default_views(agent).counts["assigned-to-me"] == 1

@@ -5,7 +5,15 @@ from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
-VIEW_KEYS = ["unassigned", "assigned-to-me", "unassigned-for-my-team", "my-teams-open", "all-open", "sent", "spam"]
+VIEW_KEYS = [
+    "unassigned",
+    "assigned-to-me",
+    "unassigned-for-my-team",
+    "my-teams-open",
+    "all-open",
+    "sent",
+    "spam",
+]
 
 
 @pytest.mark.parametrize("key", VIEW_KEYS)

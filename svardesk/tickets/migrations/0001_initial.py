@@ -6,178 +6,400 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crm', '0001_initial'),
-        ('teams', '0001_initial'),
+        ("crm", "0001_initial"),
+        ("teams", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CreateFormField',
+            name="CreateFormField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('property_name', models.CharField(max_length=64, unique=True)),
-                ('display_order', models.PositiveIntegerField(default=0)),
-                ('is_required', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("property_name", models.CharField(max_length=64, unique=True)),
+                ("display_order", models.PositiveIntegerField(default=0)),
+                ("is_required", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['display_order', 'id'],
+                "ordering": ["display_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Pipeline',
+            name="Pipeline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('display_order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("display_order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'pipeline',
-                'verbose_name_plural': 'pipelines',
-                'ordering': ['display_order', 'id'],
+                "verbose_name": "pipeline",
+                "verbose_name_plural": "pipelines",
+                "ordering": ["display_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PropertyGroup',
+            name="PropertyGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('label', models.CharField(max_length=100, unique=True, verbose_name='label')),
-                ('display_order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("label", models.CharField(max_length=100, unique=True, verbose_name="label")),
+                ("display_order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'property group',
-                'verbose_name_plural': 'property groups',
-                'ordering': ['display_order', 'id'],
+                "verbose_name": "property group",
+                "verbose_name_plural": "property groups",
+                "ordering": ["display_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PropertyDefinition',
+            name="PropertyDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.SlugField(max_length=64, unique=True, verbose_name='internal name')),
-                ('label', models.CharField(max_length=100, verbose_name='label')),
-                ('description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('type', models.CharField(choices=[('text', 'Single-line text'), ('textarea', 'Multi-line text'), ('number', 'Number'), ('date', 'Date picker'), ('datetime', 'Date and time picker'), ('select', 'Dropdown select'), ('multiselect', 'Multiple checkboxes'), ('checkbox', 'Single checkbox'), ('user', 'User')], max_length=12, verbose_name='field type')),
-                ('options', models.JSONField(blank=True, default=list)),
-                ('display_order', models.PositiveIntegerField(default=0)),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='properties', to='tickets.propertygroup', verbose_name='group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "name",
+                    models.SlugField(max_length=64, unique=True, verbose_name="internal name"),
+                ),
+                ("label", models.CharField(max_length=100, verbose_name="label")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=255, verbose_name="description"),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("text", "Single-line text"),
+                            ("textarea", "Multi-line text"),
+                            ("number", "Number"),
+                            ("date", "Date picker"),
+                            ("datetime", "Date and time picker"),
+                            ("select", "Dropdown select"),
+                            ("multiselect", "Multiple checkboxes"),
+                            ("checkbox", "Single checkbox"),
+                            ("user", "User"),
+                        ],
+                        max_length=12,
+                        verbose_name="field type",
+                    ),
+                ),
+                ("options", models.JSONField(blank=True, default=list)),
+                ("display_order", models.PositiveIntegerField(default=0)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="properties",
+                        to="tickets.propertygroup",
+                        verbose_name="group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket property',
-                'verbose_name_plural': 'ticket properties',
-                'ordering': ['group__display_order', 'display_order', 'id'],
+                "verbose_name": "ticket property",
+                "verbose_name_plural": "ticket properties",
+                "ordering": ["group__display_order", "display_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('display_order', models.PositiveIntegerField(default=0)),
-                ('is_closed', models.BooleanField(default=False, verbose_name='closed stage')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='tickets.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("display_order", models.PositiveIntegerField(default=0)),
+                ("is_closed", models.BooleanField(default=False, verbose_name="closed stage")),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="tickets.pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket status',
-                'verbose_name_plural': 'ticket statuses',
-                'ordering': ['pipeline_id', 'display_order', 'id'],
+                "verbose_name": "ticket status",
+                "verbose_name_plural": "ticket statuses",
+                "ordering": ["pipeline_id", "display_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=255, verbose_name='ticket name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('priority', models.CharField(blank=True, choices=[('LOW', 'Low'), ('MEDIUM', 'Medium'), ('HIGH', 'High'), ('URGENT', 'Urgent')], default='', max_length=10, verbose_name='priority')),
-                ('category', models.CharField(blank=True, choices=[('PRODUCT_ISSUE', 'Product issue'), ('BILLING_ISSUE', 'Billing issue'), ('FEATURE_REQUEST', 'Feature request'), ('GENERAL_INQUIRY', 'General inquiry')], default='', max_length=20, verbose_name='category')),
-                ('source', models.CharField(choices=[('EMAIL', 'Email'), ('CHAT', 'Chat'), ('FORM', 'Form'), ('CALL', 'Call'), ('MESSENGER', 'Facebook Messenger'), ('MANUAL', 'Manual'), ('API', 'API'), ('IMPORT', 'Import')], default='MANUAL', max_length=10, verbose_name='source')),
-                ('is_open', models.BooleanField(default=True)),
-                ('is_spam', models.BooleanField(default=False)),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='close date')),
-                ('last_activity_at', models.DateTimeField(verbose_name='last activity')),
-                ('preview', models.CharField(blank=True, max_length=200)),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom properties')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='crm.contact', verbose_name='contact')),
-                ('last_message_author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_tickets', to=settings.AUTH_USER_MODEL, verbose_name='ticket owner')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.pipeline', verbose_name='pipeline')),
-                ('stage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.stage', verbose_name='ticket status')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='teams.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=255, verbose_name="ticket name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "priority",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("LOW", "Low"),
+                            ("MEDIUM", "Medium"),
+                            ("HIGH", "High"),
+                            ("URGENT", "Urgent"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("PRODUCT_ISSUE", "Product issue"),
+                            ("BILLING_ISSUE", "Billing issue"),
+                            ("FEATURE_REQUEST", "Feature request"),
+                            ("GENERAL_INQUIRY", "General inquiry"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("EMAIL", "Email"),
+                            ("CHAT", "Chat"),
+                            ("FORM", "Form"),
+                            ("CALL", "Call"),
+                            ("MESSENGER", "Facebook Messenger"),
+                            ("MANUAL", "Manual"),
+                            ("API", "API"),
+                            ("IMPORT", "Import"),
+                        ],
+                        default="MANUAL",
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                ("is_open", models.BooleanField(default=True)),
+                ("is_spam", models.BooleanField(default=False)),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="close date"),
+                ),
+                ("last_activity_at", models.DateTimeField(verbose_name="last activity")),
+                ("preview", models.CharField(blank=True, max_length=200)),
+                (
+                    "custom",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom properties"),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="crm.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "last_message_author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="ticket owner",
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.pipeline",
+                        verbose_name="pipeline",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.stage",
+                        verbose_name="ticket status",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="teams.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-last_activity_at', '-id'],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-last_activity_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('property_changed', 'Property changed')], max_length=32)),
-                ('data', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("created", "Created"), ("property_changed", "Property changed")],
+                        max_length=32,
+                    ),
+                ),
+                ("data", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['-last_activity_at', '-id'], name='ticket_recent'),
+            model_name="ticket",
+            index=models.Index(fields=["-last_activity_at", "-id"], name="ticket_recent"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('is_open', True), ('is_spam', False)), fields=['-last_activity_at', '-id'], name='ticket_open_recent'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("is_open", True), ("is_spam", False)),
+                fields=["-last_activity_at", "-id"],
+                name="ticket_open_recent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('is_open', True), ('is_spam', False)), fields=['owner', '-last_activity_at', '-id'], name='ticket_open_owner'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("is_open", True), ("is_spam", False)),
+                fields=["owner", "-last_activity_at", "-id"],
+                name="ticket_open_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('is_open', True), ('is_spam', False)), fields=['team', 'owner', '-last_activity_at', '-id'], name='ticket_open_team'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("is_open", True), ("is_spam", False)),
+                fields=["team", "owner", "-last_activity_at", "-id"],
+                name="ticket_open_team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('is_spam', True)), fields=['-last_activity_at', '-id'], name='ticket_spam_recent'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("is_spam", True)),
+                fields=["-last_activity_at", "-id"],
+                name="ticket_spam_recent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('is_spam', False), ('last_message_author__isnull', False)), fields=['last_message_author', '-last_activity_at', '-id'], name='ticket_sent_recent'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("is_spam", False), ("last_message_author__isnull", False)),
+                fields=["last_message_author", "-last_activity_at", "-id"],
+                name="ticket_sent_recent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['owner', '-last_activity_at'], name='ticket_owner_recent'),
+            model_name="ticket",
+            index=models.Index(fields=["owner", "-last_activity_at"], name="ticket_owner_recent"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['team', '-last_activity_at'], name='ticket_team_recent'),
+            model_name="ticket",
+            index=models.Index(fields=["team", "-last_activity_at"], name="ticket_team_recent"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['stage'], name='ticket_stage'),
+            model_name="ticket",
+            index=models.Index(fields=["stage"], name="ticket_stage"),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'created_at', 'id'], name='ticket_event_timeline'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_timeline"),
         ),
     ]

@@ -11,7 +11,9 @@ def create_defaults(apps, schema_editor):
     if not Pipeline.objects.exists():
         pipeline = Pipeline.objects.create(name="Support pipeline", display_order=0)
         for order, (name, is_closed) in enumerate(STAGES):
-            Stage.objects.create(pipeline=pipeline, name=name, is_closed=is_closed, display_order=order)
+            Stage.objects.create(
+                pipeline=pipeline, name=name, is_closed=is_closed, display_order=order
+            )
     if not CreateFormField.objects.exists():
         for order, name in enumerate(CREATE_FORM):
             CreateFormField.objects.create(property_name=name, display_order=order)

@@ -14,16 +14,28 @@ def tickets(agent, team_agent, own_agent, support_team, billing_team):
         "billing": TicketFactory(name="billing", team=billing_team),
         "no-team": TicketFactory(name="no-team"),
         "own-agent's": TicketFactory(name="own-agent's", owner=own_agent, team=support_team),
-        "team-agent's support": TicketFactory(name="team-agent's support", owner=team_agent, team=support_team),
+        "team-agent's support": TicketFactory(
+            name="team-agent's support", owner=team_agent, team=support_team
+        ),
     }
 
 
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        pytest.param("super_admin", {"support", "billing", "no-team", "own-agent's", "team-agent's support"}, id="super-admin-all"),
-        pytest.param("agent", {"support", "billing", "no-team", "own-agent's", "team-agent's support"}, id="all-scope"),
-        pytest.param("team_agent", {"billing", "team-agent's support"}, id="team-scope-own-included"),
+        pytest.param(
+            "super_admin",
+            {"support", "billing", "no-team", "own-agent's", "team-agent's support"},
+            id="super-admin-all",
+        ),
+        pytest.param(
+            "agent",
+            {"support", "billing", "no-team", "own-agent's", "team-agent's support"},
+            id="all-scope",
+        ),
+        pytest.param(
+            "team_agent", {"billing", "team-agent's support"}, id="team-scope-own-included"
+        ),
         pytest.param("own_agent", {"own-agent's"}, id="own-scope"),
     ],
 )

@@ -4,8 +4,8 @@ from django.utils import timezone
 from svardesk.tickets import services
 from svardesk.tickets.exceptions import (
     PropertyDefinitionError,
-    StaleTicketError,
     StageInUseError,
+    StaleTicketError,
     TicketValidationError,
 )
 from svardesk.tickets.models import Pipeline, PropertyType, Stage, Ticket, TicketEvent
@@ -26,7 +26,9 @@ def test_default_pipeline_has_the_four_support_stages():
 
 
 def test_create_ticket_records_created_event(agent):
-    ticket = services.create_ticket(actor=agent, name="  Printer on fire ", pipeline=default_pipeline())
+    ticket = services.create_ticket(
+        actor=agent, name="  Printer on fire ", pipeline=default_pipeline()
+    )
     assert ticket.name == "Printer on fire"
     assert ticket.stage.name == "New"
     assert ticket.is_open is True
@@ -59,13 +61,19 @@ def test_create_ticket_requires_a_name(agent):
 
 def test_create_ticket_rejects_owner_without_seat(agent, no_seat_user):
     with pytest.raises(TicketValidationError) as exc:
-        services.create_ticket(actor=agent, name="x", pipeline=default_pipeline(), owner=no_seat_user)
+        services.create_ticket(
+            actor=agent, name="x", pipeline=default_pipeline(), owner=no_seat_user
+        )
     assert "owner" in exc.value.errors
 
 
 def test_update_records_each_change_with_old_and_new(agent, super_admin):
-    ticket = services.create_ticket(actor=agent, name="Slow login", pipeline=default_pipeline(), priority="LOW")
-    services.update_ticket(ticket.pk, actor=super_admin, changes={"priority": "HIGH", "owner": agent.pk})
+    ticket = services.create_ticket(
+        actor=agent, name="Slow login", pipeline=default_pipeline(), priority="LOW"
+    )
+    services.update_ticket(
+        ticket.pk, actor=super_admin, changes={"priority": "HIGH", "owner": agent.pk}
+    )
     events = list(ticket.events.filter(kind="property_changed").order_by("id"))
     assert [(e.data["property"], e.data["old"], e.data["new"]) for e in events] == [
         ("priority", "LOW", "HIGH"),
@@ -79,7 +87,9 @@ def test_update_records_each_change_with_old_and_new(agent, super_admin):
 
 
 def test_update_without_real_change_writes_nothing(agent):
-    ticket = services.create_ticket(actor=agent, name="Same", pipeline=default_pipeline(), priority="LOW")
+    ticket = services.create_ticket(
+        actor=agent, name="Same", pipeline=default_pipeline(), priority="LOW"
+    )
     services.update_ticket(ticket.pk, actor=agent, changes={"priority": "LOW"})
     ticket.refresh_from_db()
     assert ticket.version == 1
@@ -88,9 +98,13 @@ def test_update_without_real_change_writes_nothing(agent):
 
 def test_stale_edit_is_refused_and_nothing_changes(agent, super_admin):
     ticket = services.create_ticket(actor=agent, name="Race", pipeline=default_pipeline())
-    services.update_ticket(ticket.pk, actor=super_admin, changes={"priority": "URGENT"}, expected_version=1)
+    services.update_ticket(
+        ticket.pk, actor=super_admin, changes={"priority": "URGENT"}, expected_version=1
+    )
     with pytest.raises(StaleTicketError):
-        services.update_ticket(ticket.pk, actor=agent, changes={"priority": "LOW"}, expected_version=1)
+        services.update_ticket(
+            ticket.pk, actor=agent, changes={"priority": "LOW"}, expected_version=1
+        )
     ticket.refresh_from_db()
     assert ticket.priority == "URGENT"
     assert ticket.events.filter(kind="property_changed").count() == 1
@@ -101,7 +115,9 @@ def test_moving_to_closed_stage_closes_and_reopening_clears(agent):
     services.update_ticket(ticket.pk, actor=agent, changes={"stage": stage_named("Closed").pk})
     ticket.refresh_from_db()
     assert (ticket.is_open, ticket.closed_at is not None) == (False, True)
-    services.update_ticket(ticket.pk, actor=agent, changes={"stage": stage_named("Waiting on us").pk})
+    services.update_ticket(
+        ticket.pk, actor=agent, changes={"stage": stage_named("Waiting on us").pk}
+    )
     ticket.refresh_from_db()
     assert (ticket.is_open, ticket.closed_at) == (True, None)
 
@@ -114,7 +130,9 @@ def test_stage_must_belong_to_ticket_pipeline(agent):
 
 
 def test_pipeline_change_lands_in_first_stage_of_new_pipeline(agent):
-    other = services.create_pipeline(actor=agent, name="Returns", stages=[("Received", False), ("Refunded", True)])
+    other = services.create_pipeline(
+        actor=agent, name="Returns", stages=[("Received", False), ("Refunded", True)]
+    )
     ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline())
     services.update_ticket(ticket.pk, actor=agent, changes={"pipeline": other.pk})
     ticket.refresh_from_db()
@@ -142,7 +160,9 @@ def test_custom_property_values_are_cleaned_and_recorded(agent, type_, raw, stor
 
 
 def test_invalid_custom_value_is_refused(agent):
-    services.create_property_definition(actor=agent, name="seats", label="Seats", type=PropertyType.NUMBER)
+    services.create_property_definition(
+        actor=agent, name="seats", label="Seats", type=PropertyType.NUMBER
+    )
     ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline())
     with pytest.raises(TicketValidationError) as exc:
         services.update_ticket(ticket.pk, actor=agent, changes={"seats": "many"})
@@ -153,17 +173,24 @@ def test_invalid_custom_value_is_refused(agent):
 
 def test_multiselect_keeps_option_order_and_rejects_unknown(agent):
     services.create_property_definition(
-        actor=agent, name="plan", label="Plan", type=PropertyType.MULTISELECT,
+        actor=agent,
+        name="plan",
+        label="Plan",
+        type=PropertyType.MULTISELECT,
         options=[{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
     )
-    ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline(), custom={"plan": ["b", "a"]})
+    ticket = services.create_ticket(
+        actor=agent, name="x", pipeline=default_pipeline(), custom={"plan": ["b", "a"]}
+    )
     assert ticket.custom["plan"] == ["a", "b"]
     with pytest.raises(TicketValidationError):
         services.update_ticket(ticket.pk, actor=agent, changes={"plan": ["c"]})
 
 
 def test_user_property_requires_existing_user(agent):
-    services.create_property_definition(actor=agent, name="reviewer", label="Reviewer", type=PropertyType.USER)
+    services.create_property_definition(
+        actor=agent, name="reviewer", label="Reviewer", type=PropertyType.USER
+    )
     ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline())
     services.update_ticket(ticket.pk, actor=agent, changes={"reviewer": agent.pk})
     with pytest.raises(TicketValidationError):
@@ -173,16 +200,22 @@ def test_user_property_requires_existing_user(agent):
 @pytest.mark.parametrize("name", ["Bad", "1abc", "owner", "priority", "has space", ""])
 def test_property_names_must_be_valid_and_free(agent, name):
     with pytest.raises(PropertyDefinitionError):
-        services.create_property_definition(actor=agent, name=name, label="L", type=PropertyType.TEXT)
+        services.create_property_definition(
+            actor=agent, name=name, label="L", type=PropertyType.TEXT
+        )
 
 
 def test_select_property_needs_options(agent):
     with pytest.raises(PropertyDefinitionError):
-        services.create_property_definition(actor=agent, name="tier", label="Tier", type=PropertyType.SELECT)
+        services.create_property_definition(
+            actor=agent, name="tier", label="Tier", type=PropertyType.SELECT
+        )
 
 
 def test_delete_stage_in_use_requires_target_and_moves_tickets(agent):
-    ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline(), stage=stage_named("Waiting on us"))
+    ticket = services.create_ticket(
+        actor=agent, name="x", pipeline=default_pipeline(), stage=stage_named("Waiting on us")
+    )
     stage = stage_named("Waiting on us")
     with pytest.raises(StageInUseError):
         services.delete_stage(stage, actor=agent)
@@ -196,8 +229,12 @@ def test_delete_stage_in_use_requires_target_and_moves_tickets(agent):
 
 
 def test_closing_a_stage_closes_its_tickets(agent):
-    ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline(), stage=stage_named("Waiting on us"))
-    services.update_stage(stage_named("Waiting on us"), actor=agent, name="Resolved", is_closed=True)
+    ticket = services.create_ticket(
+        actor=agent, name="x", pipeline=default_pipeline(), stage=stage_named("Waiting on us")
+    )
+    services.update_stage(
+        stage_named("Waiting on us"), actor=agent, name="Resolved", is_closed=True
+    )
     ticket.refresh_from_db()
     assert ticket.is_open is False
 
@@ -221,7 +258,9 @@ def test_change_announces_after_commit_only(agent, django_capture_on_commit_call
 
 def test_contact_association(agent):
     contact = ContactFactory()
-    ticket = services.create_ticket(actor=agent, name="x", pipeline=default_pipeline(), contact=contact)
+    ticket = services.create_ticket(
+        actor=agent, name="x", pipeline=default_pipeline(), contact=contact
+    )
     assert ticket.contact == contact
     services.update_ticket(ticket.pk, actor=agent, changes={"contact": None}, now=timezone.now())
     ticket.refresh_from_db()

@@ -21,11 +21,15 @@ SECTION = "create_form"
 def create_form(request: HttpRequest) -> HttpResponse:
     candidates = queries.list_create_form_candidates()
     locked = [spec for spec in candidates if spec.name in services.ALWAYS_IN_CREATE_FORM]
-    optional = [spec for spec in candidates if spec.name not in services.ALWAYS_IN_CREATE_FORM]
     current = {
         field.property_name: (position, field.is_required)
         for position, field in enumerate(queries.list_create_form_fields())
     }
+    # The form's properties in their current order, then the others in the registry's order.
+    optional = sorted(
+        (spec for spec in candidates if spec.name not in services.ALWAYS_IN_CREATE_FORM),
+        key=lambda spec: current.get(spec.name, (len(current), False))[0],
+    )
     form = (
         CreateFormFieldsForm(request.POST, specs=optional, current=current)
         if request.method == "POST"

@@ -24,12 +24,7 @@ class PipelineForm(forms.Form):
 
 class StageForm(forms.Form):
     name = forms.CharField(label=_("Status name"), max_length=100)
-    kind = forms.ChoiceField(
-        label=_("Type"),
-        choices=STAGE_KINDS,
-        initial=OPEN,
-        help_text=_("Tickets in a closed status have their work done and leave the open views."),
-    )
+    kind = forms.ChoiceField(label=_("Type"), choices=STAGE_KINDS, initial=OPEN)
 
     @property
     def is_closed(self) -> bool:

@@ -22,9 +22,7 @@ from svardesk.tickets.models import (
 
 def list_users(search: str = "") -> QuerySet[User]:
     """Users by name, each word of `search` matching the first name, last name or email."""
-    users = User.objects.select_related("primary_team").order_by(
-        "first_name", "last_name", "email"
-    )
+    users = User.objects.select_related("primary_team").order_by("first_name", "last_name", "email")
     for word in search.split():
         users = users.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)

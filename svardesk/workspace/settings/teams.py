@@ -51,7 +51,11 @@ def team_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_rename(request: HttpRequest, pk: int) -> HttpResponse:
     team = found(queries.get_team(pk))
-    form = TeamForm(request.POST) if request.method == "POST" else TeamForm(initial={"name": team.name})
+    form = (
+        TeamForm(request.POST)
+        if request.method == "POST"
+        else TeamForm(initial={"name": team.name})
+    )
     if form.is_bound and form.is_valid():
         try:
             services.rename_team(team, actor=actor(request), name=form.cleaned_data["name"])

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from svardesk.accounts import services
@@ -116,7 +117,18 @@ def _initial_for(user: User) -> dict[str, Any]:
     }
 
 
+# What each permission allows, shown under its checkbox.
+PERMISSION_HELP = {
+    "has_seat": User._meta.get_field("has_seat").help_text,
+    "is_superuser": gettext_lazy("Every permission, every ticket, and these settings."),
+    "can_manage_views": User._meta.get_field("can_manage_views").help_text,
+    "has_account_access": User._meta.get_field("has_account_access").help_text,
+}
+
+
 def _render_form(request: HttpRequest, form: UserForm, *, user: User | None) -> HttpResponse:
+    for name, help_text in PERMISSION_HELP.items():
+        form.fields[name].help_text = help_text
     return render_settings(
         request,
         "workspace/settings/user_form.html",

@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("SVARDESK_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("SVARDESK_PORT", "8000")))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("SVARDESK_PORT", "8000"))
+        )
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the background worker."
         )
@@ -32,7 +34,7 @@ class Command(BaseCommand):
         worker = None
         if not options["no_worker"]:
             # The worker is the same `svardesk` entry point, so it sees the same settings.
-            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            worker = subprocess.Popen(
                 [sys.executable, "-m", "svardesk", "run_huey", "--quiet"],
                 env=os.environ.copy(),
             )

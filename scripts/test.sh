@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Command (b): install what the tests need and run the whole suite, on SQLite and on PostgreSQL.
+#   SVARDESK_TEST_DATABASES="sqlite postgres" (default both)
+#   SVARDESK_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/svardesk (default)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Debian packages the suite drives for real: Chromium (browser tests), gettext (catalogues).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> Installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+SVARDESK_EXTRAS=test source scripts/setup.sh
+
+export SVARDESK_DATA_DIR="${SVARDESK_TEST_DATA_DIR:-$ROOT/data/test}"
+mkdir -p "$SVARDESK_DATA_DIR"
+unset DATABASE_URL REDIS_URL SVARDESK_SMTP_URL
+
+echo "==> Lint, format, types, migrations, catalogues"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy svardesk
+.venv/bin/svardesk makemigrations --check --dry-run --verbosity 0
+.venv/bin/svardesk check --fail-level WARNING
+.venv/bin/python scripts/check_catalogues.py
+
+status=0
+for db in ${SVARDESK_TEST_DATABASES:-sqlite postgres}; do
+  case "$db" in
+    sqlite) url="" ;;
+    postgres) url="${SVARDESK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/svardesk}" ;;
+    *) echo "unknown database: $db"; exit 2 ;;
+  esac
+  echo "==> Test suite on $db"
+  DATABASE_URL="$url" .venv/bin/pytest -p no:cacheprovider "$@" || status=$?
+done
+exit $status
