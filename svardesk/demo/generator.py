@@ -32,24 +32,17 @@ from django.utils import timezone
 from svardesk.accounts import services as account_services
 from svardesk.accounts.models import TicketAccess, User
 from svardesk.crm.models import Contact
+from svardesk.demo import bulk
 from svardesk.demo import vocabulary as words
 from svardesk.teams import services as team_services
 from svardesk.teams.models import Membership, Team
-from svardesk.tickets.models import (
-    Pipeline,
-    Priority,
-    Source,
-    Stage,
-    Ticket,
-)
+from svardesk.tickets.models import Pipeline, Priority, Source, Stage, Ticket, TicketEvent
 from svardesk.tickets.services import ensure_default_pipeline
 
-Progress = Callable[[str], None]
-Row = tuple[Any, ...]
+Progress = bulk.Progress
+Row = bulk.Row
 
 DEMO_DOMAIN = "svardesk.example"
-PROGRESS_EVERY = 100_000
-BATCH_SIZE = 5_000
 HISTORY_DAYS = 180
 CLOSED_SHARE = 0.40
 SPAM_SHARE = 0.01
@@ -251,7 +244,7 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
         commit_started = time.perf_counter()
     report.timings["commit"] = time.perf_counter() - commit_started
     with _timed(report, "analyze"):
-        analyze_tables()
+        bulk.analyze_tables([Ticket, TicketEvent, Contact])
     return report
 
 
@@ -268,8 +261,8 @@ def _load_in_transaction(
         agents = ensure_agents(random.Random(f"{options.seed}:agents"), options.agents, teams)
         report.teams, report.agents = len(teams), len(agents)
     with _timed(report, "contacts"):
-        first_contact = _max_id(Contact)
-        report.contacts = insert_rows(
+        first_contact = bulk.max_id(Contact)
+        report.contacts = bulk.insert_rows(
             Contact,
             _CONTACT_COLUMNS,
             contact_rows(random.Random(f"{options.seed}:contacts"), options.contact_count, now),
@@ -277,19 +270,22 @@ def _load_in_transaction(
             total=options.contact_count,
             progress=progress,
         )
-    with _timed(report, "tickets"):
-        plan = _ticket_plan(pipeline, teams, logins, agents, first_contact)
-        first_ticket = _max_id(Ticket)
-        report.tickets = insert_rows(
-            Ticket,
-            _TICKET_COLUMNS,
-            ticket_rows(random.Random(f"{options.seed}:tickets"), options.tickets, plan, now),
-            label="tickets",
-            total=options.tickets,
-            progress=progress,
-        )
-    with _timed(report, "events"):
-        report.events = create_ticket_events(after_id=first_ticket, progress=progress)
+    plan = _ticket_plan(pipeline, teams, logins, agents, first_contact)
+    first_ticket = bulk.max_id(Ticket)
+    with bulk.indexes_rebuilt_after(
+        [Ticket, TicketEvent], new_rows=options.tickets, timings=report.timings, progress=progress
+    ):
+        with _timed(report, "tickets"):
+            report.tickets = bulk.insert_rows(
+                Ticket,
+                _TICKET_COLUMNS,
+                ticket_rows(random.Random(f"{options.seed}:tickets"), options.tickets, plan, now),
+                label="tickets",
+                total=options.tickets,
+                progress=progress,
+            )
+        with _timed(report, "events"):
+            report.events = bulk.create_ticket_events(after_id=first_ticket, progress=progress)
     with _timed(report, "assignments"):
         report.assigned_to_admin, report.assigned_to_agent = balance_assignments(
             admin=logins["admin"], agent=logins["agent"]
@@ -686,6 +682,32 @@ def ticket_rows(
             source, contact_id, not is_closed, False, last_activity if is_closed else None,
             last_activity, last_author, description[:200], "{}", 1,
         )  # fmt: skip
+
+
+# --- Assignments ---------------------------------------------------------------------------
+
+
+def count_assigned_to(user: User) -> int:
+    """The user's "Assigned to me" count: open, non-spam tickets they own."""
+    return Ticket.objects.filter(is_open=True, is_spam=False, owner_id=user.pk).count()
+
+
+def balance_assignments(*, admin: User, agent: User) -> tuple[int, int]:
+    """Make sure the agent's "Assigned to me" is longer than the admin's, so the two logins
+    show different lists. Random shares do that for any sizeable load; tiny loads may need
+    a few tickets handed over. Returns (admin count, agent count)."""
+    admin_count, agent_count = count_assigned_to(admin), count_assigned_to(agent)
+    if agent_count > admin_count:
+        return admin_count, agent_count
+    needed = admin_count - agent_count + 1
+    candidates = list(
+        Ticket.objects.filter(is_open=True, is_spam=False)
+        .exclude(owner_id__in=[admin.pk, agent.pk])
+        .order_by("pk")
+        .values_list("pk", flat=True)[:needed]
+    )
+    Ticket.objects.filter(pk__in=candidates).update(owner_id=agent.pk)
+    return count_assigned_to(admin), count_assigned_to(agent)
 
 
 # --- Summary --------------------------------------------------------------------------------

@@ -265,3 +265,6 @@ class TicketEvent(models.Model):
         indexes = [
             models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_timeline")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"

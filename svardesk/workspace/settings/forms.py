@@ -35,7 +35,11 @@ class StageDeleteForm(forms.Form):
     """Where the tickets of a deleted stage go; required only while the stage holds tickets."""
 
     move_to = forms.TypedChoiceField(
-        label=_("Move its tickets to"), coerce=int, required=False, empty_value=None
+        label=_("Move its tickets to"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"required": _("Choose the status its tickets move to.")},
     )
 
     def __init__(

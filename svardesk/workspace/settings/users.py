@@ -129,6 +129,7 @@ PERMISSION_HELP = {
 def _render_form(request: HttpRequest, form: UserForm, *, user: User | None) -> HttpResponse:
     for name, help_text in PERMISSION_HELP.items():
         form.fields[name].help_text = help_text
+    form.fields["primary_team"].empty_label = gettext_lazy("No main team")  # type: ignore[attr-defined]
     return render_settings(
         request,
         "workspace/settings/user_form.html",

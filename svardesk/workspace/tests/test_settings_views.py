@@ -608,7 +608,7 @@ def test_delete_stage_in_use_without_target_shows_error_and_deletes_nothing(
 
     assert confirm.context["form"].fields["move_to"].required is True
     assert response.status_code == 422
-    assert response.context["form"].errors["move_to"] == ["This field is required."]
+    assert response.context["form"].errors["move_to"] == ["Choose the status its tickets move to."]
     assert Stage.objects.filter(pk=stage.pk).exists()
     ticket.refresh_from_db()
     assert ticket.stage_id == stage.pk

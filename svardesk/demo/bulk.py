@@ -1,0 +1,264 @@
+"""Writing many rows fast: COPY and index juggling on PostgreSQL, batched inserts elsewhere.
+
+Only the demo loader uses this. Everything runs inside the caller's transaction, so on
+PostgreSQL (where DDL is transactional) a failed load leaves tables, indexes and
+constraints exactly as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import DatabaseError, connection, models, transaction
+
+from svardesk.tickets.models import Source, Ticket, TicketEvent, TicketEventKind
+
+Progress = Callable[[str], None]
+Row = tuple[Any, ...]
+
+PROGRESS_EVERY = 100_000
+BATCH_SIZE = 5_000
+# Below this many new rows, keeping indexes and foreign keys up to date row by row is cheaper
+# than rebuilding them.
+REBUILD_THRESHOLD = 50_000
+# Sources where an agent typed the ticket in, so its "created" event has an actor.
+AGENT_SOURCES = (Source.MANUAL, Source.CALL)
+
+
+def _quiet(message: str) -> None:
+    """Progress sink that drops every message."""
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _table(model: type[models.Model]) -> str:
+    return _quote(model._meta.db_table)
+
+
+def max_id(model: type[models.Model]) -> int:
+    return model._default_manager.aggregate(m=models.Max("pk"))["m"] or 0
+
+
+def _progress_line(label: str, done: int, total: int, started: float) -> str:
+    elapsed = time.perf_counter() - started
+    rate = done / elapsed if elapsed else 0.0
+    return f"{label}: {done:,} / {total:,} ({elapsed:.1f}s, {rate:,.0f}/s)"
+
+
+# --- Emptying -------------------------------------------------------------------------------
+
+
+def cascade_order(roots: Iterable[type[models.Model]]) -> list[type[models.Model]]:
+    """`roots` and every model that cascades from them, children before parents."""
+    ordered: list[type[models.Model]] = []
+
+    def visit(model: type[models.Model]) -> None:
+        if model in ordered:
+            return
+        for relation in model._meta.related_objects:
+            if relation.on_delete is models.CASCADE and relation.related_model is not model:
+                visit(relation.related_model)
+        ordered.append(model)
+
+    for root in roots:
+        visit(root)
+    return ordered
+
+
+def empty_tables(roots: Iterable[type[models.Model]], *, progress: Progress = _quiet) -> list[str]:
+    """Delete every row of `roots` and of the models cascading from them; returns the tables.
+
+    Fast path: TRUNCATE on PostgreSQL, DELETE on SQLite, identities restarted so ids start
+    at 1 again. Should another table still point at these rows (a relation added later that
+    does not cascade), fall back to the ORM's slower delete, which applies SET_NULL and kin.
+    """
+    ordered = cascade_order(roots)
+    names = [model._meta.db_table for model in ordered]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                tables = ", ".join(_quote(n) for n in names)
+                cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+            else:
+                for name in names:
+                    cursor.execute(f"DELETE FROM {_quote(name)}")  # noqa: S608
+                if connection.vendor == "sqlite":
+                    marks = ", ".join(["%s"] * len(names))
+                    cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", names)  # noqa: S608
+            connection.check_constraints()
+    except DatabaseError:
+        progress("reset: another table still refers to these rows; deleting through the ORM")
+        for model in ordered:
+            model._default_manager.all().delete()
+    return names
+
+
+# --- Loading --------------------------------------------------------------------------------
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    label: str,
+    total: int,
+    progress: Progress = _quiet,
+) -> int:
+    """Stream `rows` into `model`'s table: COPY on PostgreSQL, executemany in batches of
+    BATCH_SIZE elsewhere. Ids come from the table's own sequence. Returns the row count."""
+    column_list = ", ".join(_quote(c) for c in columns)
+    started = time.perf_counter()
+    done = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+            with raw.copy(f"COPY {_table(model)} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    done += 1
+                    if done % PROGRESS_EVERY == 0:
+                        progress(_progress_line(label, done, total, started))
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {_table(model)} ({column_list}) VALUES ({marks})"  # noqa: S608
+            batch: list[Row] = []
+            for row in rows:
+                batch.append(tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in row))
+                if len(batch) == BATCH_SIZE:
+                    cursor.executemany(sql, batch)
+                    done += len(batch)
+                    batch.clear()
+                    if done % PROGRESS_EVERY == 0:
+                        progress(_progress_line(label, done, total, started))
+            if batch:
+                cursor.executemany(sql, batch)
+                done += len(batch)
+    if done % PROGRESS_EVERY or not done:
+        progress(_progress_line(label, done, total, started))
+    return done
+
+
+def create_ticket_events(*, after_id: int, progress: Progress = _quiet) -> int:
+    """Give every ticket with id > `after_id` its "created" timeline row, as create_ticket
+    writes it: actor (the owner when an agent typed the ticket in), data {"source": …}, the
+    ticket's creation time. One INSERT … SELECT per 100,000 tickets: the rows follow from
+    the tickets' own columns, so shipping them through Python would only add a round trip.
+    """
+    if connection.vendor == "postgresql":
+        data = "jsonb_build_object('source', source)"
+    else:
+        data = "json_object('source', source)"
+    agent_sources = ", ".join(f"'{source}'" for source in AGENT_SOURCES)
+    sql = (
+        f"INSERT INTO {_table(TicketEvent)} (ticket_id, actor_id, kind, data, created_at) "  # noqa: S608
+        f"SELECT id, CASE WHEN source IN ({agent_sources}) THEN owner_id END, "
+        f"'{TicketEventKind.CREATED}', {data}, created_at "
+        f"FROM {_table(Ticket)} WHERE id > %s AND id <= %s ORDER BY id"
+    )
+    last_id = max_id(Ticket)
+    total = Ticket.objects.filter(pk__gt=after_id).count()
+    started = time.perf_counter()
+    created = 0
+    with connection.cursor() as cursor:
+        low = after_id
+        while low < last_id:
+            high = min(low + PROGRESS_EVERY, last_id)
+            cursor.execute(sql, [low, high])
+            created += cursor.rowcount
+            low = high
+            progress(_progress_line("events", created, total, started))
+    return created
+
+
+@contextmanager
+def indexes_rebuilt_after(
+    models_: Sequence[type[models.Model]],
+    *,
+    new_rows: int,
+    timings: dict[str, float],
+    progress: Progress = _quiet,
+) -> Iterator[None]:
+    """On PostgreSQL, for a load large next to what the tables hold, drop their secondary
+    indexes and foreign keys for the duration of the block and recreate them afterwards.
+
+    Building an index once is far cheaper than updating it a million times, and re-adding a
+    foreign key checks all rows in one join instead of queueing a deferred check per row
+    (the schema's FKs are DEFERRABLE INITIALLY DEFERRED: a million-row COPY otherwise spends
+    most of its time in COMMIT). Primary keys and unique constraints stay. Must run inside
+    a transaction; should the block fail, rolling back restores everything.
+    """
+    if connection.vendor != "postgresql" or new_rows < REBUILD_THRESHOLD:
+        yield
+        return
+    existing = sum(model._default_manager.count() for model in models_)
+    if existing > new_rows:
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_rebuilt_after() needs a transaction")
+    started = time.perf_counter()
+    # PostgreSQL refuses to ALTER a table with deferred FK checks still queued (from the
+    # users and teams this transaction created): run those checks now.
+    connection.check_constraints()
+    saved: list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = []
+    with connection.cursor() as cursor:
+        for model in models_:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            foreign_keys: list[tuple[str, str]] = cursor.fetchall()
+            cursor.execute(
+                "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = %s::regclass AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+                "ORDER BY c.relname",
+                [table],
+            )
+            indexes: list[tuple[str, str]] = cursor.fetchall()
+            for name, _definition in foreign_keys:
+                cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {name}")
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+            saved.append((table, foreign_keys, indexes))
+    timings["indexes"] = timings.get("indexes", 0.0) + time.perf_counter() - started
+
+    yield
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for table, foreign_keys, indexes in saved:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            for name, definition in foreign_keys:
+                cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {name} {definition}")
+            progress(
+                f"{table}: rebuilt {len(indexes)} indexes and {len(foreign_keys)} foreign keys"
+                f" ({time.perf_counter() - started:.1f}s)"
+            )
+    timings["indexes"] += time.perf_counter() - started
+
+
+def analyze_tables(models_: Sequence[type[models.Model]]) -> None:
+    """Refresh planner statistics after a bulk load. Outside a transaction PostgreSQL also
+    vacuums, which fills the visibility map so counts can use index-only scans."""
+    tables = [_table(model) for model in models_]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+            cursor.execute(f"{verb} {', '.join(tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")

@@ -1,0 +1,135 @@
+"""`svardesk serve` runs the whole product on the embedded default: web over ASGI (HTTP and
+WebSocket), and the background worker. Started as a real process, as a new user would."""
+
+import asyncio
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import websockets
+
+from tests.mail_server import free_port
+
+SVARDESK = [sys.executable, "-m", "svardesk"]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    data = tmp_path_factory.mktemp("served")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        SVARDESK_DATA_DIR=str(data),
+        DJANGO_SUPERUSER_EMAIL="owner@example.com",
+        DJANGO_SUPERUSER_PASSWORD="an owner password 1",
+        SVARDESK_LOG_LEVEL="warning",
+    )
+    subprocess.run([*SVARDESK, "migrate", "-v0"], env=env, check=True)
+    subprocess.run([*SVARDESK, "createsuperuser", "--noinput"], env=env, check=True)
+    port = free_port()
+    process = subprocess.Popen([*SVARDESK, "serve", "--port", str(port), "--no-migrate"], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("svardesk serve did not open its port")
+    yield {"url": f"http://127.0.0.1:{port}", "env": env, "data": Path(data)}
+    process.terminate()
+    process.wait(timeout=15)
+
+
+def _opener():
+    jar = http.cookiejar.CookieJar()
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
+
+
+def _log_in(url):
+    opener, jar = _opener()
+    page = opener.open(f"{url}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": "owner@example.com",
+            "password": "an owner password 1",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/accounts/login/", data=body, headers={"Referer": f"{url}/accounts/login/"}
+    )
+    response = opener.open(request)
+    assert "/views/unassigned/" in response.geturl()
+    return opener, jar
+
+
+def test_serves_pages_and_static_files(served):
+    opener, _jar = _log_in(served["url"])
+    page = opener.open(f"{served['url']}/views/all-open/").read().decode()
+    assert "Create ticket" in page
+    htmx = opener.open(f"{served['url']}/static/vendor/htmx/htmx.min.js").read()
+    assert b"htmx" in htmx[:2000]
+
+
+def test_worker_answers(served):
+    result = subprocess.run(
+        [*SVARDESK, "worker_check", "--timeout", "20"],
+        env=served["env"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Worker answered" in result.stdout
+
+
+def test_websocket_announces_ticket_changes(served):
+    opener, jar = _log_in(served["url"])
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    ws_url = served["url"].replace("http://", "ws://") + "/ws/workspace/"
+
+    async def scenario():
+        async with websockets.connect(
+            ws_url, additional_headers={"Cookie": cookies, "Origin": served["url"]}
+        ) as ws:
+            panel = opener.open(f"{served['url']}/tickets/new/").read().decode()
+            pipeline = re.search(r'name="pipeline"[^>]*>\s*<option value="(\d+)"', panel).group(1)
+            stage = re.search(r'name="stage"[^>]*>\s*<option value="(\d+)"', panel).group(1)
+            body = urllib.parse.urlencode(
+                {"name": "From the socket test", "pipeline": pipeline, "stage": stage}
+            ).encode()
+            request = urllib.request.Request(
+                f"{served['url']}/tickets/new/",
+                data=body,
+                headers={"X-CSRFToken": csrf, "Referer": served["url"] + "/"},
+            )
+            await asyncio.get_running_loop().run_in_executor(None, opener.open, request)
+            return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+
+    message = asyncio.run(scenario())
+    assert message["type"] == "ticket.changed"
+    assert isinstance(message["ticket_id"], int)
+
+
+def test_websocket_refuses_anonymous(served):
+    ws_url = served["url"].replace("http://", "ws://") + "/ws/workspace/"
+
+    async def scenario():
+        async with websockets.connect(ws_url, additional_headers={"Origin": served["url"]}) as ws:
+            await asyncio.wait_for(ws.recv(), timeout=5)
+
+    with pytest.raises(websockets.InvalidStatus) as exc:
+        asyncio.run(scenario())
+    assert exc.value.response.status_code == 403
