@@ -57,7 +57,7 @@ def update_user(
     teams: Iterable[Team],
     **fields: Any,
 ) -> User:
-    unknown = set(fields) - _ADMIN_FIELDS
+    unknown = set(fields) - _ADMIN_FIELDS - {"email"}
     if unknown:
         raise UserValidationError(f"Unknown user fields: {sorted(unknown)}")
     if actor is not None and actor.pk == user.pk and fields.get("is_superuser") is False:
@@ -66,9 +66,13 @@ def update_user(
         others = User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk)
         if user.is_superuser and not others.exists():
             raise UserValidationError(_("The help desk needs at least one active super admin."))
+    if "email" in fields:
+        fields["email"] = str(fields["email"]).strip().lower()
+        if User.objects.filter(email__iexact=fields["email"]).exclude(pk=user.pk).exists():
+            raise UserValidationError(_("A user with this email address already exists."))
     for name, value in fields.items():
         setattr(user, name, value)
-    user.save()
+    user.save(update_fields=sorted(fields) or None)
     set_user_teams(user, actor=actor, primary_team=primary_team, teams=teams)
     return user
 

@@ -156,20 +156,25 @@ _CONTACT_COLUMNS = (
     "company_name",
 )
 
-_PRIORITIES = ("", Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT)
+# Plain strings, not the enum members: psycopg's COPY would write an Enum by its name.
+_PRIORITIES = tuple(map(str, ("", Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT)))
 _PRIORITY_WEIGHTS = (10, 25, 40, 20, 5)
-_SOURCES = (
-    Source.EMAIL,
-    Source.CHAT,
-    Source.FORM,
-    Source.CALL,
-    Source.MESSENGER,
-    Source.MANUAL,
-    Source.API,
+_SOURCES = tuple(
+    map(
+        str,
+        (
+            Source.EMAIL,
+            Source.CHAT,
+            Source.FORM,
+            Source.CALL,
+            Source.MESSENGER,
+            Source.MANUAL,
+            Source.API,
+        ),
+    )
 )
+_EMAIL = str(Source.EMAIL)
 _SOURCE_WEIGHTS = (45, 20, 15, 8, 5, 5, 2)
-# Sources where an agent typed the ticket in, so the "created" event has an actor.
-_AGENT_SOURCES = (Source.MANUAL, Source.CALL)
 
 
 # --- Options and report ---------------------------------------------------------------------
@@ -630,7 +635,7 @@ def ticket_rows(
             created = last_activity - timedelta(seconds=rng.random() * 600)
             yield (
                 created, last_activity, name, description, plan.pipeline_id,
-                plan.first_stage_id, "", "", None, None, Source.EMAIL, contact_id, True, True,
+                plan.first_stage_id, "", "", None, None, _EMAIL, contact_id, True, True,
                 None, last_activity, None, description[:200], "{}", 1,
             )  # fmt: skip
             continue
@@ -639,7 +644,7 @@ def ticket_rows(
         values = {slot: _SLOT_VALUES[slot](rng) for slot in _template_fields(template)}
         language = template.language
         name = template.subject.format_map(values)
-        if source == Source.EMAIL and rng.random() < 0.12:
+        if source == _EMAIL and rng.random() < 0.12:
             name = words.REPLY_PREFIXES[language] + name
         greeting = _choice(rng, words.GREETINGS[language])
         extra = _choice(rng, words.EXTRA_SENTENCES[language])

@@ -131,6 +131,25 @@ def list_tickets(
     )
 
 
+def search_condition(text: str) -> Q:
+    """A plain first search: a ticket ID (`1234` or `#1234`), or words in the ticket name or the
+    contact's name, email or company. Indexed full-text search replaces it (issue: views and
+    search)."""
+    digits = text.lstrip("#")
+    if digits.isdigit():
+        return Q(pk=int(digits))
+    condition = Q()
+    for word in text.split()[:5]:
+        condition &= (
+            Q(name__icontains=word)
+            | Q(contact__email__icontains=word)
+            | Q(contact__first_name__icontains=word)
+            | Q(contact__last_name__icontains=word)
+            | Q(contact__company_name__icontains=word)
+        )
+    return condition
+
+
 def list_view_tickets(user: User, key: str, *, cursor: str | None = None) -> TicketPage:
     view = get_default_view(key)
     return list_tickets(user, condition=view.condition(user), cursor=cursor)

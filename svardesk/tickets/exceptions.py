@@ -22,6 +22,10 @@ class StaleTicketError(SvardeskError):
         self.ticket = ticket
 
 
+class PipelineValidationError(SvardeskError):
+    """A pipeline or stage change breaks a rule (empty name, incomplete order)."""
+
+
 class StageInUseError(SvardeskError):
     """A stage still holds tickets; they must move to another stage first."""
 

@@ -19,6 +19,7 @@ from svardesk.core.on_commit import after_commit
 from svardesk.tickets import properties as props
 from svardesk.tickets.exceptions import (
     PipelineInUseError,
+    PipelineValidationError,
     PropertyDefinitionError,
     StageInUseError,
     StaleTicketError,
@@ -334,7 +335,7 @@ def create_pipeline(
     *, actor: User | None, name: str, stages: Iterable[tuple[str, bool]] = DEFAULT_STAGES
 ) -> Pipeline:
     order = (Pipeline.objects.aggregate(m=Max("display_order"))["m"] or 0) + 1
-    pipeline = Pipeline.objects.create(name=name.strip(), display_order=order)
+    pipeline = Pipeline.objects.create(name=_required_name(name), display_order=order)
     Stage.objects.bulk_create(
         Stage(pipeline=pipeline, name=stage_name, is_closed=is_closed, display_order=i)
         for i, (stage_name, is_closed) in enumerate(stages)
@@ -350,9 +351,15 @@ def ensure_default_pipeline() -> Pipeline:
     return create_pipeline(actor=None, name=DEFAULT_PIPELINE_NAME)
 
 
+def _required_name(name: str) -> str:
+    if not name or not name.strip():
+        raise PipelineValidationError(_("Give it a name."))
+    return name.strip()[:100]
+
+
 @transaction.atomic
 def rename_pipeline(pipeline: Pipeline, *, actor: User | None, name: str) -> Pipeline:
-    pipeline.name = name.strip()
+    pipeline.name = _required_name(name)
     pipeline.save(update_fields=["name", "updated_at"])
     return pipeline
 
@@ -370,7 +377,7 @@ def delete_pipeline(pipeline: Pipeline, *, actor: User | None) -> None:
 def add_stage(pipeline: Pipeline, *, actor: User | None, name: str, is_closed: bool) -> Stage:
     order = (pipeline.stages.aggregate(m=Max("display_order"))["m"] or 0) + 1
     return Stage.objects.create(
-        pipeline=pipeline, name=name.strip(), is_closed=is_closed, display_order=order
+        pipeline=pipeline, name=_required_name(name), is_closed=is_closed, display_order=order
     )
 
 
@@ -378,7 +385,7 @@ def add_stage(pipeline: Pipeline, *, actor: User | None, name: str, is_closed: b
 def update_stage(stage: Stage, *, actor: User | None, name: str, is_closed: bool) -> Stage:
     """Rename a stage or change whether it is open or closed; tickets in it follow."""
     kind_changed = stage.is_closed != is_closed
-    stage.name = name.strip()
+    stage.name = _required_name(name)
     stage.is_closed = is_closed
     stage.save(update_fields=["name", "is_closed", "updated_at"])
     if kind_changed:
@@ -393,7 +400,9 @@ def update_stage(stage: Stage, *, actor: User | None, name: str, is_closed: bool
 def reorder_stages(pipeline: Pipeline, *, actor: User | None, stage_ids: list[int]) -> None:
     stages = {s.pk: s for s in pipeline.stages.all()}
     if set(stage_ids) != set(stages):
-        raise StageInUseError(_("The new order must list every stage of the pipeline once."))
+        raise PipelineValidationError(
+            _("The new order must list every status of the pipeline once.")
+        )
     for position, stage_id in enumerate(stage_ids):
         stages[stage_id].display_order = position
     Stage.objects.bulk_update(stages.values(), ["display_order"])
@@ -520,7 +529,7 @@ def update_property_definition(
     definition.description = description
     if options is not None:
         definition.options = _check_options(definition.type, options)
-    definition.save()
+    definition.save(update_fields=["label", "group", "description", "options", "updated_at"])
     return definition
 
 

@@ -48,7 +48,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = queries.access_ticket(ticket_id, actor=request_user(request))
     context = _detail_context(request, ticket)
-    if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if htmx and not htmx.history_restore_request and not htmx.boosted:
         return render(request, "tickets/partials/_detail.html", context)
     context.update(workspace_context(request, current_view=request.GET.get("view", "")))
     return render(request, "tickets/detail.html", context)

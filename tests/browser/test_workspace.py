@@ -126,3 +126,15 @@ def test_keyboard_moves_through_the_list(page, agent):
     page.wait_for_url(re.compile(r"/tickets/\d+/"))
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
+def test_navigation_keeps_the_sidebar(page, agent):
+    TicketFactory(name="Boosted link")
+    log_in(page, agent.email)
+    page.goto("/views/all-open/")
+    page.get_by_role("link", name="Boosted link").click()
+    expect(page.get_by_role("heading", name="Boosted link")).to_be_visible()
+    expect(page.locator('a[data-view="all-open"]')).to_be_visible()
+    page.get_by_role("link", name="Back to list").click()
+    expect(page.locator(".ticket-row")).to_have_count(1)
+    expect(page.locator('a[data-view="all-open"]')).to_have_class(re.compile("is-current"))

@@ -73,3 +73,23 @@ def test_all_tickets_list_paginates(client, agent, settings):
     second = client.get(reverse("ticket_views:all"), {"after": first.context["page"].next_cursor})
     names = [t.name for t in first.context["page"].tickets + second.context["page"].tickets]
     assert sorted(names) == ["Paged 0", "Paged 1", "Paged 2"]
+
+
+@pytest.mark.parametrize("query", ["#{pk}", "{pk}", "Lindqvist", "kund.se", "export invoices"])
+def test_search_finds_by_id_name_and_contact(client, agent, query):
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory(first_name="Åsa", last_name="Lindqvist", email="asa@kund.se")
+    ticket = TicketFactory(name="Cannot export invoices", contact=contact)
+    TicketFactory(name="Unrelated")
+    client.force_login(agent)
+    response = client.get(reverse("ticket_views:all"), {"q": query.format(pk=ticket.pk)})
+    assert [t.pk for t in response.context["page"].tickets] == [ticket.pk]
+
+
+def test_search_respects_access(client, team_agent, support_team):
+    TicketFactory(name="Secret support thing", team=support_team)
+    client.force_login(team_agent)
+    response = client.get(reverse("ticket_views:all"), {"q": "Secret"})
+    assert response.context["page"].tickets == []
+    assert "No tickets match" in response.content.decode()

@@ -13,7 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from svardesk.core.decorators import super_admin_required
 from svardesk.tickets import queries as ticket_queries
 from svardesk.tickets import services
-from svardesk.tickets.exceptions import PipelineInUseError, StageInUseError
+from svardesk.tickets.exceptions import (
+    PipelineInUseError,
+    PipelineValidationError,
+    StageInUseError,
+)
 from svardesk.tickets.models import Pipeline
 from svardesk.workspace.settings import queries
 from svardesk.workspace.settings.common import actor, found, render_settings
@@ -172,7 +176,7 @@ def stage_move(request: HttpRequest, pk: int) -> HttpResponse:
         order[index], order[other] = order[other], order[index]
         try:
             services.reorder_stages(pipeline, actor=actor(request), stage_ids=order)
-        except StageInUseError as exc:  # a status was added or deleted meanwhile
+        except PipelineValidationError as exc:  # a status was added or deleted meanwhile
             messages.error(request, str(exc))
     return HttpResponseRedirect(_pipeline_url(pipeline.pk))
 

@@ -75,11 +75,8 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST"
         else UserForm(initial=initial)
     )
-    # The email address is how the user signs in; it is not changed here.
-    form.fields["email"].disabled = True
     if form.is_bound and form.is_valid():
         data = dict(form.cleaned_data)
-        data.pop("email")
         try:
             services.update_user(
                 user,

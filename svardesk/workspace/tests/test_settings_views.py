@@ -276,7 +276,7 @@ def test_create_user_with_taken_email_shows_service_error(admin_client: Client) 
 
 
 @pytest.mark.django_db
-def test_edit_user_changes_seat_access_and_teams_but_not_email(admin_client: Client) -> None:
+def test_edit_user_changes_email_seat_access_and_teams(admin_client: Client) -> None:
     support, billing = TeamFactory(name="Support"), TeamFactory(name="Billing")
     agent = AgentFactory(email="agent@example.com", primary_team=support)
     MembershipFactory(user=agent, team=support)
@@ -284,7 +284,7 @@ def test_edit_user_changes_seat_access_and_teams_but_not_email(admin_client: Cli
     response = admin_client.post(
         reverse("settings:user_edit", args=[agent.pk]),
         user_data(
-            email="hijack@example.com",
+            email="Agnes@Example.com",
             first_name="Agnes",
             has_seat=None,
             has_account_access="on",
@@ -295,7 +295,7 @@ def test_edit_user_changes_seat_access_and_teams_but_not_email(admin_client: Cli
 
     assert response.status_code == 302
     agent.refresh_from_db()
-    assert agent.email == "agent@example.com"
+    assert agent.email == "agnes@example.com"
     assert agent.first_name == "Agnes"
     assert agent.has_seat is False
     assert agent.has_account_access is True
@@ -884,3 +884,25 @@ def test_create_form_with_invalid_position_saves_nothing(admin_client: Client) -
         CreateFormField.objects.values_list("property_name", "display_order", "is_required")
     )
     assert after == before
+
+
+def test_super_admin_changes_a_users_email(client, super_admin, agent):
+    from django.urls import reverse
+
+    client.force_login(super_admin)
+    page = client.get(reverse("settings:user_edit", args=[agent.pk]))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data.update(
+        email="Renamed@Example.com",
+        ticket_access="all",
+        language="en",
+        time_zone="UTC",
+        has_seat="on",
+        is_active="on",
+    )
+    data.pop("teams", None)
+    data["primary_team"] = agent.primary_team_id or ""
+    response = client.post(reverse("settings:user_edit", args=[agent.pk]), data)
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.email == "renamed@example.com"
