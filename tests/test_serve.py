@@ -51,6 +51,14 @@ def served(tmp_path_factory):
     process.wait(timeout=15)
 
 
+def run_async(coroutine):
+    """asyncio.run in its own thread: Playwright's session may hold this thread's loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _opener():
     jar = http.cookiejar.CookieJar()
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
@@ -118,7 +126,7 @@ def test_websocket_announces_ticket_changes(served):
             await asyncio.get_running_loop().run_in_executor(None, opener.open, request)
             return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
 
-    message = asyncio.run(scenario())
+    message = run_async(scenario())
     assert message["type"] == "ticket.changed"
     assert isinstance(message["ticket_id"], int)
 
@@ -131,5 +139,5 @@ def test_websocket_refuses_anonymous(served):
             await asyncio.wait_for(ws.recv(), timeout=5)
 
     with pytest.raises(websockets.InvalidStatus) as exc:
-        asyncio.run(scenario())
+        run_async(scenario())
     assert exc.value.response.status_code == 403

@@ -1,0 +1,300 @@
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.validators import validate_email
+from django.db import connection
+
+from svardesk.accounts.models import TicketAccess, User
+from svardesk.crm.models import Contact
+from svardesk.demo import bulk
+from svardesk.demo.generator import (
+    DEMO_LOGINS,
+    DemoOptions,
+    count_assigned_to,
+    load_demo,
+    team_names,
+)
+from svardesk.teams.models import Team
+from svardesk.ticket_views.defaults import DEFAULT_VIEWS_BY_KEY
+from svardesk.tickets.models import Ticket, TicketEvent, TicketEventKind
+from svardesk.tickets.queries import visible_tickets
+
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
+LOGINS = {login.key: login for login in DEMO_LOGINS}
+
+
+def _options(**overrides: object) -> DemoOptions:
+    values: dict[str, object] = {
+        "tickets": 200,
+        "contacts": 40,
+        "agents": 6,
+        "teams": 8,
+        "seed": 7,
+        "reset": True,
+        "now": NOW,
+    }
+    values.update(overrides)
+    return DemoOptions(**values)  # type: ignore[arg-type]
+
+
+def _ticket_names() -> list[str]:
+    return list(Ticket.objects.order_by("pk").values_list("name", flat=True))
+
+
+def _login(key: str) -> User:
+    return User.objects.get(email=LOGINS[key].email)
+
+
+def _assigned_to_me(user: User) -> int:
+    return Ticket.objects.filter(DEFAULT_VIEWS_BY_KEY["assigned-to-me"].condition(user)).count()
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_tickets_in_the_same_order():
+    load_demo(_options())
+    first = _ticket_names()
+    first_contacts = list(Contact.objects.order_by("pk").values_list("first_name", "email"))
+
+    load_demo(_options())
+
+    assert len(first) == 200
+    assert _ticket_names() == first
+    assert list(Contact.objects.order_by("pk").values_list("first_name", "email")) == (
+        first_contacts
+    )
+
+
+@pytest.mark.django_db
+def test_another_seed_gives_other_tickets():
+    load_demo(_options(seed=7))
+    seven = _ticket_names()
+
+    load_demo(_options(seed=8))
+
+    assert _ticket_names() != seven
+
+
+@pytest.mark.django_db
+def test_ticket_state_follows_its_stage():
+    load_demo(_options())
+
+    tickets = list(Ticket.objects.select_related("stage"))
+    closed = [t for t in tickets if t.stage.is_closed]
+    assert all(t.is_open is (not t.stage.is_closed) for t in tickets)
+    assert all(t.closed_at == t.last_activity_at for t in closed)
+    assert all(t.closed_at is None for t in tickets if t.is_open)
+    assert all(t.created_at <= t.last_activity_at <= NOW for t in tickets)
+    assert all(t.last_activity_at >= NOW - dt.timedelta(days=180) for t in tickets)
+    assert 0.25 < len(closed) / len(tickets) < 0.55
+    assert all(t.preview == t.description[:200] for t in tickets)
+    assert all(t.pipeline_id == t.stage.pipeline_id for t in tickets)
+
+
+@pytest.mark.django_db
+def test_a_share_of_tickets_is_unassigned_and_a_few_are_spam():
+    load_demo(_options(tickets=2_000, contacts=300))
+
+    total = Ticket.objects.count()
+    unassigned = Ticket.objects.filter(owner__isnull=True).count()
+    spam = Ticket.objects.filter(is_spam=True)
+    assert 0.25 < unassigned / total < 0.36
+    assert 0 < spam.count() < 0.03 * total
+    assert not spam.filter(owner__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_every_ticket_has_one_created_event_with_its_source():
+    load_demo(_options())
+
+    events = TicketEvent.objects.select_related("ticket")
+    assert events.count() == Ticket.objects.count()
+    assert {e.ticket_id for e in events} == set(Ticket.objects.values_list("pk", flat=True))
+    for event in events:
+        assert event.kind == TicketEventKind.CREATED
+        assert event.data == {"source": event.ticket.source}
+        assert event.created_at == event.ticket.created_at
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", list(LOGINS), ids=list(LOGINS))
+def test_demo_logins_sign_in(key):
+    load_demo(_options())
+
+    login = LOGINS[key]
+    user = authenticate(None, username=login.email, password=login.password)
+
+    assert user is not None
+    assert user.email == login.email
+
+
+@pytest.mark.django_db
+def test_demo_logins_have_their_roles():
+    load_demo(_options())
+
+    admin, agent = _login("admin"), _login("agent")
+    restricted, viewer = _login("restricted"), _login("viewer")
+    assert admin.is_superuser
+    assert agent.has_seat
+    assert agent.can_manage_views
+    assert not agent.is_superuser
+    assert agent.ticket_access == TicketAccess.ALL
+    assert agent.primary_team is not None
+    assert agent.primary_team.name == "Support"
+    assert restricted.ticket_access == TicketAccess.TEAM
+    assert [t.name for t in restricted.teams.all()] == ["Billing"]
+    assert not viewer.has_seat
+    assert not viewer.can_use_workspace
+
+
+@pytest.mark.django_db
+def test_restricted_agent_sees_only_billing_and_own_tickets():
+    load_demo(_options())
+
+    restricted = _login("restricted")
+    visible = visible_tickets(restricted)
+    billing = Team.objects.get(name="Billing")
+    assert 0 < visible.count() < Ticket.objects.count()
+    assert not visible.exclude(team=billing).exclude(owner=restricted).exists()
+
+
+@pytest.mark.django_db
+def test_admin_and_agent_have_different_assigned_to_me_counts():
+    report = load_demo(_options())
+
+    admin, agent = _login("admin"), _login("agent")
+    assert _assigned_to_me(agent) > _assigned_to_me(admin)
+    assert (report.assigned_to_admin, report.assigned_to_agent) == (
+        _assigned_to_me(admin),
+        _assigned_to_me(agent),
+    )
+
+
+@pytest.mark.django_db
+def test_even_a_tiny_load_separates_admin_and_agent():
+    load_demo(_options(tickets=3, contacts=2, seed=1))
+
+    assert count_assigned_to(_login("agent")) > count_assigned_to(_login("admin"))
+
+
+@pytest.mark.django_db
+def test_rerun_with_reset_replaces_the_data():
+    load_demo(_options())
+    users = sorted(User.objects.values_list("email", flat=True))
+    names = _ticket_names()
+
+    load_demo(_options())
+
+    assert Ticket.objects.count() == 200
+    assert TicketEvent.objects.count() == 200
+    assert Contact.objects.count() == 40
+    assert sorted(User.objects.values_list("email", flat=True)) == users
+    assert _ticket_names() == names
+    login = LOGINS["agent"]
+    assert authenticate(None, username=login.email, password=login.password) is not None
+
+
+@pytest.mark.django_db
+def test_rerun_without_reset_adds_tickets_and_reuses_people():
+    load_demo(_options())
+    users = User.objects.count()
+    teams = Team.objects.count()
+
+    load_demo(_options(reset=False))
+
+    assert Ticket.objects.count() == 400
+    assert TicketEvent.objects.count() == 400
+    assert Contact.objects.count() == 80
+    assert User.objects.count() == users
+    assert Team.objects.count() == teams
+
+
+@pytest.mark.django_db
+def test_reset_keeps_other_users():
+    outsider = User.objects.create_user(email="someone@example.com", password="x")
+
+    load_demo(_options())
+    load_demo(_options())
+
+    assert User.objects.filter(pk=outsider.pk).exists()
+
+
+@pytest.mark.django_db
+def test_contacts_look_like_people():
+    load_demo(_options(contacts=400))
+
+    contacts = list(Contact.objects.all())
+    names = " ".join(f"{c.first_name} {c.last_name}" for c in contacts)
+    assert any(ch in names for ch in "åäöÅÄÖé")
+    for contact in contacts:
+        if contact.email:
+            validate_email(contact.email)
+    phones = {c.phone for c in contacts} | {c.mobile_phone for c in contacts}
+    assert any(p.startswith("+46") for p in phones)
+    assert any(p.startswith("07") for p in phones)
+    assert sum(bool(c.company_name) for c in contacts) > len(contacts) / 2
+
+
+@pytest.mark.django_db
+def test_tickets_mix_english_and_swedish():
+    load_demo(_options())
+
+    descriptions = list(Ticket.objects.values_list("description", flat=True))
+    assert any(d.startswith(("Hej", "God morgon")) for d in descriptions)
+    assert any(d.startswith(("Hi", "Hello", "Good morning")) for d in descriptions)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (0, ["Support", "Billing"]),
+        (1, ["Billing", "Support"]),
+        (3, ["Support", "Billing", "Technical"]),
+        (14, [*team_names(12), "Team 13", "Team 14"]),
+    ],
+    ids=["none", "one", "three", "more-than-named"],
+)
+def test_team_names_always_include_support_and_billing(count, expected):
+    names = team_names(count)
+
+    assert sorted(names) == sorted(expected)
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.django_db
+def test_demo_command_prints_summary_and_logins():
+    out = StringIO()
+
+    call_command(
+        "demo", "--tickets", "30", "--contacts", "5", "--agents", "2", "--reset", stdout=out
+    )
+
+    output = out.getvalue()
+    assert "30 tickets" in output
+    assert all(login.email in output for login in DEMO_LOGINS)
+    assert Ticket.objects.count() == 30
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="index rebuild is PostgreSQL only")
+def test_index_rebuild_restores_every_index_and_foreign_key(monkeypatch):
+    def definitions() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid IN ('tickets_ticket'::regclass, 'tickets_ticketevent'::regclass)"
+                " UNION ALL SELECT conname || pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid IN ('tickets_ticket'::regclass, 'tickets_ticketevent'::regclass)"
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+    before = definitions()
+    monkeypatch.setattr(bulk, "REBUILD_THRESHOLD", 0)
+
+    report = load_demo(_options())
+
+    assert "indexes" in report.timings
+    assert definitions() == before
+    assert Ticket.objects.count() == 200
