@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "svardesk.accounts",
     "svardesk.crm",
     "svardesk.tickets",
+    "svardesk.conversations",
+    "svardesk.channels.email",
     "svardesk.ticket_views",
     "svardesk.workspace",
     "svardesk.demo",

@@ -134,6 +134,10 @@ class Ticket(TimestampedModel):
         related_name="+",
     )
     preview = models.CharField(max_length=200, blank=True)
+    # Set when this ticket was merged into another; replies to it land on the survivor.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets"
+    )
     custom = models.JSONField(_("custom properties"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
 
