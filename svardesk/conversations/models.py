@@ -196,3 +196,33 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class HelpDeskSettings(models.Model):
+    """Account-wide conversation rules (one row). `HelpDeskSettings.load()` returns it."""
+
+    reopen_closed_on_reply = models.BooleanField(
+        _("a customer reply reopens a closed ticket"),
+        default=True,
+        help_text=_("Otherwise the reply opens a new ticket linked to the closed one."),
+    )
+    move_to_waiting_on_contact_on_reply = models.BooleanField(
+        _("sending a reply moves the ticket to “Waiting on contact”"), default=True
+    )
+    move_to_waiting_on_us_on_customer_reply = models.BooleanField(
+        _("a customer reply moves the ticket to “Waiting on us”"), default=True
+    )
+    max_attachment_bytes = models.PositiveBigIntegerField(
+        _("largest attachment accepted (bytes)"), default=25 * 1024 * 1024
+    )
+
+    class Meta:
+        verbose_name = _("help desk settings")
+
+    def __str__(self) -> str:
+        return "Help desk settings"
+
+    @classmethod
+    def load(cls) -> "HelpDeskSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj

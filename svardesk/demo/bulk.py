@@ -1,8 +1,8 @@
-"""Writing many rows fast: COPY and index juggling on PostgreSQL, batched inserts elsewhere.
+"""Writing many rows fast: COPY on PostgreSQL, batched inserts elsewhere, indexes rebuilt.
 
-Only the demo loader uses this. Everything runs inside the caller's transaction, so on
-PostgreSQL (where DDL is transactional) a failed load leaves tables, indexes and
-constraints exactly as they were.
+Only the demo loader uses this. Everything runs inside the caller's transaction, and both
+databases roll DDL back, so a failed load leaves tables, indexes and constraints as they
+were.
 """
 
 from __future__ import annotations
@@ -178,6 +178,37 @@ def create_ticket_events(*, after_id: int, progress: Progress = _quiet) -> int:
     return created
 
 
+Definitions = list[tuple[str, str]]  # (quoted name, SQL definition)
+
+
+def _secondary_schema(cursor: Any, table: str) -> tuple[Definitions, Definitions]:
+    """The table's foreign keys and its indexes that back no constraint (so not the primary
+    key, not unique constraints)."""
+    if connection.vendor == "sqlite":
+        # SQLite's foreign keys are part of the table; its automatic indexes have no SQL.
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+            "AND sql IS NOT NULL ORDER BY name",
+            [table],
+        )
+        return [], [(_quote(name), sql) for name, sql in cursor.fetchall()]
+    cursor.execute(
+        "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+        [table],
+    )
+    foreign_keys = cursor.fetchall()
+    cursor.execute(
+        "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+        "ORDER BY c.relname",
+        [table],
+    )
+    return foreign_keys, cursor.fetchall()
+
+
 @contextmanager
 def indexes_rebuilt_after(
     models_: Sequence[type[models.Model]],
@@ -186,16 +217,17 @@ def indexes_rebuilt_after(
     timings: dict[str, float],
     progress: Progress = _quiet,
 ) -> Iterator[None]:
-    """On PostgreSQL, for a load large next to what the tables hold, drop their secondary
-    indexes and foreign keys for the duration of the block and recreate them afterwards.
+    """For a load large next to what the tables hold, drop their secondary indexes (and on
+    PostgreSQL their foreign keys) for the duration of the block and recreate them after.
 
-    Building an index once is far cheaper than updating it a million times, and re-adding a
-    foreign key checks all rows in one join instead of queueing a deferred check per row
-    (the schema's FKs are DEFERRABLE INITIALLY DEFERRED: a million-row COPY otherwise spends
-    most of its time in COMMIT). Primary keys and unique constraints stay. Must run inside
-    a transaction; should the block fail, rolling back restores everything.
+    Building an index once is far cheaper than updating it a million times in random order,
+    and re-adding a foreign key checks all rows in one join instead of queueing a deferred
+    check per row (the schema's FKs are DEFERRABLE INITIALLY DEFERRED: a million-row COPY
+    otherwise spends most of its time in COMMIT). Primary keys and unique constraints stay.
+    Must run inside a transaction; both databases roll DDL back, so a failed block restores
+    everything.
     """
-    if connection.vendor != "postgresql" or new_rows < REBUILD_THRESHOLD:
+    if connection.vendor not in ("postgresql", "sqlite") or new_rows < REBUILD_THRESHOLD:
         yield
         return
     existing = sum(model._default_manager.count() for model in models_)
@@ -205,28 +237,15 @@ def indexes_rebuilt_after(
     if not connection.in_atomic_block:
         raise RuntimeError("indexes_rebuilt_after() needs a transaction")
     started = time.perf_counter()
-    # PostgreSQL refuses to ALTER a table with deferred FK checks still queued (from the
-    # users and teams this transaction created): run those checks now.
-    connection.check_constraints()
-    saved: list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]] = []
+    if connection.vendor == "postgresql":
+        # PostgreSQL refuses to ALTER a table with deferred FK checks still queued (from
+        # the users and teams this transaction created): run those checks now.
+        connection.check_constraints()
+    saved: list[tuple[str, Definitions, Definitions]] = []
     with connection.cursor() as cursor:
         for model in models_:
             table = model._meta.db_table
-            cursor.execute(
-                "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                [table],
-            )
-            foreign_keys: list[tuple[str, str]] = cursor.fetchall()
-            cursor.execute(
-                "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) "
-                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = %s::regclass AND NOT EXISTS "
-                "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
-                "ORDER BY c.relname",
-                [table],
-            )
-            indexes: list[tuple[str, str]] = cursor.fetchall()
+            foreign_keys, indexes = _secondary_schema(cursor, table)
             for name, _definition in foreign_keys:
                 cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {name}")
             for name, _definition in indexes:
@@ -238,14 +257,16 @@ def indexes_rebuilt_after(
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for table, foreign_keys, indexes in saved:
             for _name, definition in indexes:
                 cursor.execute(definition)
             for name, definition in foreign_keys:
                 cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {name} {definition}")
+            fk_note = f" and {len(foreign_keys)} foreign keys" if foreign_keys else ""
             progress(
-                f"{table}: rebuilt {len(indexes)} indexes and {len(foreign_keys)} foreign keys"
+                f"{table}: rebuilt {len(indexes)} indexes{fk_note}"
                 f" ({time.perf_counter() - started:.1f}s)"
             )
     timings["indexes"] += time.perf_counter() - started

@@ -233,6 +233,46 @@ def update_ticket(
     return ticket
 
 
+@transaction.atomic
+def mark_spam(
+    ticket_ids: Iterable[int], *, actor: User | None, is_spam: bool, now: dt.datetime | None = None
+) -> int:
+    """Mark tickets as spam (they leave every view but Spam) or as not spam. Records the change
+    on each ticket's timeline; returns how many tickets changed."""
+    now = now or timezone.now()
+    ids = list(
+        Ticket.objects.select_for_update()
+        .filter(pk__in=list(ticket_ids))
+        .exclude(is_spam=is_spam)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Ticket.objects.filter(pk__in=ids).update(is_spam=is_spam, updated_at=now)
+    label = str(_("Spam"))
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=pk,
+            actor=actor,
+            kind=TicketEventKind.PROPERTY_CHANGED,
+            created_at=now,
+            data={
+                "property": "is_spam",
+                "label": label,
+                "old": not is_spam,
+                "new": is_spam,
+                "old_display": str(_("Yes")) if not is_spam else str(_("No")),
+                "new_display": str(_("Yes")) if is_spam else str(_("No")),
+            },
+        )
+        for pk in ids
+    )
+    for pk in ids:
+        after_commit(_announce, pk, actor.pk if actor else None)
+    return len(ids)
+
+
 def _pk(value: Any) -> Any:
     value = getattr(value, "pk", value)
     if value in ("", None):

@@ -277,24 +277,51 @@ def test_demo_command_prints_summary_and_logins():
     assert Ticket.objects.count() == 30
 
 
-@pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="index rebuild is PostgreSQL only")
-def test_index_rebuild_restores_every_index_and_foreign_key(monkeypatch):
-    def definitions() -> list[str]:
-        with connection.cursor() as cursor:
+def _index_and_key_definitions() -> list[str]:
+    tables = ("tickets_ticket", "tickets_ticketevent")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name || ':' || coalesce(sql, '') FROM sqlite_master "
+                "WHERE tbl_name IN (%s, %s)",
+                tables,
+            )
+        else:
             cursor.execute(
                 "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
-                "WHERE indrelid IN ('tickets_ticket'::regclass, 'tickets_ticketevent'::regclass)"
-                " UNION ALL SELECT conname || pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid IN ('tickets_ticket'::regclass, 'tickets_ticketevent'::regclass)"
+                "WHERE indrelid IN (%s::regclass, %s::regclass) "
+                "UNION ALL SELECT conname || pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid IN (%s::regclass, %s::regclass)",
+                tables * 2,
             )
-            return sorted(row[0] for row in cursor.fetchall())
+        return sorted(row[0] for row in cursor.fetchall())
 
-    before = definitions()
+
+@pytest.mark.django_db
+def test_index_rebuild_restores_every_index_and_foreign_key(monkeypatch):
+    before = _index_and_key_definitions()
     monkeypatch.setattr(bulk, "REBUILD_THRESHOLD", 0)
 
     report = load_demo(_options())
 
     assert "indexes" in report.timings
-    assert definitions() == before
+    assert len(before) > 10
+    assert _index_and_key_definitions() == before
+    assert Ticket.objects.count() == 200
+
+
+@pytest.mark.django_db
+def test_failed_load_keeps_indexes_and_data(monkeypatch):
+    load_demo(_options())
+    before = _index_and_key_definitions()
+    monkeypatch.setattr(bulk, "REBUILD_THRESHOLD", 0)
+
+    def broken(**kwargs: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bulk, "create_ticket_events", broken)
+    with pytest.raises(RuntimeError):
+        load_demo(_options(seed=99))
+
+    assert _index_and_key_definitions() == before
     assert Ticket.objects.count() == 200

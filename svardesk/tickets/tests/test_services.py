@@ -265,3 +265,15 @@ def test_contact_association(agent):
     services.update_ticket(ticket.pk, actor=agent, changes={"contact": None}, now=timezone.now())
     ticket.refresh_from_db()
     assert ticket.contact is None
+
+
+def test_mark_spam_and_back_records_timeline(agent):
+    ticket = services.create_ticket(actor=agent, name="Buy pills", pipeline=default_pipeline())
+    assert services.mark_spam([ticket.pk], actor=agent, is_spam=True) == 1
+    assert services.mark_spam([ticket.pk], actor=agent, is_spam=True) == 0
+    ticket.refresh_from_db()
+    assert ticket.is_spam is True
+    services.mark_spam([ticket.pk], actor=agent, is_spam=False)
+    ticket.refresh_from_db()
+    assert ticket.is_spam is False
+    assert ticket.events.filter(kind="property_changed").count() == 2
