@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "svardesk.config.settings")
 os.environ.setdefault("SVARDESK_ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -38,7 +38,7 @@ def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
 
     def pick(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
     return (
         f"p50 {pick(0.50):7.1f} ms  p95 {pick(0.95):7.1f} ms  p99 {pick(0.99):7.1f} ms"
