@@ -42,3 +42,21 @@ def super_admin_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def account_access_required(view: View) -> View:
+    """Signed in, may use the workspace, and a super admin or a user with the Account access
+    permission (connect channels, move conversations between inboxes) — else 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.can_use_workspace and (user.is_superuser or user.has_account_access)):
+            raise PermissionDenied(
+                _("Channels are managed by super admins and users with Account access.")
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.db.models.deletion import get_candidate_relations_to_delete
 
 from svardesk.tickets.models import Source, Ticket, TicketEvent, TicketEventKind
 
@@ -51,52 +53,147 @@ def _progress_line(label: str, done: int, total: int, started: float) -> str:
     return f"{label}: {done:,} / {total:,} ({elapsed:.1f}s, {rate:,.0f}/s)"
 
 
+def limit_lock_waits(seconds: int) -> None:
+    """Within the current transaction, fail a statement that waits longer than `seconds` for
+    a lock (PostgreSQL; SQLite has its own busy timeout)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{seconds}s"])
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    # SQLSTATE 55P03 lock_not_available, raised when lock_timeout expires.
+    return getattr(exc.__cause__, "sqlstate", None) == "55P03"
+
+
 # --- Emptying -------------------------------------------------------------------------------
 
 
-def cascade_order(roots: Iterable[type[models.Model]]) -> list[type[models.Model]]:
-    """`roots` and every model that cascades from them, children before parents."""
-    ordered: list[type[models.Model]] = []
+def _reverse_relations(model: type[models.Model]) -> list[Any]:
+    # Hidden ones (related_name="+") included, as Django's own delete collector does.
+    return list(get_candidate_relations_to_delete(model._meta))
+
+
+def plan_emptying(
+    roots: Iterable[type[models.Model]],
+) -> tuple[list[type[models.Model]], dict[type[models.Model], list[str]]]:
+    """What emptying `roots` takes: the models emptied entirely (the roots and whatever
+    cascades from them through a required foreign key), children first; and the models
+    losing only the rows that point at them through a nullable cascading key, with those
+    keys' names (a notification may or may not be about a ticket)."""
+    whole: list[type[models.Model]] = []
+    partly: dict[type[models.Model], list[str]] = {}
 
     def visit(model: type[models.Model]) -> None:
-        if model in ordered:
+        if model in whole:
             return
-        for relation in model._meta.related_objects:
-            if relation.on_delete is models.CASCADE and relation.related_model is not model:
-                visit(relation.related_model)
-        ordered.append(model)
+        for relation in _reverse_relations(model):
+            child = relation.related_model
+            if relation.on_delete is not models.CASCADE or child is model:
+                continue
+            if relation.field.null:
+                partly.setdefault(child, []).append(relation.field.name)
+            else:
+                visit(child)
+        whole.append(model)
 
     for root in roots:
         visit(root)
-    return ordered
+    return whole, {model: keys for model, keys in partly.items() if model not in whole}
 
 
 def empty_tables(roots: Iterable[type[models.Model]], *, progress: Progress = _quiet) -> list[str]:
-    """Delete every row of `roots` and of the models cascading from them; returns the tables.
+    """Delete every row of `roots`, applying the models' on_delete rules in bulk; returns
+    the tables emptied.
 
-    Fast path: TRUNCATE on PostgreSQL, DELETE on SQLite, identities restarted so ids start
-    at 1 again. Should another table still point at these rows (a relation added later that
-    does not cascade), fall back to the ORM's slower delete, which applies SET_NULL and kin.
+    Rows cascading through a required key go with their tables; rows cascading through a
+    nullable key are deleted through the ORM (few: notifications); SET_NULL references from
+    other tables (a conversation's ticket) become NULL with one UPDATE each. Then TRUNCATE on
+    PostgreSQL, DELETE elsewhere, identities restarted so ids start at 1 again. Any other
+    rule (PROTECT, …) makes the whole delete go through the ORM, which enforces it.
     """
-    ordered = cascade_order(roots)
-    names = [model._meta.db_table for model in ordered]
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
+    whole, partly = plan_emptying(roots)
+    names = [model._meta.db_table for model in whole]
+    nulled = [
+        relation
+        for model in whole
+        for relation in _reverse_relations(model)
+        if relation.related_model not in whole and relation.on_delete is not models.CASCADE
+    ]
+    if any(relation.on_delete is not models.SET_NULL for relation in nulled):
+        progress("reset: another table protects these rows; deleting through the ORM")
+        for model in whole:
+            model._default_manager.all().delete()
+        return names
+    with transaction.atomic():
+        for model, keys in partly.items():
+            pointing = Q()
+            for key in keys:
+                pointing |= Q(**{f"{key}__isnull": False})
+            model._base_manager.filter(pointing).delete()
+        for relation in nulled:
+            key = relation.field.name
+            relation.related_model._base_manager.filter(**{f"{key}__isnull": False}).update(
+                **{key: None}
+            )
+        with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                tables = ", ".join(_quote(n) for n in names)
-                cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+                _truncate_postgresql(cursor, names)
+            elif connection.vendor == "sqlite":
+                _delete_sqlite(cursor, whole)
             else:
                 for name in names:
                     cursor.execute(f"DELETE FROM {_quote(name)}")  # noqa: S608
-                if connection.vendor == "sqlite":
-                    marks = ", ".join(["%s"] * len(names))
-                    cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", names)  # noqa: S608
-            connection.check_constraints()
-    except DatabaseError:
-        progress("reset: another table still refers to these rows; deleting through the ORM")
-        for model in ordered:
-            model._default_manager.all().delete()
+        connection.check_constraints()
     return names
+
+
+def _delete_sqlite(cursor: Any, whole: Sequence[type[models.Model]]) -> None:
+    # SQLite deletes row by row here (no truncate optimisation for tables other tables'
+    # keys point at), updating every index: drop them first and recreate them on the empty
+    # table. Keep those on keys to the table itself (a ticket merged into another): without
+    # them each deleted row would scan the table for rows pointing at it.
+    for model in whole:
+        table = model._meta.db_table
+        self_keys = {
+            f.column
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is model
+        }
+        dropped: list[str] = []
+        for name, definition in _secondary_schema(cursor, table)[1]:
+            cursor.execute(f"PRAGMA index_info({name})")
+            first_column = cursor.fetchone()
+            if first_column and first_column[2] in self_keys:
+                continue
+            cursor.execute(f"DROP INDEX {name}")
+            dropped.append(definition)
+        cursor.execute(f"DELETE FROM {_quote(table)}")  # noqa: S608
+        for definition in dropped:
+            cursor.execute(definition)
+    names = [model._meta.db_table for model in whole]
+    marks = ", ".join(["%s"] * len(names))
+    cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", names)  # noqa: S608
+
+
+def _truncate_postgresql(cursor: Any, names: Sequence[str]) -> None:
+    # TRUNCATE refuses tables that other tables' foreign keys point at, however empty the
+    # references; they are all NULL by now, so drop those keys and re-add them afterwards.
+    marks = ", ".join(["%s::regclass"] * len(names))
+    cursor.execute(
+        "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "  # noqa: S608
+        f"FROM pg_constraint WHERE contype = 'f' AND confrelid IN ({marks}) "
+        f"AND conrelid NOT IN ({marks}) ORDER BY 1, 2",
+        [*names, *names],
+    )
+    foreign_keys = cursor.fetchall()
+    if foreign_keys:
+        connection.check_constraints()  # no ALTER TABLE while deferred checks are pending
+    for table, name, _definition in foreign_keys:
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    cursor.execute(f"TRUNCATE {', '.join(_quote(n) for n in names)} RESTART IDENTITY")
+    for table, name, definition in foreign_keys:
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
 
 
 # --- Loading --------------------------------------------------------------------------------

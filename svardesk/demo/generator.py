@@ -26,11 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from svardesk.accounts import services as account_services
 from svardesk.accounts.models import TicketAccess, User
+from svardesk.core.exceptions import SvardeskError
 from svardesk.crm.models import Contact
 from svardesk.demo import bulk
 from svardesk.demo import vocabulary as words
@@ -180,6 +181,10 @@ _SOURCE_WEIGHTS = (45, 20, 15, 8, 5, 5, 2)
 # --- Options and report ---------------------------------------------------------------------
 
 
+class DemoDatabaseBusyError(SvardeskError):
+    """The demo loader could not get the locks it needs in time."""
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     tickets: int = 1_000
@@ -189,6 +194,9 @@ class DemoOptions:
     seed: int = 42
     reset: bool = False
     now: dt.datetime | None = None
+    # Emptying tables and rebuilding indexes take exclusive locks; give up rather than
+    # queue behind another session (and block everyone queued behind us) for long.
+    lock_timeout_seconds: int = 60
 
     @property
     def contact_count(self) -> int:
@@ -244,9 +252,19 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
     if options.tickets < 0 or options.contact_count < 0 or options.agents < 0:
         raise ValueError("Counts must not be negative")
     report = DemoReport(backend=connection.vendor)
-    with transaction.atomic():
-        _load_in_transaction(options, report, options.now or timezone.now(), progress)
-        commit_started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            bulk.limit_lock_waits(options.lock_timeout_seconds)
+            _load_in_transaction(options, report, options.now or timezone.now(), progress)
+            commit_started = time.perf_counter()
+    except OperationalError as exc:
+        if bulk.is_lock_timeout(exc):
+            raise DemoDatabaseBusyError(
+                f"Another session kept the ticket or contact tables locked for more than "
+                f"{options.lock_timeout_seconds}s (an open transaction, a long query). Stop "
+                "it, or the server, and run the demo loader again. Nothing was changed."
+            ) from exc
+        raise
     report.timings["commit"] = time.perf_counter() - commit_started
     with _timed(report, "analyze"):
         bulk.analyze_tables([Ticket, TicketEvent, Contact])

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from svardesk.accounts.queries import request_user
+from svardesk.conversations.queries import conversation_context
 from svardesk.core.decorators import workspace_required
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services
@@ -32,10 +33,12 @@ def _property_rows(ticket: Ticket) -> list[dict[str, Any]]:
 
 
 def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    timeline = list(queries.list_timeline(ticket))
     return {
         "ticket": ticket,
         "property_rows": _property_rows(ticket),
-        "timeline": list(queries.list_timeline(ticket)),
+        "timeline": timeline,
+        **conversation_context(ticket, actor=request_user(request), timeline=timeline),
         "owners": list(assignable_users()),
         "priorities": Priority.choices,
         "categories": Category.choices,

@@ -5,18 +5,26 @@ from typing import Any
 from django.http import HttpRequest
 
 from svardesk.accounts.queries import request_user
-from svardesk.ticket_views.defaults import DEFAULT_VIEWS
-from svardesk.ticket_views.queries import count_default_views
+from svardesk.ticket_views.queries import sidebar
 
 
 def sidebar_context(request: HttpRequest, *, current_view: str = "") -> dict[str, Any]:
-    counts = count_default_views(request_user(request))
+    views = sidebar(request_user(request))
     return {
         "sidebar_views": [
-            {"key": view.key, "label": view.label, "count": counts.counts[view.key]}
-            for view in DEFAULT_VIEWS
+            {
+                "key": view.key,
+                "url": view.url,
+                "label": view.label,
+                "count": view.count_label,
+                "is_more": view.is_more,
+            }
+            for view in views.defaults
         ],
-        "counts_computed_at": counts.computed_at,
+        "shared_views": views.shared,
+        "private_views": views.private,
+        "can_create_views": views.can_create_views,
+        "counts_computed_at": views.computed_at,
         "current_view": current_view,
     }
 

@@ -27,6 +27,11 @@ class EmailChannel(TimestampedModel):
     imap_last_error = models.TextField(blank=True)
     # Outbound SMTP for this address; empty means the global SVARDESK_SMTP_URL / settings.
     smtp_url_encrypted = models.TextField(blank=True)
+    # Raw-MIME HTTP endpoint: SHA-256 of the bearer token (the token is shown once).
+    http_token_hash = models.CharField(max_length=64, blank=True)
+    # A lease so two IMAP polls of one channel never overlap (compare-and-set, both databases).
+    imap_lock_token = models.CharField(max_length=32, blank=True)
+    imap_lock_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("email channel")

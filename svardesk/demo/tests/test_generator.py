@@ -8,10 +8,18 @@ from django.core.validators import validate_email
 from django.db import connection
 
 from svardesk.accounts.models import TicketAccess, User
+from svardesk.conversations.models import (
+    Channel,
+    ChannelKind,
+    Conversation,
+    Inbox,
+    Notification,
+)
 from svardesk.crm.models import Contact
 from svardesk.demo import bulk
 from svardesk.demo.generator import (
     DEMO_LOGINS,
+    DemoDatabaseBusyError,
     DemoOptions,
     count_assigned_to,
     load_demo,
@@ -222,6 +230,30 @@ def test_reset_keeps_other_users():
 
 
 @pytest.mark.django_db
+def test_reset_follows_the_on_delete_rules_of_other_tables():
+    load_demo(_options())
+    ticket = Ticket.objects.order_by("pk").first()
+    contact = Contact.objects.order_by("pk").first()
+    inbox = Inbox.objects.order_by("pk").first()
+    channel = Channel.objects.create(inbox=inbox, kind=ChannelKind.EMAIL, name="Support mail")
+    conversation = Conversation.objects.create(
+        channel=channel, inbox=inbox, ticket=ticket, contact=contact
+    )
+    keeper = User.objects.create_user(email="keeper@example.com", password="x")
+    about_ticket = Notification.objects.create(user=keeper, kind="mention", ticket=ticket)
+    about_nothing = Notification.objects.create(user=keeper, kind="mention")
+
+    load_demo(_options())
+
+    conversation.refresh_from_db()
+    assert conversation.ticket_id is None
+    assert conversation.contact_id is None
+    assert not Notification.objects.filter(pk=about_ticket.pk).exists()
+    assert Notification.objects.filter(pk=about_nothing.pk).exists()
+    assert Ticket.objects.count() == 200
+
+
+@pytest.mark.django_db
 def test_contacts_look_like_people():
     load_demo(_options(contacts=400))
 
@@ -325,3 +357,31 @@ def test_failed_load_keeps_indexes_and_data(monkeypatch):
 
     assert _index_and_key_definitions() == before
     assert Ticket.objects.count() == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="lock_timeout is PostgreSQL's")
+def test_load_gives_up_when_another_session_holds_the_tables():
+    import psycopg
+
+    # Given another session reading contacts in an open transaction (taken before this
+    # test's transaction touches the table, or the two would wait on each other)
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+    )
+    try:
+        other.execute("SET lock_timeout = '5s'")  # never hang the test run
+        other.execute("LOCK TABLE crm_contact IN ACCESS SHARE MODE")
+
+        with pytest.raises(DemoDatabaseBusyError):
+            load_demo(_options(lock_timeout_seconds=1))
+    finally:
+        other.close()
+
+    assert not Ticket.objects.exists()
+    assert not User.objects.filter(email=LOGINS["admin"].email).exists()

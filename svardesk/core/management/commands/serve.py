@@ -11,6 +11,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
+def _die_with_parent() -> None:
+    """In the worker child: ask Linux to end it when `serve` dies, however `serve` dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class Command(BaseCommand):
     help = "Run Svardesk: web server, background worker and scheduler."
 
@@ -25,6 +35,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-migrate", action="store_true", help="Do not apply pending migrations first."
         )
+        parser.add_argument(
+            "--smtp-port",
+            type=int,
+            default=int(os.environ.get("SVARDESK_SMTP_PORT", "2525")),
+            help="Port of the built-in SMTP receiver for connected email addresses.",
+        )
+        parser.add_argument(
+            "--smtp-host",
+            default=os.environ.get("SVARDESK_SMTP_HOST", ""),
+            help="Address the SMTP receiver listens on (default: the same as --host).",
+        )
+        parser.add_argument(
+            "--no-smtp", action="store_true", help="Do not start the built-in SMTP receiver."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -37,8 +61,14 @@ class Command(BaseCommand):
             worker = subprocess.Popen(
                 [sys.executable, "-m", "svardesk", "run_huey", "--quiet"],
                 env=os.environ.copy(),
+                preexec_fn=_die_with_parent,
             )
         host, port = options["host"], options["port"]
+        smtp_receiver = None
+        if not options["no_smtp"]:
+            smtp_receiver = self._start_smtp_receiver(
+                options["smtp_host"] or host, options["smtp_port"]
+            )
         self.stdout.write(f"Svardesk is running at http://{host}:{port}/  (Ctrl+C stops it)")
         try:
             uvicorn.run(
@@ -50,9 +80,25 @@ class Command(BaseCommand):
                 lifespan="off",
             )
         finally:
+            if smtp_receiver is not None:
+                smtp_receiver.stop()
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def _start_smtp_receiver(self, host: str, port: int) -> Any:
+        """Start the receiver in its own thread. A port already in use is reported, not fatal:
+        the web workspace still starts (production runs `svardesk smtp_receiver` instead)."""
+        from svardesk.channels.email.smtp_receiver import make_controller
+
+        controller = make_controller(host=host, port=port)
+        try:
+            controller.start()
+        except (OSError, TimeoutError) as exc:
+            self.stderr.write(f"The SMTP receiver could not listen on {host}:{port}: {exc}")
+            return None
+        self.stdout.write(f"Receiving email by SMTP on {host}:{port}")
+        return controller

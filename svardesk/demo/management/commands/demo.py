@@ -3,9 +3,9 @@
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from svardesk.demo.generator import DemoOptions, format_summary, load_demo
+from svardesk.demo.generator import DemoDatabaseBusyError, DemoOptions, format_summary, load_demo
 
 
 def _non_negative(value: str) -> int:
@@ -38,6 +38,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=42, help="default 42")
         parser.add_argument(
+            "--lock-timeout",
+            type=_non_negative,
+            default=60,
+            help="seconds to wait for other sessions' locks on PostgreSQL (0: forever); default 60",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="first delete all tickets, contacts and @svardesk.example users",
@@ -51,8 +57,12 @@ class Command(BaseCommand):
             teams=options["teams"],
             seed=options["seed"],
             reset=options["reset"],
+            lock_timeout_seconds=options["lock_timeout"],
         )
         verbose = options["verbosity"] > 0
-        report = load_demo(demo, progress=self.stdout.write if verbose else lambda _m: None)
+        try:
+            report = load_demo(demo, progress=self.stdout.write if verbose else lambda _m: None)
+        except DemoDatabaseBusyError as exc:
+            raise CommandError(str(exc)) from exc
         if verbose:
             self.stdout.write(format_summary(report))

@@ -51,8 +51,21 @@
     var delay = 1000;
     function open() {
       socket = new WebSocket(scheme + location.host + shell.dataset.wsUrl);
-      socket.onopen = function () { delay = 1000; };
-      socket.onmessage = function () {
+      socket.onopen = function () {
+        delay = 1000;
+        document.body.dispatchEvent(new CustomEvent("svardesk:live-open", { bubbles: true }));
+      };
+      socket.onmessage = function (event) {
+        // Presence and per-ticket notices for the conversation (conversations.js).
+        var data = {};
+        try { data = JSON.parse(event.data); } catch (e) { data = {}; }
+        if (data.type && data.type !== "ticket.changed") {
+          document.body.dispatchEvent(new CustomEvent("svardesk:live", { bubbles: true, detail: data }));
+          return;
+        }
+        if (data.ticket_id) {
+          document.body.dispatchEvent(new CustomEvent("svardesk:ticket-changed", { bubbles: true, detail: { ticketId: data.ticket_id } }));
+        }
         if (pending) return;
         pending = setTimeout(function () {
           pending = null;
@@ -65,6 +78,11 @@
         delay = Math.min(delay * 2, 30000);
       };
     }
+    window.svardeskLiveSend = function (message) {
+      if (!socket || socket.readyState !== 1) return false;
+      socket.send(JSON.stringify(message));
+      return true;
+    };
     open();
   }
 

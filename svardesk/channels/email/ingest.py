@@ -1,0 +1,335 @@
+"""Raw bytes → a threaded message on a ticket, for every way mail comes in (IMAP, the SMTP
+receiver, the raw-MIME endpoint).
+
+1. `receive_raw_email` stores the raw bytes first, in its own transaction, keyed by
+   (channel, Message-ID): the same mail delivered twice is stored once. Processing is
+   enqueued after commit (`tasks.process_inbound_email`).
+2. `process_inbound_email_now` parses, detects loops and bounces, threads and records the
+   message through `conversations.inbound.record_inbound_message`. Unreadable mail goes to
+   quarantine with the error; `reprocess` tries it again. Every step is idempotent: the
+   Message's own (channel, message_id) key makes a second run, or two concurrent runs,
+   record it once.
+3. Rows a crash left in "received" are picked up again by `process_pending_inbound` (run
+   every minute by the scheduler) and by any later delivery of the same mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from svardesk.channels.email import loops, threads
+from svardesk.channels.email.models import BlockedSender, EmailChannel, InboundEmail, InboundStatus
+from svardesk.channels.email.parsing import ParsedEmail, ParseError, message_id_of, parse_email
+from svardesk.conversations.inbound import (
+    InboundAttachment,
+    delete_attachment_files,
+    record_inbound_message,
+    store_attachment_files,
+)
+from svardesk.conversations.models import DeliveryStatus, Message, MessageDirection
+from svardesk.core.on_commit import after_commit
+from svardesk.tickets.models import Ticket
+from svardesk.tickets.signals import ticket_changed
+
+logger = logging.getLogger(__name__)
+
+# One first try plus the task's retries; after that the message waits in quarantine.
+MAX_ATTEMPTS = 6
+FINAL_STATUSES = (
+    InboundStatus.PROCESSED,
+    InboundStatus.DUPLICATE,
+    InboundStatus.SPAM,
+    InboundStatus.QUARANTINED,
+)
+
+
+# --- Receiving ------------------------------------------------------------------------------
+
+
+def receive_raw_email(*, channel: EmailChannel, raw: bytes, via: str) -> InboundEmail:
+    """Store a message exactly as it arrived and enqueue its processing after commit.
+
+    Idempotent: a Message-ID already stored for this channel returns the existing row and
+    stores nothing (`inbound.is_duplicate` is then True); a row still waiting to be processed
+    is enqueued again. Safe under concurrency: the unique key decides, the loser reads the
+    winner's row. A message without Message-ID gets a stable synthetic one."""
+    message_id = message_id_of(raw)
+    # Insert first: new mail is the common case, and the unique key answers races anyway.
+    try:
+        with transaction.atomic():
+            inbound = InboundEmail.objects.create(
+                channel=channel, message_id=message_id, raw=raw, via=via[:10]
+            )
+            after_commit(enqueue_processing, inbound.pk)
+    except IntegrityError:
+        existing = _existing(channel, message_id)
+        if existing is None:
+            raise
+        return _known(existing)
+    vars(inbound)["is_duplicate"] = False
+    return inbound
+
+
+def _existing(channel: EmailChannel, message_id: str) -> InboundEmail | None:
+    return InboundEmail.objects.defer("raw").filter(channel=channel, message_id=message_id).first()
+
+
+def _known(inbound: InboundEmail) -> InboundEmail:
+    vars(inbound)["is_duplicate"] = True
+    if inbound.status == InboundStatus.RECEIVED:
+        after_commit(enqueue_processing, inbound.pk)
+    return inbound
+
+
+def enqueue_processing(inbound_id: int) -> None:
+    from svardesk.channels.email.tasks import process_inbound_email
+
+    process_inbound_email(inbound_id)
+
+
+# --- Processing -----------------------------------------------------------------------------
+
+
+def process_inbound_email_now(
+    inbound_id: int, *, lenient: bool = False, attempt_counted: bool = False
+) -> InboundEmail | None:
+    """Process one stored message now (the task, the tests and the benchmark call this).
+    Does nothing to a message already processed, quarantined, spam or duplicate.
+
+    A parse error quarantines the message with the error. Any other failure is recorded on
+    the row and raised so the task retries; after MAX_ATTEMPTS the message is quarantined.
+    (`attempt_counted`: the caller already counted this attempt, see process_pending_inbound.)
+    """
+    found = InboundEmail.objects.select_related(
+        "channel", "channel__channel", "channel__channel__inbox"
+    ).filter(pk=inbound_id)
+    inbound = next(iter(found.order_by()[:1]), None)
+    if inbound is None or inbound.status in FINAL_STATUSES:
+        return inbound  # None: the row was deleted meanwhile
+    if not attempt_counted:
+        inbound.attempts += 1
+    try:
+        parsed = parse_email(bytes(inbound.raw), lenient=lenient)
+    except ParseError as exc:
+        return _finish(inbound, InboundStatus.QUARANTINED, error=str(exc))
+    except Exception as exc:
+        logger.exception("Parsing inbound email %s failed", inbound.pk)
+        return _finish(
+            inbound,
+            InboundStatus.QUARANTINED,
+            error=f"Unexpected error while reading the message: {type(exc).__name__}: {exc}",
+        )
+    try:
+        return _deliver(inbound, parsed)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        logger.exception("Processing inbound email %s failed", inbound.pk)
+        if inbound.attempts >= MAX_ATTEMPTS:
+            return _finish(inbound, InboundStatus.QUARANTINED, error=error)
+        InboundEmail.objects.filter(pk=inbound.pk, status=InboundStatus.RECEIVED).update(
+            error=error, attempts=inbound.attempts
+        )
+        raise
+
+
+def _finish(
+    inbound: InboundEmail,
+    status: str,
+    *,
+    error: str = "",
+    message: Message | None = None,
+) -> InboundEmail:
+    """Move a received row to its final status (compare-and-set: a concurrent run that got
+    there first wins)."""
+    now = timezone.now()
+    InboundEmail.objects.filter(pk=inbound.pk, status=InboundStatus.RECEIVED).update(
+        status=status,
+        error=error[:5000],
+        recorded_message=message,
+        processed_at=now,
+        attempts=inbound.attempts,
+    )
+    inbound.refresh_from_db(
+        fields=["status", "error", "recorded_message", "processed_at", "attempts"]
+    )
+    return inbound
+
+
+def _arrival(inbound: InboundEmail) -> dt.datetime:
+    # Arrival time orders a conversation: a sender's clock or forged Date cannot reorder it.
+    return inbound.received_at
+
+
+def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
+    email_channel = inbound.channel
+    channel = email_channel.channel
+    message_id = inbound.message_id
+    verdict = loops.classify(parsed)
+    is_auto = verdict.is_auto_generated
+    if parsed.from_address.lower() == email_channel.address.lower():
+        is_auto = True  # mail from our own address: never answer it automatically
+
+    if verdict.bounce is not None:
+        bounced = _apply_bounce(verdict.bounce, channel_id=channel.pk)
+        if bounced is not None:
+            return _finish(inbound, InboundStatus.PROCESSED, message=bounced)
+
+    blocked = _is_blocked(parsed.from_address)
+    match = None
+    if not blocked:
+        match = threads.find_thread(
+            channel=channel,
+            sender_address=parsed.from_address,
+            in_reply_to=parsed.in_reply_to,
+            references=parsed.references,
+            subject=parsed.subject,
+        )
+    attachments = store_attachment_files(
+        [
+            InboundAttachment(
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                content_id=a.content_id,
+                is_inline=a.is_inline,
+                payload=a.payload,
+            )
+            for a in parsed.attachments
+        ]
+    )
+    try:
+        with transaction.atomic():
+            _relax_commit()
+            message = record_inbound_message(
+                channel=channel,
+                conversation=match.conversation if match else None,
+                ticket=match.ticket if match else None,
+                sender_name=parsed.from_name,
+                sender_address=parsed.from_address,
+                to=parsed.to,
+                cc=parsed.cc,
+                subject=parsed.subject,
+                body_text=parsed.text,
+                body_html=parsed.html,
+                message_id=message_id,
+                in_reply_to=parsed.in_reply_to,
+                references=parsed.references,
+                attachments=attachments,
+                is_auto_generated=is_auto,
+                received_at=_arrival(inbound),
+                is_spam=blocked,
+            )
+            status = InboundStatus.SPAM if blocked else InboundStatus.PROCESSED
+            updated = InboundEmail.objects.filter(
+                pk=inbound.pk, status=InboundStatus.RECEIVED
+            ).update(
+                status=status,
+                error="",
+                recorded_message=message,
+                processed_at=timezone.now(),
+                attempts=inbound.attempts,
+            )
+            if not updated:
+                raise _AlreadyProcessed
+    except _AlreadyProcessed:
+        delete_attachment_files(attachments)
+        inbound.refresh_from_db(fields=["status", "error", "recorded_message", "processed_at"])
+        return inbound
+    except IntegrityError:
+        delete_attachment_files(attachments)
+        existing = Message.objects.filter(channel=channel, message_id=message_id).first()
+        if existing is None:
+            raise
+        # Already recorded: a copy of our own reply that came back in through the mailbox,
+        # or a concurrent run of this row (which then set its final status first).
+        return _finish(inbound, InboundStatus.DUPLICATE, message=existing)
+    except BaseException:
+        delete_attachment_files(attachments)
+        raise
+    inbound.status = status
+    inbound.recorded_message = message
+    return inbound
+
+
+def _relax_commit() -> None:
+    """The processing transaction need not wait for its WAL flush: if a crash loses it, the
+    raw message (committed durably before) is still "received" and is processed again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+class _AlreadyProcessed(Exception):
+    """Another run finished this row while we were recording: roll ours back."""
+
+
+def _is_blocked(address: str) -> bool:
+    return bool(address) and BlockedSender.objects.filter(address__iexact=address).exists()
+
+
+def _apply_bounce(bounce: loops.Bounce, *, channel_id: int) -> Message | None:
+    """Mark our returned reply as bounced. Returns it, or None when the DSN is not about a
+    message we sent (then it is recorded like any other auto-generated mail)."""
+    # Our ids are signed and unique across channels; prefer this channel's copy.
+    outbound = sorted(
+        Message.objects.filter(
+            message_id__in=bounce.original_message_ids, direction=MessageDirection.OUTBOUND
+        ).select_related("conversation"),
+        key=lambda m: (m.channel_id != channel_id, -m.pk),
+    )
+    if not outbound:
+        return None
+    target = outbound[0]
+    if bounce.failed and target.delivery_status != DeliveryStatus.BOUNCED:
+        Message.objects.filter(pk=target.pk).update(
+            delivery_status=DeliveryStatus.BOUNCED, delivery_error=bounce.diagnostic
+        )
+        ticket_id = target.conversation.ticket_id
+        if ticket_id is not None:
+            after_commit(ticket_changed.send, sender=Ticket, ticket_id=ticket_id, actor_id=None)
+    return target
+
+
+# --- Quarantine and recovery ----------------------------------------------------------------
+
+
+def reprocess(inbound: InboundEmail, *, lenient: bool = False) -> InboundEmail | None:
+    """Try a quarantined (or stuck) message again, e.g. after a fix. With `lenient` a broken
+    MIME structure is read as best it can (its undecodable part becomes the text)."""
+    InboundEmail.objects.filter(
+        pk=inbound.pk, status__in=[InboundStatus.QUARANTINED, InboundStatus.RECEIVED]
+    ).update(status=InboundStatus.RECEIVED, error="", attempts=0, processed_at=None)
+    return process_inbound_email_now(inbound.pk, lenient=lenient)
+
+
+def process_pending_inbound(*, older_than: dt.timedelta | None = None, limit: int = 500) -> int:
+    """Process rows still "received" (a crash between storing and processing, a lost task).
+    Returns how many were looked at. Failures stay for the next run."""
+    query = InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
+    if older_than is not None:
+        query = query.filter(received_at__lt=timezone.now() - older_than)
+    ids = list(query.order_by("received_at", "id").values_list("pk", flat=True)[:limit])
+    for inbound_id in ids:
+        # Count the attempt before trying: a message that kills its worker outright (the
+        # case this sweep exists for) must not be retried forever.
+        InboundEmail.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(
+            attempts=F("attempts") + 1
+        )
+        counted = InboundEmail.objects.filter(pk=inbound_id).values_list("attempts", flat=True)
+        if (counted.first() or 0) > MAX_ATTEMPTS:
+            InboundEmail.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(
+                status=InboundStatus.QUARANTINED,
+                error="Processing this message stopped its worker repeatedly.",
+                processed_at=timezone.now(),
+            )
+            continue
+        try:
+            process_inbound_email_now(inbound_id, attempt_counted=True)
+        except Exception:
+            logger.exception("Pending inbound email %s failed again", inbound_id)
+    return len(ids)

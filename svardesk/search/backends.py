@@ -1,0 +1,245 @@
+"""The two search backends. Each answers the same questions about a parsed query — which
+contacts match it (exactly, by name, anywhere), and which tickets match it by name or by text —
+PostgreSQL with full-text (GIN over tsvector) and trigram indexes, SQLite with FTS5 tables.
+
+The meaning is fixed in `search.normalise` and `search.queries`; the backends only find it
+fast. Every condition they return is a boolean on the ticket row that is never NULL, so it
+can be negated safely ("matched no better tier").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.expressions import RawSQL
+
+from svardesk.search.normalise import ParsedQuery
+
+# More matching contacts than this travel as a subquery rather than a list of ids.
+CONTACT_ID_LIMIT = 20_000
+
+
+def _condition(sql: str, params: tuple[Any, ...]) -> Q:
+    # Only this module's SQL reaches here; every value travels as a parameter.
+    return Q(ExpressionWrapper(RawSQL(sql, params), output_field=BooleanField()))  # noqa: S611
+
+
+@dataclass(frozen=True)
+class Part:
+    """One way a ticket can match: `match` selects the tickets, `miss` the others. Kept
+    apart (rather than NOT match) so that neither hides a NULL and each keeps the plain
+    shape the planner estimates well."""
+
+    match: Q
+    miss: Q
+
+
+_NEVER = Part(match=Q(pk__in=[]), miss=Q())
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    """Contacts matching part of a query: a list of ids, or SQL selecting them."""
+
+    ids: tuple[int, ...] = ()
+    sql: str = ""
+    params: tuple[Any, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.ids and not self.sql
+
+    def ticket_part(self) -> Part:
+        """Tickets whose contact is one of these; a ticket without a contact misses."""
+        column = '"tickets_ticket"."contact_id"'
+        if self.is_empty:
+            return _NEVER
+        if self.sql:
+            sql, params = f"{column} IN ({self.sql})", self.params
+        elif connection.vendor == "postgresql":
+            # The ids travel as one parameter: quoting thousands of separate ones costs
+            # more in Python than the query costs in the database.
+            # bigint[] like the column: an int4[] array is searched element by element,
+            # a bigint[] one through a hash table.
+            sql, params = f"{column} = ANY(%s::bigint[])", (list(self.ids),)
+        else:
+            sql, params = (
+                f"{column} IN (SELECT value FROM json_each(%s))",  # noqa: S608
+                (json.dumps(list(self.ids)),),
+            )
+        return Part(
+            match=_condition(sql, params),
+            miss=_condition(f"({column} IS NULL OR NOT ({sql}))", params),
+        )
+
+    def union(self, other: ContactMatch) -> ContactMatch:
+        if self.sql or other.sql:
+            parts = [m for m in (self, other) if not m.is_empty]
+            sqls: list[str] = []
+            params: list[Any] = []
+            for part in parts:
+                if part.sql:
+                    sqls.append(part.sql)
+                    params.extend(part.params)
+                else:
+                    marks = ", ".join(["%s"] * len(part.ids))
+                    sqls.append(f"SELECT id FROM crm_contact WHERE id IN ({marks})")  # noqa: S608
+                    params.extend(part.ids)
+            return ContactMatch(sql=" UNION ".join(sqls), params=tuple(params))
+        return ContactMatch(ids=tuple(sorted(set(self.ids) | set(other.ids))))
+
+
+def _collect(sql: str, params: list[Any]) -> ContactMatch:
+    """Run a contact query; keep the ids when there are few, else keep the query."""
+    if not sql:
+        return ContactMatch()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT {CONTACT_ID_LIMIT + 1}", params)
+        ids = tuple(row[0] for row in cursor.fetchall())
+    if len(ids) > CONTACT_ID_LIMIT:
+        return ContactMatch(sql=sql, params=tuple(params))
+    return ContactMatch(ids=ids)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _escape_glob(text: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[]" else ch for ch in text)
+
+
+class PostgresBackend:
+    ticket_name = "to_tsvector('simple'::regconfig, svardesk_fold({t}.name))"
+    ticket_text = (
+        "to_tsvector('simple'::regconfig, svardesk_fold({t}.name || ' ' || {t}.description))"
+    )
+    contact_name = "to_tsvector('simple'::regconfig, svardesk_fold(first_name || ' ' || last_name))"
+    contact_text = (
+        "to_tsvector('simple'::regconfig, svardesk_fold(first_name || ' ' || last_name"
+        " || ' ' || company_name || ' ' || email))"
+    )
+
+    @staticmethod
+    def tsquery(tokens: tuple[str, ...]) -> str:
+        return " & ".join(f"{t}:*" if len(t) > 1 else t for t in tokens)
+
+    def exact_contacts(self, query: ParsedQuery) -> ContactMatch:
+        parts, params = [], []
+        if "@" in query.email:
+            parts.append("SELECT id FROM crm_contact WHERE lower(email) = %s")
+            params.append(query.email)
+        if query.phone:
+            parts.append("SELECT id FROM crm_contact WHERE svardesk_phone(phone) = %s")
+            parts.append("SELECT id FROM crm_contact WHERE svardesk_phone(mobile_phone) = %s")
+            params += [query.phone, query.phone]
+        return _collect(" UNION ".join(parts), params)
+
+    def name_contacts(self, query: ParsedQuery) -> ContactMatch:
+        if not query.tokens:
+            return ContactMatch()
+        sql = (
+            f"SELECT id FROM crm_contact WHERE {self.contact_name} "  # noqa: S608
+            "@@ to_tsquery('simple', %s)"
+        )
+        return _collect(sql, [self.tsquery(query.tokens)])
+
+    def text_contacts(self, query: ParsedQuery) -> ContactMatch:
+        parts, params = [], []
+        if query.tokens:
+            parts.append(
+                f"SELECT id FROM crm_contact WHERE {self.contact_text} "  # noqa: S608
+                "@@ to_tsquery('simple', %s)"
+            )
+            params.append(self.tsquery(query.tokens))
+        if query.email:
+            parts.append("SELECT id FROM crm_contact WHERE lower(email) LIKE %s")
+            params.append(f"%{_escape_like(query.email)}%")
+        if query.phone:
+            pattern = f"%{query.phone}%"
+            parts.append("SELECT id FROM crm_contact WHERE svardesk_phone(phone) LIKE %s")
+            parts.append("SELECT id FROM crm_contact WHERE svardesk_phone(mobile_phone) LIKE %s")
+            params += [pattern, pattern]
+        return _collect(" UNION ".join(parts), params)
+
+    def _tickets(self, query: ParsedQuery, vector: str) -> Part:
+        if not query.tokens:
+            return _NEVER
+        sql = f"{vector.format(t='tickets_ticket')} @@ to_tsquery('simple', %s)"
+        params = (self.tsquery(query.tokens),)
+        return Part(match=_condition(sql, params), miss=_condition(f"NOT ({sql})", params))
+
+    def name_tickets(self, query: ParsedQuery) -> Part:
+        return self._tickets(query, self.ticket_name)
+
+    def text_tickets(self, query: ParsedQuery) -> Part:
+        return self._tickets(query, self.ticket_text)
+
+
+class SqliteBackend:
+    @staticmethod
+    def fts_query(tokens: tuple[str, ...], columns: str) -> str:
+        terms = " AND ".join(f'"{t}"*' if len(t) > 1 else f'"{t}"' for t in tokens)
+        return f"{columns} : ({terms})"
+
+    def exact_contacts(self, query: ParsedQuery) -> ContactMatch:
+        parts, params = [], []
+        if "@" in query.email:
+            parts.append("SELECT rowid FROM search_contact_trgm WHERE email GLOB %s")
+            params.append(_escape_glob(query.email))
+        if query.phone:
+            parts.append("SELECT rowid FROM search_contact_trgm WHERE phone GLOB %s")
+            parts.append("SELECT rowid FROM search_contact_trgm WHERE mobile GLOB %s")
+            params += [query.phone, query.phone]
+        return _collect(" UNION ".join(parts), params)
+
+    def name_contacts(self, query: ParsedQuery) -> ContactMatch:
+        if not query.tokens:
+            return ContactMatch()
+        sql = "SELECT rowid FROM search_contact_fts WHERE search_contact_fts MATCH %s"
+        return _collect(sql, [self.fts_query(query.tokens, "name")])
+
+    def text_contacts(self, query: ParsedQuery) -> ContactMatch:
+        parts, params = [], []
+        if query.tokens:
+            parts.append("SELECT rowid FROM search_contact_fts WHERE search_contact_fts MATCH %s")
+            params.append(self.fts_query(query.tokens, "{name body}"))
+        if query.email:
+            parts.append("SELECT rowid FROM search_contact_trgm WHERE email GLOB %s")
+            params.append(f"*{_escape_glob(query.email)}*")
+        if query.phone:
+            parts.append("SELECT rowid FROM search_contact_trgm WHERE phone GLOB %s")
+            parts.append("SELECT rowid FROM search_contact_trgm WHERE mobile GLOB %s")
+            params += [f"*{query.phone}*", f"*{query.phone}*"]
+        return _collect(" UNION ".join(parts), params)
+
+    def _tickets(self, query: ParsedQuery, columns: str) -> Part:
+        if not query.tokens:
+            return _NEVER
+        sql = (
+            '"tickets_ticket"."id" IN '
+            "(SELECT rowid FROM search_ticket_fts WHERE search_ticket_fts MATCH %s)"
+        )
+        params = (self.fts_query(query.tokens, columns),)
+        return Part(match=_condition(sql, params), miss=_condition(f"NOT ({sql})", params))
+
+    def name_tickets(self, query: ParsedQuery) -> Part:
+        return self._tickets(query, "name")
+
+    def text_tickets(self, query: ParsedQuery) -> Part:
+        return self._tickets(query, "{name body}")
+
+
+Backend = PostgresBackend | SqliteBackend
+
+
+def get_backend() -> Backend:
+    if connection.vendor == "postgresql":
+        return PostgresBackend()
+    if connection.vendor == "sqlite":
+        return SqliteBackend()
+    raise NotImplementedError(f"No search backend for {connection.vendor}")

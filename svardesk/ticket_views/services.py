@@ -1,0 +1,254 @@
+"""Changes made from the ticket lists: custom views (create, edit, delete) and bulk actions
+on selected tickets, which go through the tickets' own services one ticket at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.models import User
+from svardesk.core.exceptions import NotFoundError
+from svardesk.teams.models import Team
+from svardesk.ticket_views.columns import available_columns, parse_columns, parse_sort
+from svardesk.ticket_views.exceptions import (
+    CustomViewLimitError,
+    CustomViewPermissionError,
+    CustomViewValidationError,
+)
+from svardesk.ticket_views.filters import Filter, FilterError, filterable_specs, validate_filter
+from svardesk.ticket_views.models import CustomView, Sharing
+from svardesk.ticket_views.queries import access_custom_view
+from svardesk.tickets import services as ticket_services
+from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
+from svardesk.tickets.models import Stage
+from svardesk.tickets.queries import access_ticket
+
+MAX_FILTERS = 18  # HubSpot's limit on filters in one search
+_LIMIT_LOCK = 7_482_211  # PostgreSQL advisory lock: one view creation at a time
+
+
+def _require_permission(actor: User) -> None:
+    if not actor.may_manage_views:
+        raise CustomViewPermissionError(
+            _("Only users with the Custom views permission can create, edit or delete views.")
+        )
+
+
+def _clean(
+    *,
+    name: str,
+    sharing: str,
+    teams: Iterable[Team],
+    filters: Sequence[Filter],
+    sort: str,
+    columns: Sequence[str],
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _("Give the view a name.")
+    elif len(name) > 100:
+        errors["name"] = _("Keep the name to 100 characters.")
+    if sharing not in Sharing.values:
+        errors["sharing"] = _("Choose who can see the view.")
+    team_list = list(dict.fromkeys(teams))
+    if sharing == Sharing.TEAMS and not team_list:
+        errors["teams"] = _("Choose at least one team to share the view with.")
+    specs = filterable_specs()
+    clean_filters: list[dict[str, Any]] = []
+    if len(filters) > MAX_FILTERS:
+        errors["filters"] = _("A view can have at most %(n)s filters.") % {"n": MAX_FILTERS}
+    for item in filters:
+        try:
+            clean_filters.append(validate_filter(item, specs).to_data())
+        except FilterError as exc:
+            errors["filters"] = str(exc)
+            break
+    if errors:
+        raise CustomViewValidationError(errors)
+    parsed_sort = parse_sort(sort, specs)
+    chosen = parse_columns(list(columns), available_columns(specs)) if columns else []
+    return {
+        "name": name,
+        "sharing": sharing,
+        "teams": team_list if sharing == Sharing.TEAMS else [],
+        "filters": clean_filters,
+        "sort": ""
+        if parsed_sort.property == "last_activity_at" and parsed_sort.descending
+        else parsed_sort.token,
+        "columns": chosen,
+    }
+
+
+@transaction.atomic
+def create_view(
+    *,
+    actor: User,
+    name: str,
+    sharing: str = Sharing.PRIVATE,
+    teams: Iterable[Team] = (),
+    filters: Sequence[Filter] = (),
+    sort: str = "",
+    columns: Sequence[str] = (),
+) -> CustomView:
+    """Save a custom view. Only for users with the Custom views permission; refused once the
+    help desk holds CUSTOM_VIEW_LIMIT views."""
+    _require_permission(actor)
+    clean = _clean(
+        name=name, sharing=sharing, teams=teams, filters=filters, sort=sort, columns=columns
+    )
+    if connection.vendor == "postgresql":
+        # Two people creating the last allowed view at once must not both succeed.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LIMIT_LOCK])
+    limit = settings.CUSTOM_VIEW_LIMIT
+    if CustomView.objects.count() >= limit:
+        raise CustomViewLimitError(
+            _(
+                "This help desk has reached its limit of %(limit)s custom views. Delete a view "
+                "nobody uses any more, or ask your administrator to raise the limit."
+            )
+            % {"limit": limit}
+        )
+    team_list = clean.pop("teams")
+    view = CustomView.objects.create(created_by=actor, **clean)
+    view.teams.set(team_list)
+    return view
+
+
+@transaction.atomic
+def update_view(
+    view: CustomView,
+    *,
+    actor: User,
+    name: str,
+    sharing: str,
+    teams: Iterable[Team] = (),
+    filters: Sequence[Filter] = (),
+    sort: str = "",
+    columns: Sequence[str] = (),
+) -> CustomView:
+    """Change a view the actor can see (access_custom_view first)."""
+    _require_permission(actor)
+    view = access_custom_view(view.pk, actor=actor)
+    clean = _clean(
+        name=name, sharing=sharing, teams=teams, filters=filters, sort=sort, columns=columns
+    )
+    if clean["sharing"] == Sharing.PRIVATE and view.created_by_id != actor.pk:
+        raise CustomViewValidationError(
+            {"sharing": _("Only the person who created a view can make it private.")}
+        )
+    team_list = clean.pop("teams")
+    for attribute, value in clean.items():
+        setattr(view, attribute, value)
+    view.save(update_fields=[*clean, "updated_at"])
+    view.teams.set(team_list)
+    return view
+
+
+@transaction.atomic
+def rename_view(view: CustomView, *, actor: User, name: str) -> CustomView:
+    _require_permission(actor)
+    view = access_custom_view(view.pk, actor=actor)
+    name = (name or "").strip()
+    if not name:
+        raise CustomViewValidationError({"name": _("Give the view a name.")})
+    view.name = name[:100]
+    view.save(update_fields=["name", "updated_at"])
+    return view
+
+
+@transaction.atomic
+def delete_view(view: CustomView, *, actor: User) -> None:
+    _require_permission(actor)
+    view = access_custom_view(view.pk, actor=actor)
+    view.delete()
+
+
+# --- Bulk actions ---------------------------------------------------------------------------
+
+BULK_PROPERTIES = ("owner", "stage", "priority", "team")
+MAX_BULK = 500
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    unchanged: int = 0
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def bulk_update_tickets(
+    ticket_ids: Iterable[object], *, actor: User, changes: dict[str, Any]
+) -> BulkResult:
+    """Apply the same property changes to each selected ticket the actor may see, through
+    tickets.services.update_ticket (one timeline row per change, as by hand). A ticket the
+    actor may not see is skipped as if it did not exist; each ticket is its own transaction,
+    so one refused change does not undo the others."""
+    unknown = set(changes) - set(BULK_PROPERTIES)
+    if unknown or not changes:
+        raise CustomViewValidationError({"action": _("Choose what to change.")})
+    changes = dict(changes)
+    if changes.get("stage"):
+        # A status belongs to a pipeline: moving to it moves the ticket to its pipeline.
+        stage_id = _int_or_none(changes["stage"])
+        stage = Stage.objects.filter(pk=stage_id).first() if stage_id else None
+        if stage is None:
+            raise CustomViewValidationError({"stage": _("Choose an existing status.")})
+        changes["pipeline"] = stage.pipeline_id
+    result = BulkResult()
+    for ticket_id in _ids(ticket_ids):
+        try:
+            ticket = access_ticket(ticket_id, actor=actor)
+            before = ticket.version
+            updated = ticket_services.update_ticket(ticket.pk, actor=actor, changes=changes)
+        except NotFoundError:
+            continue
+        except (TicketValidationError, StaleTicketError) as exc:
+            result.failed[ticket_id] = str(exc)
+            continue
+        if updated.version != before:
+            result.changed += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+def bulk_mark_spam(ticket_ids: Iterable[object], *, actor: User) -> int:
+    """Mark the selected tickets the actor may see as spam; returns how many changed."""
+    visible = []
+    for ticket_id in _ids(ticket_ids):
+        try:
+            visible.append(access_ticket(ticket_id, actor=actor).pk)
+        except NotFoundError:
+            continue
+    if not visible:
+        return 0
+    return ticket_services.mark_spam(visible, actor=actor, is_spam=True)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ids(ticket_ids: Iterable[Any]) -> list[int]:
+    ids: list[int] = []
+    for raw in ticket_ids:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            continue
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > MAX_BULK:
+        raise CustomViewValidationError(
+            {"tickets": _("Select at most %(n)s tickets at a time.") % {"n": MAX_BULK}}
+        )
+    return ids
