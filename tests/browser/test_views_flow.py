@@ -36,8 +36,11 @@ def test_team_view_with_two_filters(page, screenshot, support_team, billing_team
     page.locator(".criteria").get_by_label("Urgent").check()
     page.get_by_role("button", name="Add filter").click()
     expect(page.get_by_text("Priority is any of High, Urgent")).to_be_visible()
+    # Let the editor's swap settle before picking the next property, as a person would.
+    page.wait_for_load_state("networkidle")
     # AND a second: team is my team.
     page.get_by_label("Property").select_option(label="Team")
+    page.wait_for_load_state("networkidle")
     page.locator(".criteria").get_by_label("My team").check()
     page.get_by_role("button", name="AND", exact=True).click()
     expect(page.get_by_text("Team is any of my team")).to_be_visible()
