@@ -13,9 +13,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _clear_cache():
     from django.core.cache import cache
 
+    from svardesk.core.local_cache import clear_local_cache
+
     cache.clear()
+    clear_local_cache()
     yield
     cache.clear()
+    clear_local_cache()
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ from svardesk.conversations.models import (
     Message,
     MessageDirection,
 )
+from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Source, Stage, Ticket
@@ -89,7 +90,7 @@ def store_attachment_files(
     message. On failure, already written files are removed."""
     if not any(a.payload is not None for a in attachments):
         return list(attachments)
-    limit = HelpDeskSettings.load().max_attachment_bytes if max_bytes is None else max_bytes
+    limit = _settings().max_attachment_bytes if max_bytes is None else max_bytes
     now = timezone.now()
     result: list[InboundAttachment] = []
     try:
@@ -184,32 +185,47 @@ def _survivor(ticket: Ticket) -> Ticket:
     return current
 
 
+# Settings and stages are read for every message: through core.local_cache, a few seconds.
+
+
+def _settings() -> HelpDeskSettings:
+    return cached("conversations:helpdesk-settings", HelpDeskSettings.load)
+
+
+def _open_stages(pipeline_id: int) -> list[Stage]:
+    return cached(
+        f"conversations:open-stages:{pipeline_id}",
+        lambda: list(
+            Stage.objects.filter(pipeline_id=pipeline_id, is_closed=False).order_by(
+                "display_order", "id"
+            )
+        ),
+    )
+
+
 def _open_stage_for_reply(ticket: Ticket) -> Stage | None:
     """ "Waiting on us" in the ticket's pipeline, else its first open stage."""
-    stages = list(
-        Stage.objects.filter(pipeline_id=ticket.pipeline_id, is_closed=False).order_by(
-            "display_order", "id"
-        )
-    )
-    for stage in stages:
-        if stage.name.strip().lower() == WAITING_ON_US.lower():
-            return stage
-    return stages[0] if stages else None
+    stages = _open_stages(ticket.pipeline_id)
+    return _waiting_on_us(ticket) or (stages[0] if stages else None)
 
 
 def _first_stage() -> Stage | None:
     """The default (first) pipeline's first stage, with its pipeline, in one query."""
-    return (
-        Stage.objects.select_related("pipeline")
-        .order_by("pipeline__display_order", "pipeline_id", "display_order", "id")
-        .first()
+    return cached(
+        "conversations:first-stage",
+        lambda: (
+            Stage.objects.select_related("pipeline")
+            .order_by("pipeline__display_order", "pipeline_id", "display_order", "id")
+            .first()
+        ),
     )
 
 
 def _waiting_on_us(ticket: Ticket) -> Stage | None:
-    return Stage.objects.filter(
-        pipeline_id=ticket.pipeline_id, name__iexact=WAITING_ON_US, is_closed=False
-    ).first()
+    for stage in _open_stages(ticket.pipeline_id):
+        if stage.name.strip().lower() == WAITING_ON_US.lower():
+            return stage
+    return None
 
 
 def _announce(ticket_id: int) -> None:
@@ -330,7 +346,7 @@ def _record(
     is_spam: bool = False,
 ) -> Message:
     now = timezone.now()
-    settings_row = HelpDeskSettings.load()
+    settings_row = _settings()
     contact = match_or_create_contact(sender_address, sender_name)
 
     if conversation is not None and ticket is None:
@@ -414,7 +430,7 @@ def _record(
         elif settings_row.move_to_waiting_on_us_on_customer_reply:
             stage = _waiting_on_us(ticket)
         if stage is not None and stage.pk != ticket.stage_id:
-            _update_ticket(ticket.pk, actor=None, changes={"stage": stage.pk}, now=now)
+            _update_ticket(ticket.pk, actor=None, changes={"stage": stage}, now=now)
             announced = True
 
     message = Message.objects.create(

@@ -9,6 +9,7 @@ numbers, booleans, ISO dates, lists for multi-select, primary keys for users, te
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -160,6 +161,17 @@ def all_property_specs() -> list[PropertySpec]:
 
 def property_specs_by_name() -> dict[str, PropertySpec]:
     return {spec.name: spec for spec in all_property_specs()}
+
+
+def specs_for_names(names: Iterable[str]) -> dict[str, PropertySpec]:
+    """The specs of just these properties: built-in ones cost no query, custom ones one."""
+    wanted = set(names)
+    found = {spec.name: spec for spec in _builtin_specs() if spec.name in wanted}
+    custom = [name for name in wanted if name not in found]
+    if custom:
+        definitions = PropertyDefinition.objects.select_related("group").filter(name__in=custom)
+        found.update((d.name, spec_for_definition(d)) for d in definitions)
+    return found
 
 
 def get_spec(name: str) -> PropertySpec | None:

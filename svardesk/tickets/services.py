@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
+from svardesk.core.local_cache import clear_local_cache
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets import properties as props
 from svardesk.tickets.exceptions import (
@@ -173,7 +174,6 @@ def update_ticket(
     if expected_version is not None and ticket.version != expected_version:
         raise StaleTicketError(ticket)
 
-    specs = props.property_specs_by_name()
     errors: dict[str, str] = {}
     updated_fields: set[str] = set()
     events: list[TicketEvent] = []
@@ -190,6 +190,14 @@ def update_ticket(
             )
             changes["stage"] = first.pk if first else None
 
+    specs = props.specs_for_names(changes)
+    # Names of the references already loaded, so the timeline needs no lookups for them.
+    known_display = {
+        (name, plain): shown
+        for name in ("stage", "pipeline")
+        if (shown := _loaded_display(ticket, name)) is not None
+        and (plain := getattr(ticket, f"{name}_id")) is not None
+    }
     for name, raw in changes.items():
         spec = specs.get(name)
         if spec is None:
@@ -204,6 +212,12 @@ def update_ticket(
         if new == old:
             continue
         updated_fields.update(_fields_for(name, spec))
+        old_display = known_display.get((name, old))
+        if old_display is None:
+            old_display = props.display_value(spec, old)
+        new_display = _loaded_display(ticket, name)
+        if new_display is None:
+            new_display = props.display_value(spec, new)
         events.append(
             TicketEvent(
                 ticket=ticket,
@@ -215,8 +229,8 @@ def update_ticket(
                     "label": spec.label,
                     "old": old,
                     "new": new,
-                    "old_display": props.display_value(spec, old),
-                    "new_display": props.display_value(spec, new),
+                    "old_display": old_display,
+                    "new_display": new_display,
                 },
             )
         )
@@ -271,6 +285,17 @@ def mark_spam(
     for pk in ids:
         after_commit(_announce, pk, actor.pk if actor else None)
     return len(ids)
+
+
+def _loaded_display(ticket: Ticket, name: str) -> str | None:
+    """The display name of the ticket's stage or pipeline when that object is loaded and
+    current (select_related, or set by `_apply`), else None."""
+    if name not in ("stage", "pipeline"):
+        return None
+    related = ticket._state.fields_cache.get(name)
+    if related is None or related.pk != getattr(ticket, f"{name}_id"):
+        return None
+    return str(related.name)
 
 
 def _pk(value: Any) -> Any:
@@ -332,7 +357,10 @@ def _apply(
         return pk
     if name == "stage":
         pipeline_id = _pk(changes.get("pipeline", ticket.pipeline_id))
-        stage = Stage.objects.filter(pk=pk, pipeline_id=pipeline_id).first() if pk else None
+        if isinstance(raw, Stage) and raw.pipeline_id == pipeline_id:
+            stage: Stage | None = raw  # a loaded stage needs no second look
+        else:
+            stage = Stage.objects.filter(pk=pk, pipeline_id=pipeline_id).first() if pk else None
         if stage is None:
             raise props.PropertyValueError(_("Choose a status of the ticket's pipeline."))
         was_open = ticket.is_open
@@ -380,6 +408,8 @@ def create_pipeline(
         Stage(pipeline=pipeline, name=stage_name, is_closed=is_closed, display_order=i)
         for i, (stage_name, is_closed) in enumerate(stages)
     )
+    clear_local_cache()  # bulk_create sends no signals
+    after_commit(clear_local_cache)
     return pipeline
 
 
@@ -446,6 +476,8 @@ def reorder_stages(pipeline: Pipeline, *, actor: User | None, stage_ids: list[in
     for position, stage_id in enumerate(stage_ids):
         stages[stage_id].display_order = position
     Stage.objects.bulk_update(stages.values(), ["display_order"])
+    clear_local_cache()  # bulk_update sends no signals
+    after_commit(clear_local_cache)
 
 
 @transaction.atomic

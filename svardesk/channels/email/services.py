@@ -21,6 +21,8 @@ from svardesk.config.mail import smtp_settings_from_url
 from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings, Inbox, InboxKind
 from svardesk.core.crypto import encrypt_secret
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.local_cache import clear_local_cache
+from svardesk.core.on_commit import after_commit
 
 HTTP_TOKEN_BYTES = 32
 
@@ -288,5 +290,7 @@ def update_help_desk_settings(
         move_to_waiting_on_us_on_customer_reply=move_to_waiting_on_us_on_customer_reply,
         max_attachment_bytes=max_attachment_bytes,
     )
+    clear_local_cache()  # ingest reads these rules through core.local_cache
+    after_commit(clear_local_cache)
     current.refresh_from_db()
     return current
