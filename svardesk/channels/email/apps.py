@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class EmailChannelConfig(AppConfig):
@@ -6,3 +7,13 @@ class EmailChannelConfig(AppConfig):
     name = "svardesk.channels.email"
     label = "email_channel"
     verbose_name = "Email channel"
+
+    def ready(self) -> None:
+        from svardesk.channels.email.models import BlockedSender, EmailChannel
+        from svardesk.conversations.models import Channel, Inbox
+        from svardesk.core.local_cache import clear_local_cache
+
+        # Ingest keeps channels and the blocked senders for a few seconds (core.local_cache).
+        for signal in (post_save, post_delete):
+            for model in (BlockedSender, EmailChannel, Channel, Inbox):
+                signal.connect(clear_local_cache, sender=model, weak=False)

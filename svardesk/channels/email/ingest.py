@@ -32,6 +32,7 @@ from svardesk.conversations.inbound import (
     store_attachment_files,
 )
 from svardesk.conversations.models import DeliveryStatus, Message, MessageDirection
+from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.signals import ticket_changed
@@ -105,12 +106,10 @@ def process_inbound_email_now(
     the row and raised so the task retries; after MAX_ATTEMPTS the message is quarantined.
     (`attempt_counted`: the caller already counted this attempt, see process_pending_inbound.)
     """
-    found = InboundEmail.objects.select_related(
-        "channel", "channel__channel", "channel__channel__inbox"
-    ).filter(pk=inbound_id)
-    inbound = next(iter(found.order_by()[:1]), None)
+    inbound = next(iter(InboundEmail.objects.filter(pk=inbound_id).order_by()[:1]), None)
     if inbound is None or inbound.status in FINAL_STATUSES:
         return inbound  # None: the row was deleted meanwhile
+    inbound.channel = _email_channel(inbound.channel_id)
     if not attempt_counted:
         inbound.attempts += 1
     try:
@@ -268,8 +267,28 @@ class _AlreadyProcessed(Exception):
     """Another run finished this row while we were recording: roll ours back."""
 
 
+# Read for every message, changed rarely: kept a few seconds per process (core.local_cache;
+# a block saved in this process applies at once, one saved elsewhere within seconds).
+
+
+def _email_channel(channel_id: int) -> EmailChannel:
+    return cached(
+        f"email:channel:{channel_id}",
+        lambda: EmailChannel.objects.select_related("channel", "channel__inbox").get(pk=channel_id),
+    )
+
+
+def _blocked_addresses() -> frozenset[str]:
+    return cached(
+        "email:blocked-senders",
+        lambda: frozenset(
+            a.lower() for a in BlockedSender.objects.values_list("address", flat=True)
+        ),
+    )
+
+
 def _is_blocked(address: str) -> bool:
-    return bool(address) and BlockedSender.objects.filter(address__iexact=address).exists()
+    return bool(address) and address.strip().lower() in _blocked_addresses()
 
 
 def _apply_bounce(bounce: loops.Bounce, *, channel_id: int) -> Message | None:

@@ -1,6 +1,7 @@
 """`svardesk serve`: the whole product in one command — the ASGI web server (HTTP and
 WebSockets), and the background worker with its scheduler as a child process."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -9,6 +10,10 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _die_with_parent() -> None:
@@ -69,16 +74,25 @@ class Command(BaseCommand):
             smtp_receiver = self._start_smtp_receiver(
                 options["smtp_host"] or host, options["smtp_port"]
             )
+        config = uvicorn.Config(
+            "svardesk.config.asgi:application",
+            host=host,
+            port=port,
+            log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower(),
+            proxy_headers=True,
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        # uvicorn re-raises SIGTERM after its graceful shutdown; exit through the cleanup below.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         self.stdout.write(f"Svardesk is running at http://{host}:{port}/  (Ctrl+C stops it)")
         try:
-            uvicorn.run(
-                "svardesk.config.asgi:application",
-                host=host,
-                port=port,
-                log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower(),
-                proxy_headers=True,
-                lifespan="off",
-            )
+            with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+                runner.run(self._serve(server))
+            if not server.started:
+                raise SystemExit(3)  # uvicorn has logged why (a port in use, say)
+        except KeyboardInterrupt:
+            pass
         finally:
             if smtp_receiver is not None:
                 smtp_receiver.stop()
@@ -88,6 +102,23 @@ class Command(BaseCommand):
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    async def _serve(self, server: Any) -> None:
+        """uvicorn on this event loop, and beside it, on the embedded default, the relay that
+        passes the worker's live updates to the browsers connected here."""
+        from svardesk.workspace import relay
+
+        listener = None
+        if relay.in_memory_layer() is not None:
+            try:
+                listener = await relay.start_listener()
+            except OSError as exc:
+                self.stderr.write(f"Live updates from the worker are off: {exc}")
+        try:
+            await server.serve()
+        finally:
+            if listener is not None:
+                listener.close()
 
     def _start_smtp_receiver(self, host: str, port: int) -> Any:
         """Start the receiver in its own thread. A port already in use is reported, not fatal:
