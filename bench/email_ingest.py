@@ -5,17 +5,27 @@ Usage:
       .venv/bin/svardesk migrate
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/svardesk_emailbench \\
       .venv/bin/python bench/email_ingest.py [--new 1500] [--replies 500] [--kill-test]
+      [--receivers 1] [--task-workers 2] [--immediate [--workers 2]]
 
 Writes 2,000 .eml files (1,500 new conversations, 500 replies carrying In-Reply-To and
-References) into a temporary folder and feeds each through `receive_raw_email` — the call the
-SMTP receiver, the IMAP poller and the HTTP endpoint make — with the task queue in immediate
-mode, so every message also runs the processing task (parse, thread, record) before the next
-one is read. Prints messages/second and checks: tickets == new, messages == new + replies,
-every reply in its parent's conversation, every raw message stored once and processed.
+References) into a temporary folder and delivers each through `receive_raw_email` — the call
+the SMTP receiver, the IMAP poller and the HTTP endpoint make: it stores the raw message and
+enqueues its processing task.
 
-With --kill-test the ingest runs in a child process that is killed with SIGKILL halfway; a
-second child then feeds every file again (as a restarted IMAP poll or a resending SMTP client
-would). The same checks must hold: no message lost, none duplicated.
+By default the run is what production does: `--receivers` processes deliver the files (as
+SMTP clients would, one message per transaction) into the real task queue (Huey, on a SQLite
+file in a temporary folder, or Redis when REDIS_URL is set), and a Huey consumer
+(`svardesk run_huey`, `--task-workers` worker processes) processes them, taking the
+messages that wait together (`ingest.process_inbound_batch`). The clock runs from the first
+delivery until every message is processed. With `--immediate` each receiving process runs
+the processing task itself right after storing (no queue; the old mode of this benchmark).
+
+It prints messages/second and checks: tickets == new, messages == new + replies, every
+reply in its parent's conversation, every raw message stored once and processed.
+
+With --kill-test the receivers and the consumer are killed with SIGKILL halfway; then a
+new consumer starts and every file is delivered again (as a restarted IMAP poll or a
+resending SMTP client would). The same checks must hold: no message lost, none duplicated.
 
 Only this benchmark's own channel (bench@email-bench.example) and data are touched.
 """
@@ -33,10 +43,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "svardesk.config.settings")
-# The same path as production, minus the queue's round trip: the enqueued processing task
-# runs at once, in this process, after the storing transaction commits.
-os.environ["SVARDESK_TASKS_IMMEDIATE"] = "1"
+# --immediate: the enqueued processing task runs at once, in this process, after the
+# storing transaction commits. Otherwise tasks go to the queue (see `queue_environment`).
+if "--immediate" in sys.argv:
+    os.environ["SVARDESK_TASKS_IMMEDIATE"] = "1"
+else:
+    os.environ.pop("SVARDESK_TASKS_IMMEDIATE", None)
 os.environ.setdefault("SVARDESK_LOG_LEVEL", "ERROR")
+# Its own task queue, emptied before and after a run (no other task is touched).
+os.environ["SVARDESK_TASKS_QUEUE"] = "svardesk-email-bench"
 
 import django
 
@@ -195,7 +210,7 @@ def reset(email_channel: EmailChannel) -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
-def ingest_folder(folder: Path, *, worker: int = 0, workers: int = 1) -> int:
+def ingest_folder(folder: Path, *, worker: int = 0, workers: int = 1, immediate: bool) -> int:
     email_channel = bench_channel()
     count = 0
     for path in sorted(folder.glob("*.eml")):
@@ -203,7 +218,7 @@ def ingest_folder(folder: Path, *, worker: int = 0, workers: int = 1) -> int:
             continue
         receive_raw_email(channel=email_channel, raw=path.read_bytes(), via="bench")
         count += 1
-    if worker == 0:
+    if immediate and worker == 0:
         # Anything a crash left stored but unprocessed (the restart case).
         process_pending_inbound(limit=100_000)
     return count
@@ -248,7 +263,7 @@ def verify(email_channel: EmailChannel, *, new: int, replies: int) -> list[str]:
     return problems
 
 
-def _children(folder: Path, workers: int) -> list[subprocess.Popen[bytes]]:
+def _children(folder: Path, workers: int, *, immediate: bool) -> list[subprocess.Popen[bytes]]:
     return [
         subprocess.Popen(  # noqa: S603 - our own script
             [
@@ -258,6 +273,7 @@ def _children(folder: Path, workers: int) -> list[subprocess.Popen[bytes]]:
                 str(folder),
                 f"--worker={worker}",
                 f"--workers={workers}",
+                *(["--immediate"] if immediate else []),
             ],
             env=os.environ.copy(),
         )
@@ -265,18 +281,81 @@ def _children(folder: Path, workers: int) -> list[subprocess.Popen[bytes]]:
     ]
 
 
-def run_workers(folder: Path, workers: int) -> bool:
-    """Ingest with `workers` processes side by side (the SMTP receiver and the task queue's
-    workers run concurrently too). The pending sweep runs after all of them."""
-    ok = all(child.wait() == 0 for child in _children(folder, workers))
-    process_pending_inbound(limit=100_000)
-    return ok
+def start_consumer(task_workers: int) -> subprocess.Popen[bytes]:
+    """`svardesk run_huey` with worker processes, polling the queue every 10-50 ms (the
+    default backs off to seconds when idle), and waits until it answers a ping."""
+    from svardesk.core.tasks import ping
+
+    consumer = subprocess.Popen(  # noqa: S603 - our own command
+        [
+            sys.executable, "-m", "svardesk", "run_huey", "--quiet", "--no-periodic",
+            "--workers", str(task_workers), "--worker-type", "process",
+            "--delay", "0.01", "--max-delay", "0.05", "--backoff", "1.1",
+        ],
+        env=os.environ.copy(),
+        start_new_session=True,  # its worker processes share its process group
+    )  # fmt: skip
+    token = f"bench-{os.getpid()}-{time.time()}"
+    if ping(token).get(blocking=True, timeout=120) != token:
+        raise SystemExit("the task consumer did not answer")
+    return consumer
 
 
-def kill_test(folder: Path, *, new: int, replies: int, workers: int) -> list[str]:
+def stop_consumer(consumer: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    if consumer.poll() is None:
+        os.killpg(consumer.pid, signal.SIGKILL if kill else signal.SIGINT)
+    consumer.wait(timeout=60)
+    flush_queue()
+
+
+def flush_queue() -> None:
+    """Tasks left in the benchmark's queue (those of messages an earlier batch took)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+
+
+def wait_until_processed(email_channel: EmailChannel, total: int, timeout: float = 900) -> None:
+    """Until every delivered message has left "received" (processed, duplicate, spam, ...)."""
+    waiting = InboundEmail.objects.filter(channel=email_channel)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if waiting.count() >= total and not waiting.filter(status=InboundStatus.RECEIVED).exists():
+            return
+        time.sleep(0.05)
+    raise SystemExit("timed out waiting for the messages to be processed")
+
+
+def run(
+    folder: Path, *, receivers: int, task_workers: int, immediate: bool, total: int
+) -> tuple[bool, float]:
+    """Deliver every file; with the queue, also wait until the consumer processed them.
+    Returns whether every receiver succeeded and the seconds from the first delivery on."""
+    if immediate:
+        started = time.perf_counter()
+        ok = all(c.wait() == 0 for c in _children(folder, receivers, immediate=True))
+        process_pending_inbound(limit=100_000)
+        return ok, time.perf_counter() - started
+    consumer = start_consumer(task_workers)
+    try:
+        started = time.perf_counter()
+        ok = all(c.wait() == 0 for c in _children(folder, receivers, immediate=False))
+        delivered = time.perf_counter() - started
+        wait_until_processed(bench_channel(), total)
+        elapsed = time.perf_counter() - started
+        print(f"delivered in {delivered:.1f} s, all processed after {elapsed:.1f} s")
+    finally:
+        stop_consumer(consumer)
+    return ok, elapsed
+
+
+def kill_test(
+    folder: Path, *, new: int, replies: int, receivers: int, task_workers: int, immediate: bool
+) -> list[str]:
     email_channel = bench_channel()
     total = new + replies
-    children = _children(folder, workers)
+    consumer = None if immediate else start_consumer(task_workers)
+    children = _children(folder, receivers, immediate=immediate)
     while True:
         stored = InboundEmail.objects.filter(channel=email_channel).count()
         if stored >= total // 2 or any(child.poll() is not None for child in children):
@@ -284,6 +363,8 @@ def kill_test(folder: Path, *, new: int, replies: int, workers: int) -> list[str
         time.sleep(0.02)
     for child in children:
         child.send_signal(signal.SIGKILL)
+    if consumer is not None:
+        stop_consumer(consumer, kill=True)
     for child in children:
         child.wait()
     stored = InboundEmail.objects.filter(channel=email_channel).count()
@@ -291,10 +372,14 @@ def kill_test(folder: Path, *, new: int, replies: int, workers: int) -> list[str
         channel=email_channel, status=InboundStatus.PROCESSED
     ).count()
     print(
-        f"killed {workers} worker(s) with SIGKILL after {stored} stored, {processed} processed"
-        f" ({stored - processed} stored but not processed); restarting"
+        f"killed the receivers{'' if immediate else ' and the task consumer'} with SIGKILL "
+        f"after {stored} stored, {processed} processed ({stored - processed} stored but not "
+        "processed); restarting and delivering every file again"
     )
-    if not run_workers(folder, workers):
+    ok, _elapsed = run(
+        folder, receivers=receivers, task_workers=task_workers, immediate=immediate, total=total
+    )
+    if not ok:
         return ["the restarted run failed"]
     return verify(email_channel, new=new, replies=replies)
 
@@ -305,44 +390,76 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=500)
     parser.add_argument("--kill-test", action="store_true")
     parser.add_argument(
-        "--workers", type=int, default=2, help="ingesting processes side by side (default 2)"
+        "--receivers", type=int, default=1, help="delivering processes side by side (default 1)"
+    )
+    parser.add_argument(
+        "--task-workers", type=int, default=2, help="the consumer's worker processes (default 2)"
+    )
+    parser.add_argument(
+        "--immediate",
+        action="store_true",
+        help="no queue: each receiving process processes what it stored at once",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="with --immediate: receiving processes (default 2)"
     )
     parser.add_argument("--ingest-only", metavar="FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.ingest_only:
-        ingest_folder(Path(args.ingest_only), worker=args.worker, workers=args.workers)
+        ingest_folder(
+            Path(args.ingest_only),
+            worker=args.worker,
+            workers=args.workers or 1,
+            immediate=args.immediate,
+        )
         return
 
+    receivers = args.workers or 2 if args.immediate else args.receivers
     email_channel = bench_channel()
     reset(email_channel)
+    flush_queue()
+    total = args.new + args.replies
     with tempfile.TemporaryDirectory(prefix="svardesk-email-bench-") as tmp:
         folder = Path(tmp)
         files = generate(folder, new=args.new, replies=args.replies)
+        mode = (
+            f"--immediate, {receivers} process(es) receiving and processing"
+            if args.immediate
+            else f"{receivers} receiver(s), task consumer with {args.task_workers} worker(s)"
+        )
         print(
             f"{connection.vendor}: {len(files)} .eml files "
-            f"({args.new} new, {args.replies} replies) in {folder}"
+            f"({args.new} new, {args.replies} replies); {mode}"
         )
         if args.kill_test:
-            problems = kill_test(folder, new=args.new, replies=args.replies, workers=args.workers)
+            problems = kill_test(
+                folder,
+                new=args.new,
+                replies=args.replies,
+                receivers=receivers,
+                task_workers=args.task_workers,
+                immediate=args.immediate,
+            )
         else:
-            started = time.perf_counter()
-            if args.workers == 1:
-                ingest_folder(folder)
-            else:
-                run_workers(folder, args.workers)
-            elapsed = time.perf_counter() - started
+            _ok, elapsed = run(
+                folder,
+                receivers=receivers,
+                task_workers=args.task_workers,
+                immediate=args.immediate,
+                total=total,
+            )
             print(
-                f"ingested {len(files)} messages with {args.workers} worker(s) in "
-                f"{elapsed:.1f} s: {len(files) / elapsed:.0f} messages/second"
+                f"ingested {len(files)} messages in {elapsed:.1f} s: "
+                f"{len(files) / elapsed:.0f} messages/second"
             )
             problems = verify(email_channel, new=args.new, replies=args.replies)
     if problems:
         print("FAILED: " + "; ".join(problems))
         raise SystemExit(1)
     print(
-        f"OK: {args.new} tickets, {args.new + args.replies} messages, every reply threaded, "
+        f"OK: {args.new} tickets, {total} messages, every reply threaded, "
         "nothing lost or duplicated"
     )
 

@@ -119,10 +119,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 TASKS_IMMEDIATE = env_bool("SVARDESK_TASKS_IMMEDIATE", False)
+# Several installs may share one Redis (or a benchmark its data folder): each its own queue.
+TASKS_QUEUE_NAME = env_str("SVARDESK_TASKS_QUEUE", "svardesk")
 if REDIS_URL and not TASKS_IMMEDIATE:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "svardesk",
+        "name": TASKS_QUEUE_NAME,
         "url": REDIS_URL,
         "immediate": False,
         "utc": True,
@@ -131,7 +133,7 @@ if REDIS_URL and not TASKS_IMMEDIATE:
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "svardesk",
+        "name": TASKS_QUEUE_NAME,
         "filename": str(DATA_DIR / "tasks.sqlite3"),
         "immediate": TASKS_IMMEDIATE,
         "utc": True,

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Greatest, Lower
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -46,8 +46,13 @@ from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Source, Stage, Ticket
-from svardesk.tickets.services import create_ticket, ensure_default_pipeline, mark_spam
-from svardesk.tickets.services import update_ticket as _update_ticket
+from svardesk.tickets.services import (
+    NewTicket,
+    create_tickets,
+    ensure_default_pipeline,
+    mark_spam,
+    move_to_stage,
+)
 from svardesk.tickets.signals import ticket_changed
 
 logger = logging.getLogger(__name__)
@@ -148,23 +153,41 @@ def split_display_name(display_name: str) -> tuple[str, str]:
 def match_or_create_contact(address: str, display_name: str) -> Contact | None:
     """The contact with this email (case-insensitive; the oldest if several), or a new one
     named from the display name. A known contact without a name gets one."""
-    address = address.strip()
-    if not address:
-        return None
-    first, last = split_display_name(display_name)
-    # lower(email) = lower(address): PostgreSQL has an index on lower(email) for this.
-    contact = (
+    return match_or_create_contacts([(address, display_name)]).get(address.strip().lower())
+
+
+def match_or_create_contacts(senders: Sequence[tuple[str, str]]) -> dict[str, Contact]:
+    """`match_or_create_contact` for many (address, display name) pairs at once: one lookup,
+    one INSERT for the new ones. Keyed by the lower-case address."""
+    names: dict[str, tuple[str, str, str]] = {}  # lower → (address, first, last)
+    for address, display_name in senders:
+        address = address.strip()
+        if address and address.lower() not in names:
+            names[address.lower()] = (address, *split_display_name(display_name))
+    if not names:
+        return {}
+    found: dict[str, Contact] = {}
+    # lower(email) = lower(address): both databases have an index on lower(email) for this.
+    known = (
         Contact.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=address.lower())
+        .filter(email_lower__in=list(names))
         .order_by("id")
-        .first()
     )
-    if contact is None:
-        return Contact.objects.create(email=address[:254], first_name=first, last_name=last)
-    if not contact.first_name and not contact.last_name and (first or last):
-        contact.first_name, contact.last_name = first, last
-        contact.save(update_fields=["first_name", "last_name", "updated_at"])
-    return contact
+    for contact in known:
+        found.setdefault(contact.email.lower(), contact)
+    for key, existing in found.items():
+        _address, first, last = names[key]
+        if not existing.first_name and not existing.last_name and (first or last):
+            existing.first_name, existing.last_name = first, last
+            existing.save(update_fields=["first_name", "last_name", "updated_at"])
+    new = [
+        Contact(email=address[:254], first_name=first, last_name=last)
+        for key, (address, first, last) in names.items()
+        if key not in found
+    ]
+    Contact.objects.bulk_create(new)
+    found.update((contact.email.lower(), contact) for contact in new)
+    return found
 
 
 # --- Tickets --------------------------------------------------------------------------------
@@ -259,6 +282,30 @@ def _with_notes(body_text: str, body_html: str, notes: list[str]) -> tuple[str, 
     return body_text, body_html
 
 
+@dataclass(frozen=True)
+class InboundItem:
+    """One customer message for `record_inbound_messages` (the arguments of
+    `record_inbound_message`; attachments must already be stored)."""
+
+    channel: Channel
+    sender_name: str
+    sender_address: str
+    to: Sequence[str]
+    cc: Sequence[str]
+    subject: str
+    body_text: str
+    body_html: str
+    message_id: str
+    in_reply_to: str
+    references: Sequence[str]
+    attachments: Sequence[InboundAttachment]
+    is_auto_generated: bool
+    received_at: dt.datetime
+    conversation: Conversation | None = None
+    ticket: Ticket | None = None
+    is_spam: bool = False
+
+
 def record_inbound_message(
     *,
     channel: Channel,
@@ -299,56 +346,82 @@ def record_inbound_message(
         stored_here = store_attachment_files([attachments[i] for i in pending])
         for index, item in zip(pending, stored_here, strict=True):
             attachments[index] = item
+    inbound_item = InboundItem(
+        channel=channel,
+        conversation=conversation,
+        ticket=ticket,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        to=to,
+        cc=cc,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        attachments=attachments,
+        is_auto_generated=is_auto_generated,
+        received_at=received_at,
+        is_spam=is_spam,
+    )
     try:
-        return _record(
-            channel=channel,
-            conversation=conversation,
-            ticket=ticket,
-            sender_name=sender_name,
-            sender_address=sender_address,
-            to=to,
-            cc=cc,
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            message_id=message_id,
-            in_reply_to=in_reply_to,
-            references=references,
-            attachments=attachments,
-            is_auto_generated=is_auto_generated,
-            received_at=received_at,
-            is_spam=is_spam,
-        )
+        return record_inbound_messages([inbound_item])[0]
     except BaseException:
         delete_attachment_files(stored_here)
         raise
 
 
+@dataclass
+class _Plan:
+    """Where one item goes, worked out before the batch's INSERTs."""
+
+    item: InboundItem
+    contact: Contact | None
+    ticket: Ticket | None
+    conversation: Conversation | None
+    follow_up_of: Ticket | None
+    continues_ticket: bool
+    visible_text: str
+    body_text: str
+    body_html: str
+    subject: str
+    fresh_ticket: bool = False  # made by this batch: its activity and preview are set
+    announced: bool = False
+
+
 @transaction.atomic(savepoint=False)  # the caller's transaction, or its own
-def _record(
-    *,
-    channel: Channel,
-    conversation: Conversation | None = None,
-    ticket: Ticket | None = None,
-    sender_name: str,
-    sender_address: str,
-    to: Sequence[str],
-    cc: Sequence[str],
-    subject: str,
-    body_text: str,
-    body_html: str,
-    message_id: str,
-    in_reply_to: str,
-    references: Sequence[str],
-    attachments: Sequence[InboundAttachment],
-    is_auto_generated: bool,
-    received_at: dt.datetime,
-    is_spam: bool = False,
-) -> Message:
+def record_inbound_messages(items: Sequence[InboundItem]) -> list[Message]:
+    """Record several customer messages — `record_inbound_message`'s rules for each, in its
+    order — with one INSERT per table for what the batch creates (contacts, tickets and
+    their timelines, conversations, messages). Two items may continue the same conversation,
+    but an item cannot continue a conversation another item of the same batch starts (its
+    threading could not have seen it): the caller splits the batch there. Raises
+    IntegrityError when a message id is already recorded on its channel (nothing of the
+    batch is then stored)."""
+    if not items:
+        return []
     now = timezone.now()
     settings_row = _settings()
-    contact = match_or_create_contact(sender_address, sender_name)
+    contacts = match_or_create_contacts([(i.sender_address, i.sender_name) for i in items])
+    plans = [_plan(item, contacts, settings_row) for item in items]
 
+    _create_tickets(plans)
+    spam_ids = [p.ticket.pk for p in plans if p.fresh_ticket and p.item.is_spam and p.ticket]
+    if spam_ids:
+        mark_spam(spam_ids, actor=None, is_spam=True, now=now)
+    _start_or_continue_conversations(plans, now)
+    _move_continued_tickets(plans, settings_row, now)
+
+    messages = Message.objects.bulk_create(_message(plan) for plan in plans)
+    for plan, message in zip(plans, messages, strict=True):
+        _create_attachments(message, plan.item.attachments)
+    _touch_continued_tickets(plans, now)
+    return messages
+
+
+def _plan(item: InboundItem, contacts: dict[str, Contact], settings_row: HelpDeskSettings) -> _Plan:
+    ticket, conversation = item.ticket, item.conversation
     if conversation is not None and ticket is None:
         ticket = conversation.ticket
     if ticket is not None:
@@ -359,113 +432,183 @@ def _record(
             conversation.save(update_fields=["ticket", "updated_at"])
         if conversation is None:
             conversation = (
-                Conversation.objects.filter(ticket=ticket, channel=channel)
+                Conversation.objects.filter(ticket=ticket, channel=item.channel)
                 .order_by("-last_message_at", "-id")
                 .first()
             )
-
     follow_up_of: Ticket | None = None
     if (
         ticket is not None
         and not ticket.is_open
         and not ticket.is_spam
-        and not is_auto_generated
+        and not item.is_auto_generated
         and not settings_row.reopen_closed_on_reply
     ):
         follow_up_of, ticket, conversation = ticket, None, None
+    visible_text, _quoted = split_quoted_text(item.body_text)
+    body_text, body_html = _with_notes(
+        item.body_text,
+        sanitize_message_html(item.body_html),
+        _dropped_notes(item.attachments),
+    )
+    return _Plan(
+        item=item,
+        contact=contacts.get(item.sender_address.strip().lower()),
+        ticket=ticket,
+        conversation=conversation,
+        follow_up_of=follow_up_of,
+        continues_ticket=ticket is not None,  # an existing ticket, not one made below
+        visible_text=visible_text,
+        body_text=body_text,
+        body_html=body_html,
+        subject=item.subject.strip()[:998],
+    )
 
-    continues_ticket = ticket is not None  # an existing ticket, not one made below
-    visible_text, _quoted = split_quoted_text(body_text)
-    notes = _dropped_notes(attachments)
-    clean_html = sanitize_message_html(body_html)
-    body_text, clean_html = _with_notes(body_text, clean_html, notes)
-    subject = subject.strip()[:998]
-    announced = False
-    fresh_ticket = False  # create_ticket set its activity and preview already
 
-    if conversation is None:
-        if ticket is None and channel.inbox.kind == InboxKind.HELP_DESK:
-            description = visible_text.strip()[:DESCRIPTION_LENGTH]
-            if follow_up_of is not None:
-                link = _("Follow-up to closed ticket #%(id)s “%(name)s”.") % {
-                    "id": follow_up_of.pk,
-                    "name": follow_up_of.name,
-                }
-                description = f"{link}\n\n{description}".strip()
-            first_stage = _first_stage()
-            ticket = create_ticket(
-                actor=None,
-                name=(subject or _("(no subject)"))[:255],
-                pipeline=first_stage.pipeline if first_stage else ensure_default_pipeline(),
+def _create_tickets(plans: Sequence[_Plan]) -> None:
+    """A ticket for every help desk item that starts a conversation (in one INSERT)."""
+    starting = [
+        p
+        for p in plans
+        if p.conversation is None
+        and p.ticket is None
+        and p.item.channel.inbox.kind == InboxKind.HELP_DESK
+    ]
+    if not starting:
+        return
+    first_stage = _first_stage()
+    pipeline = first_stage.pipeline if first_stage else ensure_default_pipeline()
+    new: list[NewTicket] = []
+    for plan in starting:
+        description = plan.visible_text.strip()[:DESCRIPTION_LENGTH]
+        if plan.follow_up_of is not None:
+            link = _("Follow-up to closed ticket #%(id)s “%(name)s”.") % {
+                "id": plan.follow_up_of.pk,
+                "name": plan.follow_up_of.name,
+            }
+            description = f"{link}\n\n{description}".strip()
+        new.append(
+            NewTicket(
+                name=(plan.subject or _("(no subject)"))[:255],
+                pipeline=pipeline,
                 stage=first_stage,
                 description=description,
-                contact=contact,
+                contact=plan.contact,
                 source=Source.EMAIL,
-                now=received_at,
+                now=plan.item.received_at,
             )
-            announced = True  # create_ticket announces it
-            fresh_ticket = follow_up_of is None
-            if is_spam:
-                mark_spam([ticket.pk], actor=None, is_spam=True, now=now)
-        conversation = Conversation.objects.create(
-            channel=channel,
-            inbox_id=channel.inbox_id,
-            ticket=ticket,
-            contact=contact,
-            subject=subject,
-            is_spam=is_spam,
-            last_message_at=received_at,
         )
-    else:
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_message_at=Greatest(F("last_message_at"), received_at)
-            if conversation.last_message_at
-            else received_at,
+    for plan, ticket in zip(starting, create_tickets(new, actor=None), strict=True):
+        plan.ticket = ticket
+        plan.announced = True  # create_tickets announces it
+        plan.fresh_ticket = plan.follow_up_of is None
+
+
+def _start_or_continue_conversations(plans: Sequence[_Plan], now: dt.datetime) -> None:
+    starting = [p for p in plans if p.conversation is None]
+    created = Conversation.objects.bulk_create(
+        Conversation(
+            channel=p.item.channel,
+            inbox_id=p.item.channel.inbox_id,
+            ticket=p.ticket,
+            contact=p.contact,
+            subject=p.subject,
+            is_spam=p.item.is_spam,
+            last_message_at=p.item.received_at,
+        )
+        for p in starting
+    )
+    for plan, conversation in zip(starting, created, strict=True):
+        plan.conversation = conversation
+    latest: dict[int, dt.datetime] = {}
+    for plan in plans:
+        if plan.conversation is not None and plan not in starting:
+            pk = plan.conversation.pk
+            latest[pk] = max(latest.get(pk, plan.item.received_at), plan.item.received_at)
+    for pk, received_at in latest.items():
+        Conversation.objects.filter(pk=pk).update(
+            last_message_at=Coalesce(Greatest(F("last_message_at"), received_at), received_at),
             updated_at=now,
         )
-    if ticket is not None and continues_ticket and not ticket.is_spam and not is_auto_generated:
+
+
+def _move_continued_tickets(
+    plans: Sequence[_Plan], settings_row: HelpDeskSettings, now: dt.datetime
+) -> None:
+    """A customer's reply reopens a closed ticket and moves an open one to "Waiting on us"
+    (per the settings); auto-replies and spam never move a ticket. One move per stage."""
+    by_stage: dict[int, tuple[Stage, list[_Plan]]] = {}
+    for plan in plans:
+        ticket = plan.ticket
+        if ticket is None or not plan.continues_ticket:
+            continue
+        if ticket.is_spam or plan.item.is_auto_generated:
+            continue
         stage = None
         if not ticket.is_open:
             stage = _open_stage_for_reply(ticket)
         elif settings_row.move_to_waiting_on_us_on_customer_reply:
             stage = _waiting_on_us(ticket)
         if stage is not None and stage.pk != ticket.stage_id:
-            _update_ticket(ticket.pk, actor=None, changes={"stage": stage}, now=now)
-            announced = True
+            by_stage.setdefault(stage.pk, (stage, []))[1].append(plan)
+    for stage, moving in by_stage.values():
+        moved = set(
+            move_to_stage({p.ticket.pk for p in moving if p.ticket}, stage, actor=None, now=now)
+        )
+        for plan in moving:
+            if plan.ticket is not None and plan.ticket.pk in moved:
+                plan.announced = True
 
-    message = Message.objects.create(
-        conversation=conversation,
-        channel=channel,
+
+def _message(plan: _Plan) -> Message:
+    item = plan.item
+    if plan.conversation is None:  # _start_or_continue_conversations gave every plan one
+        raise RuntimeError("a message needs its conversation")
+    return Message(
+        conversation=plan.conversation,
+        channel=item.channel,
         direction=MessageDirection.INBOUND,
-        contact=contact,
-        sender_name=sender_name[:255],
-        sender_address=sender_address[:320],
-        to=list(to),
-        cc=list(cc),
-        subject=subject,
-        body_text=body_text,
-        body_html=clean_html,
-        message_id=message_id,
-        in_reply_to=in_reply_to,
-        references=list(references),
+        contact=plan.contact,
+        sender_name=item.sender_name[:255],
+        sender_address=item.sender_address[:320],
+        to=list(item.to),
+        cc=list(item.cc),
+        subject=plan.subject,
+        body_text=plan.body_text,
+        body_html=plan.body_html,
+        message_id=item.message_id,
+        in_reply_to=item.in_reply_to,
+        references=list(item.references),
         delivery_status=DeliveryStatus.RECEIVED,
-        is_auto_generated=is_auto_generated,
-        created_at=received_at,
+        is_auto_generated=item.is_auto_generated,
+        created_at=item.received_at,
     )
-    _create_attachments(message, attachments)
 
-    if ticket is not None and not fresh_ticket:
+
+def _touch_continued_tickets(plans: Sequence[_Plan], now: dt.datetime) -> None:
+    """Last activity and preview of every ticket the batch added a message to."""
+    announced: set[int] = set()
+    for plan in plans:
+        ticket = plan.ticket
+        if ticket is None:
+            continue
+        if plan.announced:
+            announced.add(ticket.pk)
+        if plan.fresh_ticket:
+            continue
         changes: dict[str, object] = {
-            "last_activity_at": Greatest(F("last_activity_at"), received_at),
+            "last_activity_at": Coalesce(
+                Greatest(F("last_activity_at"), plan.item.received_at), plan.item.received_at
+            ),
             "last_message_author": None,
             "updated_at": now,
         }
-        if not is_auto_generated or not ticket.preview:
-            changes["preview"] = _preview(visible_text or body_text)
+        if not plan.item.is_auto_generated or not ticket.preview:
+            changes["preview"] = _preview(plan.visible_text or plan.body_text)
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
-        if not announced:
+        if ticket.pk not in announced:
+            announced.add(ticket.pk)
             after_commit(_announce, ticket.pk)
-    return message
 
 
 def attachment_url(attachment: Attachment) -> str:
@@ -506,10 +649,13 @@ def _create_attachments(message: Message, attachments: Sequence[InboundAttachmen
 
 __all__ = [
     "InboundAttachment",
+    "InboundItem",
     "attachment_url",
     "delete_attachment_files",
     "match_or_create_contact",
+    "match_or_create_contacts",
     "record_inbound_message",
+    "record_inbound_messages",
     "split_display_name",
     "store_attachment_files",
 ]

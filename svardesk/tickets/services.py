@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +62,24 @@ def _announce(ticket_id: int, actor_id: int | None) -> None:
 # --- Tickets --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    """What `create_tickets` needs to know of one ticket (the arguments of `create_ticket`)."""
+
+    name: str
+    pipeline: Pipeline
+    stage: Stage | None = None
+    description: str = ""
+    priority: str = ""
+    category: str = ""
+    owner: User | None = None
+    team: Any = None
+    contact: Any = None
+    source: str = Source.MANUAL
+    custom: Mapping[str, Any] | None = None
+    now: dt.datetime | None = None
+
+
 @transaction.atomic
 def create_ticket(
     *,
@@ -78,8 +97,52 @@ def create_ticket(
     custom: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Create a ticket and the first line of its timeline. The one way tickets come to be."""
-    now = now or timezone.now()
+    """Create a ticket and the first line of its timeline. With `create_tickets`, the one way
+    tickets come to be."""
+    new = NewTicket(
+        name=name,
+        pipeline=pipeline,
+        stage=stage,
+        description=description,
+        priority=priority,
+        category=category,
+        owner=owner,
+        team=team,
+        contact=contact,
+        source=source,
+        custom=custom,
+        now=now,
+    )
+    return create_tickets([new], actor=actor)[0]
+
+
+@transaction.atomic
+def create_tickets(new: Sequence[NewTicket], *, actor: User | None) -> list[Ticket]:
+    """Create tickets and their timelines' first lines, in one INSERT each (inbound mail
+    arrives in batches). Each is validated as `create_ticket` would; an invalid one raises
+    TicketValidationError and nothing is created."""
+    tickets = [_unsaved_ticket(item) for item in new]
+    if not tickets:
+        return []
+    Ticket.objects.bulk_create(tickets)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=ticket,
+            actor=actor,
+            kind=TicketEventKind.CREATED,
+            data={"source": ticket.source},
+            created_at=ticket.last_activity_at,
+        )
+        for ticket in tickets
+    )
+    for ticket in tickets:
+        after_commit(_announce, ticket.pk, actor.pk if actor else None)
+    return tickets
+
+
+def _unsaved_ticket(new: NewTicket) -> Ticket:
+    now = new.now or timezone.now()
+    name, pipeline, stage = new.name, new.pipeline, new.stage
     errors: dict[str, str] = {}
     if not name or not name.strip():
         errors["name"] = _("Give the ticket a name.")
@@ -87,44 +150,35 @@ def create_ticket(
         stage = pipeline.stages.order_by("display_order", "id").first()
     if stage is None or stage.pipeline_id != pipeline.pk:
         errors["stage"] = _("Choose a status of the chosen pipeline.")
-    if priority and priority not in Priority.values:
+    if new.priority and new.priority not in Priority.values:
         errors["priority"] = _("Unknown priority.")
-    if category and category not in Category.values:
+    if new.category and new.category not in Category.values:
         errors["category"] = _("Unknown category.")
-    if source not in Source.values:
+    if new.source not in Source.values:
         errors["source"] = _("Unknown source.")
-    if owner is not None and not _may_own_tickets(owner):
+    if new.owner is not None and not _may_own_tickets(new.owner):
         errors["owner"] = _("This user cannot own tickets.")
-    clean_custom, custom_errors = _clean_custom_values(custom or {})
+    clean_custom, custom_errors = _clean_custom_values(new.custom or {})
     errors.update(custom_errors)
     if errors or stage is None:
         raise TicketValidationError(errors)
-    ticket = Ticket.objects.create(
+    return Ticket(
         name=name.strip(),
-        description=description,
+        description=new.description,
         pipeline=pipeline,
         stage=stage,
-        priority=priority,
-        category=category,
-        owner=owner,
-        team=team,
-        contact=contact,
-        source=source,
+        priority=new.priority,
+        category=new.category,
+        owner=new.owner,
+        team=new.team,
+        contact=new.contact,
+        source=new.source,
         is_open=not stage.is_closed,
         closed_at=now if stage.is_closed else None,
         last_activity_at=now,
-        preview=description[:200],
+        preview=new.description[:200],
         custom={k: v for k, v in clean_custom.items() if v is not None},
     )
-    TicketEvent.objects.create(
-        ticket=ticket,
-        actor=actor,
-        kind=TicketEventKind.CREATED,
-        data={"source": source},
-        created_at=now,
-    )
-    after_commit(_announce, ticket.pk, actor.pk if actor else None)
-    return ticket
 
 
 def _may_own_tickets(user: User) -> bool:
@@ -245,6 +299,61 @@ def update_ticket(
     TicketEvent.objects.bulk_create(events)
     after_commit(_announce, ticket.pk, actor.pk if actor else None)
     return ticket
+
+
+@transaction.atomic
+def move_to_stage(
+    ticket_ids: Iterable[int], stage: Stage, *, actor: User | None, now: dt.datetime | None = None
+) -> list[int]:
+    """Move tickets to `stage` of their pipeline — what `update_ticket` does for a status
+    change, for many tickets in one UPDATE (customer replies arrive in batches). Tickets
+    already there or in another pipeline are left alone. Returns the ids moved."""
+    now = now or timezone.now()
+    moving = list(
+        Ticket.objects.select_for_update()
+        .filter(pk__in=list(ticket_ids), pipeline_id=stage.pipeline_id)
+        .exclude(stage=stage)
+        .order_by("pk")
+        .values_list("pk", "stage_id", "is_open")
+    )
+    if not moving:
+        return []
+    old_names = dict(
+        Stage.objects.filter(pk__in={old for _pk, old, _open in moving}).values_list("pk", "name")
+    )
+    ids = [pk for pk, _old, _open in moving]
+    if stage.is_closed:  # the close date is when a ticket closes, not when it moves again
+        closed_at: Any = Case(When(is_open=True, then=Value(now)), default=F("closed_at"))
+    else:
+        closed_at = None
+    Ticket.objects.filter(pk__in=ids).update(
+        stage=stage,
+        is_open=not stage.is_closed,
+        closed_at=closed_at,
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    label = props.specs_for_names(["stage"])["stage"].label
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=pk,
+            actor=actor,
+            kind=TicketEventKind.PROPERTY_CHANGED,
+            created_at=now,
+            data={
+                "property": "stage",
+                "label": label,
+                "old": old,
+                "new": stage.pk,
+                "old_display": old_names.get(old, str(old)),
+                "new_display": stage.name,
+            },
+        )
+        for pk, old, _open in moving
+    )
+    for pk in ids:
+        after_commit(_announce, pk, actor.pk if actor else None)
+    return ids
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from svardesk.channels.email import loops, threads
@@ -27,8 +27,10 @@ from svardesk.channels.email.models import BlockedSender, EmailChannel, InboundE
 from svardesk.channels.email.parsing import ParsedEmail, ParseError, message_id_of, parse_email
 from svardesk.conversations.inbound import (
     InboundAttachment,
+    InboundItem,
     delete_attachment_files,
     record_inbound_message,
+    record_inbound_messages,
     store_attachment_files,
 )
 from svardesk.conversations.models import DeliveryStatus, Message, MessageDirection
@@ -91,6 +93,13 @@ def enqueue_processing(inbound_id: int) -> None:
     from svardesk.channels.email.tasks import process_inbound_email
 
     process_inbound_email(inbound_id)
+
+
+def enqueue_processing_later(inbound_id: int) -> None:
+    """Process again in two seconds (a reply whose parent is still being recorded)."""
+    from svardesk.channels.email.tasks import process_inbound_email
+
+    process_inbound_email.schedule((inbound_id,), delay=2)
 
 
 # --- Processing -----------------------------------------------------------------------------
@@ -253,6 +262,267 @@ def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
     inbound.status = status
     inbound.recorded_message = message
     return inbound
+
+
+# --- Batches --------------------------------------------------------------------------------
+
+BATCH_SIZE = 50
+# How long a reply waits for its parent message still being processed elsewhere.
+PARENT_WAIT = dt.timedelta(minutes=10)
+
+
+def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
+    """Process stored message `first_id` together with the newer ones still waiting (up to
+    `limit` in all), in one transaction: what a worker does when mail arrives faster than it
+    is processed one by one. The rules are `process_inbound_email_now`'s; only the
+    statements are shared (one lookup of the rows, one INSERT per table for what they
+    create, one status update). Rows another worker holds are skipped (PostgreSQL), so
+    workers share a burst without waiting on each other.
+
+    An unexpected failure rolls the whole batch back and every row is then processed alone,
+    so one bad message costs only itself; the failure of `first_id` itself is raised (its
+    task retries). Returns how many rows the batch claimed."""
+    if not _still_waiting(first_id):
+        return 0  # an earlier batch took it (the common case in a burst)
+    stored: list[InboundAttachment] = []
+    rows: list[InboundEmail] = []
+    try:
+        with transaction.atomic():
+            rows = list(
+                InboundEmail.objects.select_for_update(skip_locked=True)
+                .filter(status=InboundStatus.RECEIVED, pk__gte=first_id)
+                .order_by("pk")[:limit]
+            )
+            if not rows:
+                return 0  # an earlier batch took it (the common case in a burst)
+            _relax_commit()
+            later = _process_claimed(rows, stored)
+    except Exception:
+        delete_attachment_files(stored)
+        logger.warning("Batch from inbound email %s failed; processing it row by row", first_id)
+        for row in rows:
+            if row.pk == first_id:
+                continue
+            try:
+                process_inbound_email_now(row.pk)
+            except Exception:
+                logger.exception("Inbound email %s failed", row.pk)
+        process_inbound_email_now(first_id)
+        return 0
+    for inbound_id in later:  # bounces: their own path, after the batch
+        process_inbound_email_now(inbound_id)
+    return len(rows)
+
+
+def _still_waiting(inbound_id: int) -> bool:
+    """Whether the row still waits for processing. Plain SQL: in a burst most tasks find
+    their row done by an earlier batch, and the ORM would cost more than the answer."""
+    table = connection.ops.quote_name(InboundEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s",  # noqa: S608 - our table
+            [inbound_id, InboundStatus.RECEIVED.value],
+        )
+        return cursor.fetchone() is not None
+
+
+def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) -> list[int]:
+    """Parse, thread and record the claimed rows; set their statuses. Returns the rows left
+    for `process_inbound_email_now` (bounces of our replies).
+
+    Rows are recorded in waves: first those that answer no other row of the batch, then
+    those answering a row of the first wave, and so on — threading sees each parent
+    recorded before its replies are threaded, and most batches need one or two waves."""
+    later: list[int] = []
+    deferred: set[int] = set()
+    for row in rows:
+        row.channel = _email_channel(row.channel_id)
+    already = _already_recorded(rows)
+    parsed_rows: list[tuple[InboundEmail, ParsedEmail]] = []
+    for row in rows:
+        if row.pk in already:
+            _set_status(row, InboundStatus.DUPLICATE, message=already[row.pk])
+            continue
+        try:
+            parsed = parse_email(bytes(row.raw))
+        except ParseError as exc:
+            _set_status(row, InboundStatus.QUARANTINED, error=str(exc))
+            continue
+        except Exception as exc:
+            logger.exception("Parsing inbound email %s failed", row.pk)
+            _set_status(
+                row,
+                InboundStatus.QUARANTINED,
+                error=f"Unexpected error while reading the message: {type(exc).__name__}: {exc}",
+            )
+            continue
+        parsed_rows.append((row, parsed))
+    waiting_parents = _waiting_parents(rows, parsed_rows)
+    waves: dict[int, list[tuple[InboundEmail, ParsedEmail, bool]]] = {}
+    depth_of: dict[str, int] = {}  # Message-ID of a row in this batch → its wave
+    for row, parsed in parsed_rows:
+        verdict = loops.classify(parsed)
+        if verdict.bounce is not None:
+            later.append(row.pk)
+            continue
+        answers = threads.candidate_ids(parsed.in_reply_to, parsed.references)
+        if waiting_parents.intersection(answers):
+            # It answers a message another worker is recording right now: its thread is not
+            # visible yet. Leave it waiting and try again in a moment.
+            deferred.add(row.pk)
+            after_commit(enqueue_processing_later, row.pk)
+            continue
+        depth = 1 + max((depth_of[mid] for mid in answers if mid in depth_of), default=-1)
+        depth_of.setdefault(row.message_id, depth)
+        waves.setdefault(depth, []).append((row, parsed, verdict.is_auto_generated))
+    for depth in sorted(waves):
+        wave = [(row, _inbound_item(row, parsed, is_auto)) for row, parsed, is_auto in waves[depth]]
+        for _row, item in wave:
+            stored.extend(a for a in item.attachments if a.stored_name)
+        _record_wave(wave)
+    _save_statuses([r for r in rows if r.pk not in later and r.pk not in deferred])
+    return later
+
+
+def _save_statuses(rows: list[InboundEmail]) -> None:
+    """The final status of every finished row: one UPDATE per status and channel for rows
+    with a recorded message (found by its Message-ID), one per row otherwise."""
+    now = timezone.now()
+    groups: dict[tuple[str, int], list[int]] = {}
+    for row in rows:
+        if row.recorded_message is None:
+            InboundEmail.objects.filter(pk=row.pk, status=InboundStatus.RECEIVED).update(
+                status=row.status,
+                error=row.error,
+                processed_at=now,
+                attempts=F("attempts") + 1,
+            )
+        else:
+            groups.setdefault((row.status, row.channel.channel_id), []).append(row.pk)
+    for (status, channel_id), ids in groups.items():
+        recorded = Message.objects.filter(
+            channel_id=channel_id, message_id=OuterRef("message_id")
+        ).values("pk")[:1]
+        InboundEmail.objects.filter(pk__in=ids, status=InboundStatus.RECEIVED).update(
+            status=status,
+            error="",
+            recorded_message=Subquery(recorded),
+            processed_at=now,
+            attempts=F("attempts") + 1,
+        )
+
+
+def _waiting_parents(
+    rows: list[InboundEmail], parsed_rows: list[tuple[InboundEmail, ParsedEmail]]
+) -> set[str]:
+    """Message-IDs the batch's mail answers that are stored on its channels but not yet
+    processed, outside this batch (another worker holds them, or they wait in the queue).
+    Only recent ones: a reply does not wait for a message stuck for long (the sweep's)."""
+    wanted = {
+        mid
+        for _row, parsed in parsed_rows
+        for mid in threads.candidate_ids(parsed.in_reply_to, parsed.references)
+    }
+    if not wanted:
+        return set()
+    return set(
+        InboundEmail.objects.filter(
+            channel_id__in={r.channel_id for r in rows},
+            message_id__in=wanted,
+            status=InboundStatus.RECEIVED,
+            received_at__gte=timezone.now() - PARENT_WAIT,
+        )
+        .exclude(pk__in=[r.pk for r in rows])
+        .values_list("message_id", flat=True)
+    )
+
+
+def _already_recorded(rows: list[InboundEmail]) -> dict[int, Message]:
+    """Rows whose message is recorded already (e.g. our own reply come back through the
+    mailbox): they end as duplicates, as in `_deliver`."""
+    if not rows:
+        return {}
+    existing = {
+        (m.channel_id, m.message_id): m
+        for m in Message.objects.filter(
+            channel_id__in={r.channel.channel_id for r in rows},
+            message_id__in=[r.message_id for r in rows],
+        ).only("pk", "channel_id", "message_id")
+    }
+    return {
+        r.pk: existing[(r.channel.channel_id, r.message_id)]
+        for r in rows
+        if (r.channel.channel_id, r.message_id) in existing
+    }
+
+
+def _inbound_item(row: InboundEmail, parsed: ParsedEmail, is_auto: bool) -> InboundItem:
+    email_channel = row.channel
+    if parsed.from_address.lower() == email_channel.address.lower():
+        is_auto = True  # mail from our own address: never answer it automatically
+    blocked = _is_blocked(parsed.from_address)
+    match = None
+    if not blocked:
+        match = threads.find_thread(
+            channel=email_channel.channel,
+            sender_address=parsed.from_address,
+            in_reply_to=parsed.in_reply_to,
+            references=parsed.references,
+            subject=parsed.subject,
+        )
+    return InboundItem(
+        channel=email_channel.channel,
+        conversation=match.conversation if match else None,
+        ticket=match.ticket if match else None,
+        sender_name=parsed.from_name,
+        sender_address=parsed.from_address,
+        to=parsed.to,
+        cc=parsed.cc,
+        subject=parsed.subject,
+        body_text=parsed.text,
+        body_html=parsed.html,
+        message_id=row.message_id,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        attachments=_stored_attachments(parsed),
+        is_auto_generated=is_auto,
+        received_at=_arrival(row),
+        is_spam=blocked,
+    )
+
+
+def _stored_attachments(parsed: ParsedEmail) -> list[InboundAttachment]:
+    return store_attachment_files(
+        [
+            InboundAttachment(
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                content_id=a.content_id,
+                is_inline=a.is_inline,
+                payload=a.payload,
+            )
+            for a in parsed.attachments
+        ]
+    )
+
+
+def _record_wave(wave: list[tuple[InboundEmail, InboundItem]]) -> None:
+    if not wave:
+        return
+    messages = record_inbound_messages([item for _row, item in wave])
+    for (row, item), message in zip(wave, messages, strict=True):
+        status = InboundStatus.SPAM if item.is_spam else InboundStatus.PROCESSED
+        _set_status(row, status, message=message)
+
+
+def _set_status(
+    row: InboundEmail, status: str, *, error: str = "", message: Message | None = None
+) -> None:
+    row.status = status
+    row.error = error[:5000]
+    row.recorded_message = message
+    row.processed_at = timezone.now()
 
 
 def _relax_commit() -> None:

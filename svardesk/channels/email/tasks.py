@@ -11,16 +11,17 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from svardesk.channels.email.ingest import (
     MAX_ATTEMPTS,
-    process_inbound_email_now,
+    process_inbound_batch,
     process_pending_inbound,
 )
 
 
 @db_task(retries=MAX_ATTEMPTS - 1, retry_delay=30, retry_backoff=2)
 def process_inbound_email(inbound_id: int) -> None:
-    """Parse, thread and record one stored message (see `ingest.process_inbound_email_now`).
-    A database failure raises and retries; unreadable mail is quarantined, not retried."""
-    process_inbound_email_now(inbound_id)
+    """Parse, thread and record one stored message — with the newer ones still waiting, when
+    mail arrives faster than it is processed (see `ingest.process_inbound_batch`). A database
+    failure raises and retries; unreadable mail is quarantined, not retried."""
+    process_inbound_batch(inbound_id)
 
 
 @db_periodic_task(crontab(minute="*"), retries=0)

@@ -277,3 +277,59 @@ def test_mark_spam_and_back_records_timeline(agent):
     ticket.refresh_from_db()
     assert ticket.is_spam is False
     assert ticket.events.filter(kind="property_changed").count() == 2
+
+
+def test_create_tickets_makes_several_with_their_timelines(agent):
+    made = services.create_tickets(
+        [
+            services.NewTicket(name="One", pipeline=default_pipeline()),
+            services.NewTicket(name="Two", pipeline=default_pipeline(), priority="HIGH"),
+        ],
+        actor=agent,
+    )
+    assert [t.name for t in made] == ["One", "Two"]
+    assert all(t.pk for t in made)
+    assert Ticket.objects.get(pk=made[1].pk).priority == "HIGH"
+    assert TicketEvent.objects.filter(ticket__in=made, kind="created").count() == 2
+
+
+def test_create_tickets_saves_nothing_when_one_is_invalid(agent):
+    with pytest.raises(TicketValidationError):
+        services.create_tickets(
+            [
+                services.NewTicket(name="Fine", pipeline=default_pipeline()),
+                services.NewTicket(name=" ", pipeline=default_pipeline()),
+            ],
+            actor=agent,
+        )
+    assert not Ticket.objects.exists()
+
+
+def test_move_to_stage_moves_closes_reopens_and_records(agent):
+    open_one = services.create_ticket(actor=agent, name="Open", pipeline=default_pipeline())
+    closed = services.create_ticket(
+        actor=agent, name="Closed", pipeline=default_pipeline(), stage=stage_named("Closed")
+    )
+    other_pipeline = services.create_pipeline(actor=agent, name="Other")
+    elsewhere = services.create_ticket(actor=agent, name="Elsewhere", pipeline=other_pipeline)
+    closed_at = Ticket.objects.get(pk=closed.pk).closed_at
+
+    moved = services.move_to_stage(
+        [open_one.pk, closed.pk, elsewhere.pk], stage_named("Closed"), actor=agent
+    )
+
+    assert moved == [open_one.pk]  # already there, or another pipeline: left alone
+    open_one.refresh_from_db()
+    assert (open_one.is_open, open_one.closed_at is not None) == (False, True)
+    assert open_one.version == 2
+    assert Ticket.objects.get(pk=closed.pk).closed_at == closed_at
+    event = TicketEvent.objects.get(ticket=open_one, kind="property_changed")
+    assert event.data["property"] == "stage"
+    assert (event.data["old_display"], event.data["new_display"]) == ("New", "Closed")
+    assert event.actor == agent
+
+    assert services.move_to_stage([closed.pk], stage_named("Waiting on us"), actor=None) == [
+        closed.pk
+    ]
+    closed.refresh_from_db()
+    assert (closed.is_open, closed.closed_at, closed.stage.name) == (True, None, "Waiting on us")
