@@ -9,9 +9,10 @@ Needs the demo data (`svardesk demo --tickets 1000000 --contacts 200000 --agents
 Each measurement runs requests through Django's whole stack in-process, warm (one unmeasured
 request first), and prints p50/p95/p99 over --requests requests; next to it, the same
 request's SQL replayed straight on the database connection ("db"), so the gap between the
-database's limit and the page is visible. Sidebar counts are measured three ways: every
-request counting (cache off), one agent refreshing (cache on, 5 s), and all 50 agents taking
-turns (cache on, counts shared between agents who see the same tickets).
+database's limit and the page is visible, and how many queries the request made. Sidebar
+counts are measured three ways: every request counting (cache off), one agent refreshing
+(cache on, 5 s), and all 50 agents taking turns (cache on, counts shared between agents who
+see the same tickets).
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ def main() -> None:
         db = replay(heavy, max(20, n // 5))
         sql = slowest(heavy)
         slow.append((pick(sorted(db), 0.95), label, sql))
-        print(f"  {label:<44} {summary(page)}   db {summary(db)}")
+        print(f"  {label:<44} {summary(page)}   db {summary(db)}   {len(statements)} queries")
 
     for user in (agent, restricted):
         client = Client()

@@ -12,13 +12,14 @@ import json
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.functional import Promise
@@ -226,13 +227,41 @@ def visible_views_q(user: User) -> Q:
     condition = Q(sharing=Sharing.EVERYONE) | Q(sharing=Sharing.PRIVATE, created_by_id=user.pk)
     team_ids = user_team_ids(user)
     if team_ids:
-        condition |= Q(sharing=Sharing.TEAMS, teams__in=team_ids)
+        # A subquery, not a join to the teams: each view once, however many teams match.
+        shared = CustomView.teams.through.objects.filter(team_id__in=team_ids)
+        condition |= Q(sharing=Sharing.TEAMS, pk__in=shared.values("customview_id"))
     return condition
 
 
 def list_custom_views(user: User) -> list[CustomView]:
-    ids = CustomView.objects.filter(visible_views_q(user)).values("pk")
-    return list(CustomView.objects.filter(pk__in=ids).order_by("name", "id"))
+    # Without the timestamps no list shows (loading timestamptz is slow in Python); read
+    # on access if ever needed.
+    views = CustomView.objects.filter(visible_views_q(user)).defer("created_at", "updated_at")
+    return list(views.order_by("name", "id"))
+
+
+# --- Per request: what several parts of one page read ---------------------------------------
+# A list page reads the property registry and the viewer's custom views in the view, the
+# toolbar and the sidebar; each is read once per request and kept on the request (never
+# longer, so a change shows on the next request and no access decision outlives it).
+
+
+def request_specs(request: HttpRequest) -> dict[str, PropertySpec]:
+    """filterable_specs(), read once per request."""
+    specs: dict[str, PropertySpec] | None = getattr(request, "_svardesk_specs", None)
+    if specs is None:
+        specs = filterable_specs()
+        request._svardesk_specs = specs  # type: ignore[attr-defined]
+    return specs
+
+
+def request_custom_views(request: HttpRequest) -> list[CustomView]:
+    """list_custom_views() of the request's user, read once per request."""
+    views: list[CustomView] | None = getattr(request, "_svardesk_custom_views", None)
+    if views is None:
+        views = list_custom_views(cast(User, request.user))
+        request._svardesk_custom_views = views  # type: ignore[attr-defined]
+    return views
 
 
 def access_custom_view(view_id: object, *, actor: User) -> CustomView:
@@ -241,8 +270,7 @@ def access_custom_view(view_id: object, *, actor: User) -> CustomView:
         pk = int(str(view_id))
     except (TypeError, ValueError) as exc:
         raise NotFoundError("No such view") from exc
-    ids = CustomView.objects.filter(visible_views_q(actor), pk=pk).values("pk")
-    view = CustomView.objects.filter(pk__in=ids).prefetch_related("teams").first()
+    view = CustomView.objects.filter(visible_views_q(actor), pk=pk).first()
     if view is None:
         raise NotFoundError("No such view")
     return view
@@ -309,10 +337,17 @@ class Sidebar:
     custom: list[CustomView] = field(default_factory=list)
 
 
-def sidebar(user: User) -> Sidebar:
-    """Default views and the user's custom views, each with its count (one statement)."""
-    views = list_custom_views(user)
-    specs = filterable_specs()
+def sidebar(
+    user: User,
+    *,
+    specs: Mapping[str, PropertySpec] | None = None,
+    views: list[CustomView] | None = None,
+) -> Sidebar:
+    """Default views and the user's custom views, each with its count (one statement).
+    `specs` and `views`, when given, are filterable_specs() and list_custom_views(user)
+    already read in this request."""
+    views = list_custom_views(user) if views is None else views
+    specs = filterable_specs() if specs is None else specs
     conditions: dict[str, Q | Callable[[], Q]] = {
         view.key: _default_condition(view, user) for view in DEFAULT_VIEWS
     }
@@ -377,9 +412,10 @@ _SORT_ANNOTATION = "list_sort_key"
 # INNER join to teams, SQLite started from the team table and sorted 20,000 tickets.
 # Statuses and teams (small tables) are attached from one query each.
 _COMPACT_RELATED = ("contact", "owner")
+# Timestamps only as needed (the one shown, and the sort's): Django loads each timestamptz
+# in Python (~20 µs apiece), so three unused ones on 51 rows cost ~3 ms a page.
 _COMPACT_FIELDS = (
-    "id", "name", "preview", "priority", "source", "is_open", "last_activity_at",
-    "created_at", "updated_at", "closed_at", "category",
+    "id", "name", "preview", "priority", "source", "is_open", "last_activity_at", "category",
     "pipeline_id", "stage_id", "team_id", "owner_id", "contact_id",
     "owner__first_name", "owner__last_name", "owner__email",
     "contact__first_name", "contact__last_name", "contact__email", "contact__phone",
@@ -416,6 +452,7 @@ def list_tickets(
     sort: Sort | None = None,
     with_custom: bool = False,
     compact: bool = False,
+    known: Mapping[str, Mapping[Any, Any]] | None = None,
 ) -> TicketPage:
     """A page of tickets the user may see, in `sort` order (newest activity first by
     default) with the ticket id as tie-breaker, after `cursor`. `compact` loads only what
@@ -444,13 +481,16 @@ def list_tickets(
     if compact:
         # Just what the default row shows: a narrow join is cheaper than fetching whole
         # rows (and far cheaper than loading related objects one table at a time).
-        narrow = ordered.select_related(*_COMPACT_RELATED).only(*_COMPACT_FIELDS)
+        fields: tuple[str, ...] = _COMPACT_FIELDS
+        if key.field in ("created_at", "updated_at"):
+            fields = (*fields, key.field)
+        narrow = ordered.select_related(*_COMPACT_RELATED).only(*fields)
         rows = list(narrow[: page_size + 1])
-        attach_related(rows, only=("stage", "team"))
+        attach_related(rows, only=("stage", "team"), known=known)
     else:
         deferred = ["description"] if with_custom else ["description", "custom"]
         rows = list(ordered.defer(*deferred)[: page_size + 1])
-        attach_related(rows)
+        attach_related(rows, known=known)
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     next_cursor = None
@@ -461,10 +501,16 @@ def list_tickets(
     return TicketPage(tickets=rows, next_cursor=next_cursor, has_previous=position is not None)
 
 
-def attach_related(tickets: list[Ticket], *, only: tuple[str, ...] | None = None) -> None:
+def attach_related(
+    tickets: list[Ticket],
+    *,
+    only: tuple[str, ...] | None = None,
+    known: Mapping[str, Mapping[Any, Any]] | None = None,
+) -> None:
     """Give a page of tickets their contact, owner, status, team and pipeline with one small
     query each, instead of a five-way join whose planning costs more than its execution on
-    a large table."""
+    a large table. `known` maps an attribute to every object of its table already read in
+    this request by id (say, all statuses for the toolbar): those are not read again."""
     from django.contrib.auth import get_user_model
 
     from svardesk.crm.models import Contact
@@ -483,7 +529,9 @@ def attach_related(tickets: list[Ticket], *, only: tuple[str, ...] | None = None
         "pipeline": (Pipeline, ("id", "name", "display_order")),
     }
     related = {
-        attribute: fetch(model, attribute, fields)
+        attribute: known[attribute]
+        if known is not None and attribute in known
+        else fetch(model, attribute, fields)
         for attribute, (model, fields) in sources.items()
         if only is None or attribute in only
     }

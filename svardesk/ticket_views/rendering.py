@@ -7,15 +7,18 @@ f-string a small fraction of that. The markup is the one partials/_rows.html dra
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from html import escape  # the stdlib's: Django's adds a lazy-string wrapper per call
+from typing import Any, cast
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
+from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from svardesk.tickets.models import Priority, Source, Ticket
@@ -26,6 +29,74 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class _Memo:
+    """A translatable pattern (`ngettext_lazy(...)`) formatted once per number: the rows of a
+    page repeat "2 days", "3 hours" and so on, and each lazy translation costs a lookup."""
+
+    def __init__(self, pattern: Any) -> None:
+        self.pattern = pattern
+        self.done: dict[tuple[tuple[str, Any], ...], str] = {}
+
+    def __mod__(self, values: dict[str, Any]) -> str:
+        key = tuple(values.items())
+        text = self.done.get(key)
+        if text is None:
+            text = self.done[key] = str(self.pattern % values)
+        return text
+
+
+class _NaturalTime:
+    """humanize's naturaltime ("3 minutes ago", "2 days, 4 hours ago") for one page: the
+    same code path for past times, its translated pieces looked up once per page; anything
+    else (times in the future) goes to naturaltime itself."""
+
+    def __init__(self) -> None:
+        strings = NaturalTimeFormatter.time_strings
+        self.now = dt.datetime.now(dt.UTC)
+        self.day = _Memo(strings["past-day"])
+        self.hour = _Memo(strings["past-hour"])
+        self.minute = _Memo(strings["past-minute"])
+        self.second = _Memo(strings["past-second"])
+        self.just_now = str(strings["now"])
+        self.units = {
+            name: _Memo(pattern) for name, pattern in NaturalTimeFormatter.past_substrings.items()
+        }
+
+    def __call__(self, value: dt.datetime) -> str:
+        now = self.now
+        if value.tzinfo is None or value >= now:
+            return str(naturaltime(value))
+        delta = now - value
+        if delta.days != 0:
+            units = cast(dict[str, str], self.units)  # used only as `pattern % {"num": n}`
+            return self.day % {"delta": timesince(value, now, time_strings=units)}
+        if delta.seconds == 0:
+            return self.just_now
+        if delta.seconds < 60:
+            return self.second % {"count": delta.seconds}
+        if delta.seconds // 60 < 60:
+            return self.minute % {"count": delta.seconds // 60}
+        return self.hour % {"count": delta.seconds // 60 // 60}
+
+
+class _DateFormatter:
+    """django.utils.dateformat.format with the format string split once per page."""
+
+    def __init__(self, format_string: str) -> None:
+        self.pieces: list[tuple[bool, str]] = []
+        for i, piece in enumerate(re_formatchars.split(str(format_string))):
+            if i % 2:
+                self.pieces.append((True, piece))
+            elif piece:
+                self.pieces.append((False, re_escaped.sub(r"\1", piece)))
+
+    def __call__(self, value: dt.datetime) -> str:
+        formatter = DateFormat(value)
+        return "".join(
+            str(getattr(formatter, piece)()) if code else piece for code, piece in self.pieces
+        )
+
+
 def default_rows(tickets: Iterable[Ticket], *, view_key: str = "") -> SafeString:
     sources = {value: escape(str(label)) for value, label in Source.choices}
     priorities = {value: escape(str(label)) for value, label in Priority.choices}
@@ -34,7 +105,8 @@ def default_rows(tickets: Iterable[Ticket], *, view_key: str = "") -> SafeString
     select = _("Select ticket %(id)s")
     query = f"?view={escape(view_key)}" if view_key else ""
     detail = reverse("tickets:detail", args=[0])[: -len("0/")]
-    exact_format = get_format("DATETIME_FORMAT")
+    exact = _DateFormatter(get_format("DATETIME_FORMAT"))
+    natural = _NaturalTime()
     parts = []
     for ticket in tickets:
         pk = ticket.pk
@@ -84,7 +156,56 @@ def default_rows(tickets: Iterable[Ticket], *, view_key: str = "") -> SafeString
             f'<td class="col-prio">{priority}</td>'
             f'<td class="col-owner">{owner_html}</td>'
             f'<td class="col-time"><time class="time" datetime="{local.isoformat()}" '
-            f'title="{escape(format_date(local, exact_format))}">'
-            f"{escape(naturaltime(ticket.last_activity_at))}</time></td></tr>\n"
+            f'title="{escape(exact(local))}">'
+            f"{escape(natural(ticket.last_activity_at))}</time></td></tr>\n"
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value above went through escape()
+
+
+# --- Hot fragments around the rows: option lists and the sidebar's view links ---------------
+# Each was a template loop of 10 to 60 items on every list page; the markup is the same.
+
+
+def options_html(options: Iterable[tuple[str, str] | tuple[str, str, bool]]) -> SafeString:
+    """`<option>`s from (value, label) or (value, label, selected) items."""
+    parts = []
+    for option in options:
+        selected = " selected" if len(option) > 2 and option[2] else ""
+        parts.append(
+            f'<option value="{escape(str(option[0]))}"{selected}>{escape(str(option[1]))}</option>'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value went through escape()
+
+
+def column_choices_html(choices: Iterable[tuple[str, str, bool]]) -> SafeString:
+    """The column chooser's checkboxes from (key, label, checked); the name always shows."""
+    parts = []
+    for key, label, checked in choices:
+        parts.append(
+            f'<label class="check"><input type="checkbox" name="col" value="{escape(key)}" '
+            f"{'checked' if checked else ''} {'disabled' if key == 'name' else ''}> "
+            f"{escape(str(label))}</label>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value went through escape()
+
+
+def sidebar_links_html(views: Iterable[Any], current_view: str) -> SafeString:
+    """The sidebar's `<li>` view links with their counts (queries.SidebarView items); a view
+    whose filters no longer apply shows "—"."""
+    more = escape(_("More tickets than the sidebar counts exactly"))
+    broken = escape(_("This view's filters no longer apply."))
+    parts = []
+    for view in views:
+        key = escape(view.key)
+        current = ' is-current" aria-current="page"' if view.key == current_view else '"'
+        if view.count is None:
+            count = f'<span class="count count-broken" title="{broken}">—</span>'
+        else:
+            label = escape(view.count_label)
+            title = f' title="{more}"' if view.is_more else ""
+            count = f'<span class="count" data-count="{label}"{title}>{label}</span>'
+        parts.append(
+            f'<li><a href="{escape(view.url)}" class="view-link{current} data-view="{key}">'
+            f'<span class="view-label">{escape(str(view.label))}</span>{count}</a></li>\n'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value went through escape()

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from svardesk.accounts.queries import request_user
 from svardesk.core.decorators import workspace_required
+from svardesk.core.exceptions import NotFoundError
 from svardesk.search.queries import search_condition, search_tickets
 from svardesk.teams.models import Team
 from svardesk.ticket_views import labels, queries, services
@@ -46,7 +47,8 @@ from svardesk.ticket_views.filters import (
     validate_filter,
 )
 from svardesk.ticket_views.models import CustomView, Sharing
-from svardesk.ticket_views.rendering import default_rows
+from svardesk.ticket_views.queries import request_specs
+from svardesk.ticket_views.rendering import column_choices_html, default_rows, options_html
 from svardesk.ticket_views.state import (
     ListState,
     decode_filter,
@@ -103,7 +105,8 @@ def _list(
     default_view: Any = None,
 ) -> HttpResponse:
     user = request_user(request)
-    specs = filterable_specs()
+    specs = request_specs(request)
+    lookups = _Lookups()
     state = parse_list_state(request.GET)
     added = _added_filter(request.GET, state, specs)
     if isinstance(added, Filter):
@@ -134,7 +137,7 @@ def _list(
     ranked = bool(state.q) and not state.sort
     if ranked:
         page: Any = search_tickets(user, state.q, condition=condition, cursor=cursor)
-        queries.attach_related(page.tickets)
+        queries.attach_related(page.tickets, known=lookups.known(pipelines=True))
     else:
         if state.q:
             condition &= search_condition(state.q)
@@ -145,6 +148,7 @@ def _list(
             sort=sort,
             with_custom=with_custom,
             compact=column_keys == list(DEFAULT_COLUMNS),
+            known=lookups.known(pipelines=column_keys != list(DEFAULT_COLUMNS)),
         )
     if state.q:
         title = _("Search results for “%(query)s”") % {"query": state.q}
@@ -174,9 +178,9 @@ def _list(
         "custom_view": custom_view,
         "title": title,
         "columns": columns,
-        "column_choices": [
-            {"column": c, "checked": c.key in column_keys} for c in columns_available
-        ],
+        "column_choices_html": column_choices_html(
+            (c.key, c.label, c.key in column_keys) for c in columns_available
+        ),
         "sort": sort,
         "headers": _headers(columns, _sort_links(state, columns, sort, ranked)),
         "ranked": ranked,
@@ -190,8 +194,10 @@ def _list(
             {"label": labels.describe(item, specs), "remove_query": state.without_filter(i)}
             for i, item in enumerate(state.filters)
         ],
-        "filter_properties": [s for s in specs.values() if s.name != "description"],
-        "quick": _quick_options(state),
+        "filter_property_options": options_html(
+            (s.name, s.label) for s in specs.values() if s.name != "description"
+        ),
+        "quick": _quick_options(state, lookups),
         "list_errors": state.errors,
         "may_manage_views": user.may_manage_views,
     }
@@ -261,41 +267,89 @@ def _headers(columns: list[Column], links: dict[str, dict[str, str]]) -> list[di
     ]
 
 
-def _quick_options(state: ListState) -> dict[str, Any]:
-    """The toolbar's and bulk bar's choices as (value, label, selected) — computed once,
-    so the templates only print them."""
-    pipelines = list(Pipeline.objects.all())
+# What rows and choices show of statuses (timestamps left out: Django loads each timestamptz
+# in Python, and these tables are read on every page).
+_STAGE_FIELDS = (
+    "id", "name", "is_closed", "display_order", "pipeline_id",
+    "pipeline__id", "pipeline__name", "pipeline__display_order",
+)  # fmt: skip
+
+
+class _Lookups:
+    """The small tables a list page reads twice — for its rows (status, team, pipeline of
+    each ticket) and for its toolbar's choices — read once, when first needed."""
+
+    def __init__(self) -> None:
+        self._pipelines: list[Pipeline] | None = None
+        self._stages: list[Stage] | None = None
+        self._teams: list[Team] | None = None
+
+    @property
+    def pipelines(self) -> list[Pipeline]:
+        if self._pipelines is None:
+            self._pipelines = list(Pipeline.objects.only("id", "name", "display_order"))
+        return self._pipelines
+
+    @property
+    def stages(self) -> list[Stage]:
+        if self._stages is None:
+            self._stages = list(
+                Stage.objects.select_related("pipeline")
+                .only(*_STAGE_FIELDS)
+                .order_by("pipeline__display_order", "display_order", "id")
+            )
+        return self._stages
+
+    @property
+    def teams(self) -> list[Team]:
+        if self._teams is None:
+            self._teams = list(Team.objects.only("id", "name").order_by("name"))
+        return self._teams
+
+    def known(self, *, pipelines: bool = False) -> dict[str, dict[Any, Any]]:
+        """For queries.attach_related: every status and team (and pipeline) by id."""
+        known: dict[str, dict[Any, Any]] = {
+            "stage": {stage.pk: stage for stage in self.stages},
+            "team": {team.pk: team for team in self.teams},
+        }
+        if pipelines:
+            known["pipeline"] = {pipeline.pk: pipeline for pipeline in self.pipelines}
+        return known
+
+
+def _quick_options(state: ListState, lookups: _Lookups) -> dict[str, Any]:
+    """The toolbar's and bulk bar's choices, each list drawn once as `<option>`s (the
+    `…_options` entries), so the templates only print them."""
+    pipelines = lookups.pipelines
     many_pipelines = len(pipelines) > 1
     stages = [
         (str(s.pk), f"{s.pipeline.name}: {s.name}" if many_pipelines else s.name)
-        for s in Stage.objects.select_related("pipeline").order_by(
-            "pipeline__display_order", "display_order", "id"
-        )
+        for s in lookups.stages
     ]
     owners = [
-        (str(u.pk), u.display_name)
-        for u in assignable_users()
-        .only("id", "first_name", "last_name", "email")
+        (str(pk), f"{first} {last}".strip() or email)  # User.display_name
+        for pk, first, last, email in assignable_users()
         .order_by("first_name", "last_name", "email")
+        .values_list("id", "first_name", "last_name", "email")
     ]
-    teams = [(str(t.pk), t.name) for t in Team.objects.order_by("name")]
+    teams = [(str(t.pk), t.name) for t in lookups.teams]
     priorities = [(str(value), str(label)) for value, label in Priority.choices]
 
-    def marked(name: str, options: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    def marked(name: str, options: list[tuple[str, str]]) -> Any:
         chosen = state.quick.get(name, "")
-        return [(value, label, value == chosen) for value, label in options]
+        return options_html((value, label, value == chosen) for value, label in options)
 
     return {
-        "owner": marked("owner", [("me", _("Me")), ("none", _("Unassigned")), *owners]),
-        "priority": marked("priority", [*priorities, ("none", _("No priority"))]),
-        "pipeline": marked("pipeline", [(str(p.pk), p.name) for p in pipelines]),
+        "owner_options": marked("owner", [("me", _("Me")), ("none", _("Unassigned")), *owners]),
+        "priority_options": marked("priority", [*priorities, ("none", _("No priority"))]),
+        "pipeline_options": marked("pipeline", [(str(p.pk), p.name) for p in pipelines]),
         "many_pipelines": many_pipelines,
-        "stage": marked("stage", stages),
-        "team": marked("team", [("my_team", _("My team")), ("none", _("No team")), *teams]),
-        "owners": owners,
-        "stages": stages,
-        "teams": teams,
-        "priorities": priorities,
+        "stage_options": marked("stage", stages),
+        "team_options": marked("team", [("my_team", _("My team")), ("none", _("No team")), *teams]),
+        "owners_options": options_html(owners),
+        "stages_options": options_html(stages),
+        "teams_options": options_html(teams),
+        "priorities_options": options_html(priorities),
     }
 
 
@@ -327,10 +381,14 @@ def all_tickets(request: HttpRequest) -> HttpResponse:
 @workspace_required
 def custom_view_tickets(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    view = queries.access_custom_view(pk, actor=user)
-    specs = filterable_specs()
+    # The views this user may see (the sidebar's list, read once for this request): a view
+    # not among them is "not found", exactly as queries.access_custom_view answers.
+    view = next((v for v in queries.request_custom_views(request) if v.pk == pk), None)
+    if view is None:
+        raise NotFoundError("No such view")
+    specs = request_specs(request)
     try:
-        base = queries.custom_view_condition(view, user)
+        base = queries.custom_view_condition(view, user, specs=specs)
     except FilterError as exc:
         messages.error(
             request, _("This view's filters no longer apply: %(error)s") % {"error": exc}
