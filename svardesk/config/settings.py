@@ -100,6 +100,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", "-c jit=off -c max_parallel_workers_per_gather=0"
     )
+    # A new PostgreSQL connection costs ~7 ms (a backend process, authentication, settings):
+    # with a pool, requests and tasks reuse connections instead (Django closes its connection
+    # after every request and task; the pool keeps it open). SVARDESK_DB_POOL=0 turns it off,
+    # e.g. behind PgBouncer.
+    if env_bool("SVARDESK_DB_POOL", True) and not DATABASES["default"].get("CONN_MAX_AGE"):
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("SVARDESK_DB_POOL_SIZE", 10),
+            "timeout": 20,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer and task queue: in-process by default, Redis when REDIS_URL is set ---
