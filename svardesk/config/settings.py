@@ -5,7 +5,15 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from svardesk.config.env import data_dir, env_bool, env_int, env_list, env_str, secret_key
+from svardesk.config.env import (
+    data_dir,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    secret_key,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -131,6 +139,8 @@ else:
 TASKS_IMMEDIATE = env_bool("SVARDESK_TASKS_IMMEDIATE", False)
 # Several installs may share one Redis (or a benchmark its data folder): each its own queue.
 TASKS_QUEUE_NAME = env_str("SVARDESK_TASKS_QUEUE", "svardesk")
+# Seconds between a message's arrival and its processing, so a burst is processed in batches.
+INBOUND_PROCESSING_DELAY = env_float("SVARDESK_INBOUND_DELAY", 1.0)
 if REDIS_URL and not TASKS_IMMEDIATE:
     HUEY = {
         "huey_class": "huey.RedisHuey",

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
+from huey.constants import EmptyData
 
 from svardesk.channels.email import loops, threads
 from svardesk.channels.email.models import BlockedSender, EmailChannel, InboundEmail, InboundStatus
@@ -90,16 +94,57 @@ def _known(inbound: InboundEmail) -> InboundEmail:
 
 
 def enqueue_processing(inbound_id: int) -> None:
+    """Have the message processed a moment after it arrived (settings.INBOUND_PROCESSING_DELAY,
+    1 s), in a batch: mail arriving in a burst waits together and one task takes it all,
+    instead of each message costing a task and a transaction of its own. While a batch is
+    scheduled, further arrivals schedule nothing: that batch takes every message waiting
+    when it starts (and schedules the next one when there are more than it takes)."""
+    from huey.contrib.djhuey import HUEY
+
     from svardesk.channels.email.tasks import process_inbound_email
 
-    process_inbound_email(inbound_id)
+    delay = settings.INBOUND_PROCESSING_DELAY
+    if HUEY.immediate or delay <= 0:
+        process_inbound_email(inbound_id)
+        return
+    if _batch_scheduled(HUEY.storage, stale_after=delay + BATCH_MARKER_STALE_SECONDS):
+        return
+    process_inbound_email.schedule((inbound_id,), delay=delay)
+
+
+# "A batch is scheduled", in the task queue's own storage (SQLite file or Redis), which every
+# process shares. Its value is when it was set: a marker whose task was lost goes stale.
+BATCH_MARKER = "svardesk:inbound-batch-scheduled"
+BATCH_MARKER_STALE_SECONDS = 30.0
+
+
+def _batch_scheduled(storage: Any, *, stale_after: float) -> bool:
+    """Whether a batch is already scheduled; if not, mark one as scheduled (the caller
+    schedules it). Two processes racing may both schedule one: harmless, the second finds
+    less or nothing to do."""
+    now = time.time()
+    value = storage.peek_data(BATCH_MARKER)
+    if value is not EmptyData:
+        try:
+            if now - float(value) < stale_after:
+                return True
+        except (TypeError, ValueError):
+            pass  # unreadable: replace it
+    storage.put_data(BATCH_MARKER, str(now).encode())
+    return False
+
+
+def _batch_started(storage: Any) -> None:
+    """Messages stored from now on schedule a new batch; those stored before are visible
+    to this batch's claim, which comes after."""
+    storage.delete_data(BATCH_MARKER)
 
 
 def enqueue_processing_later(inbound_id: int) -> None:
-    """Process again in two seconds (a reply whose parent is still being recorded)."""
+    """Process again in a second (a reply whose parent is still being recorded)."""
     from svardesk.channels.email.tasks import process_inbound_email
 
-    process_inbound_email.schedule((inbound_id,), delay=2)
+    process_inbound_email.schedule((inbound_id,), delay=1)
 
 
 # --- Processing -----------------------------------------------------------------------------
@@ -272,29 +317,42 @@ PARENT_WAIT = dt.timedelta(minutes=10)
 
 
 def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
-    """Process stored message `first_id` together with the newer ones still waiting (up to
-    `limit` in all), in one transaction: what a worker does when mail arrives faster than it
-    is processed one by one. The rules are `process_inbound_email_now`'s; only the
-    statements are shared (one lookup of the rows, one INSERT per table for what they
-    create, one status update). Rows another worker holds are skipped (PostgreSQL), so
-    workers share a burst without waiting on each other.
+    """Process the stored messages waiting for their first try — the oldest `limit` of
+    them, in one transaction: the task `enqueue_processing` schedules. The rules are
+    `process_inbound_email_now`'s; only the statements are shared (one lookup of the rows,
+    one INSERT per table for what they create, one status update per status). Rows another
+    worker holds are skipped (PostgreSQL), so workers share a burst without waiting on each
+    other. `first_id` is the message that scheduled the batch: if it waits after a failed
+    try, this is its retry and it is processed alone.
 
     An unexpected failure rolls the whole batch back and every row is then processed alone,
     so one bad message costs only itself; the failure of `first_id` itself is raised (its
     task retries). Returns how many rows the batch claimed."""
-    if not _still_waiting(first_id):
-        return 0  # an earlier batch took it (the common case in a burst)
+    if _tried_before(first_id):
+        # A retry after a failure: alone, through the path that counts and quarantines.
+        process_inbound_email_now(first_id)
+        return 1
+    from huey.contrib.djhuey import HUEY
+
+    _batch_started(HUEY.storage)
     stored: list[InboundAttachment] = []
     rows: list[InboundEmail] = []
     try:
         with transaction.atomic():
+            # The oldest messages never tried; those that failed wait for their own retry.
             rows = list(
                 InboundEmail.objects.select_for_update(skip_locked=True)
-                .filter(status=InboundStatus.RECEIVED, pk__gte=first_id)
+                .filter(status=InboundStatus.RECEIVED, attempts=0)
                 .order_by("pk")[:limit]
             )
             if not rows:
-                return 0  # an earlier batch took it (the common case in a burst)
+                return 0  # an earlier batch took them
+            if len(rows) == limit and not HUEY.immediate:
+                # More may be waiting: the next batch starts now, on another worker, and
+                # skips the rows this one holds.
+                from svardesk.channels.email.tasks import process_inbound_email
+
+                process_inbound_email(rows[-1].pk)
             _relax_commit()
             later = _process_claimed(rows, stored)
     except Exception:
@@ -314,13 +372,13 @@ def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
     return len(rows)
 
 
-def _still_waiting(inbound_id: int) -> bool:
-    """Whether the row still waits for processing. Plain SQL: in a burst most tasks find
-    their row done by an earlier batch, and the ORM would cost more than the answer."""
+def _tried_before(inbound_id: int) -> bool:
+    """Whether the row waits after a failed try (its task is a retry). Plain SQL: run for
+    every batch, and the ORM would cost more than the answer."""
     table = connection.ops.quote_name(InboundEmail._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s",  # noqa: S608 - our table
+            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s AND attempts > 0",  # noqa: S608
             [inbound_id, InboundStatus.RECEIVED.value],
         )
         return cursor.fetchone() is not None
@@ -376,7 +434,11 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
         depth_of.setdefault(row.message_id, depth)
         waves.setdefault(depth, []).append((row, parsed, verdict.is_auto_generated))
     for depth in sorted(waves):
-        wave = [(row, _inbound_item(row, parsed, is_auto)) for row, parsed, is_auto in waves[depth]]
+        known = _thread_candidates(waves[depth])
+        wave = [
+            (row, _inbound_item(row, parsed, is_auto, known=known.get(row.channel.channel_id)))
+            for row, parsed, is_auto in waves[depth]
+        ]
         for _row, item in wave:
             stored.extend(a for a in item.attachments if a.stored_name)
         _record_wave(wave)
@@ -456,7 +518,30 @@ def _already_recorded(rows: list[InboundEmail]) -> dict[int, Message]:
     }
 
 
-def _inbound_item(row: InboundEmail, parsed: ParsedEmail, is_auto: bool) -> InboundItem:
+def _thread_candidates(
+    wave: list[tuple[InboundEmail, ParsedEmail, bool]],
+) -> dict[int, dict[str, Message]]:
+    """Per channel, the stored messages the wave's mail may answer: one query per channel
+    instead of one per mail."""
+    ids: dict[int, set[str]] = {}
+    for row, parsed, _is_auto in wave:
+        ids.setdefault(row.channel.channel_id, set()).update(
+            threads.candidate_ids(parsed.in_reply_to, parsed.references)
+        )
+    return {
+        channel_id: threads.messages_on_channel(channel_id, wanted)
+        for channel_id, wanted in ids.items()
+        if wanted
+    }
+
+
+def _inbound_item(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    is_auto: bool,
+    *,
+    known: dict[str, Message] | None = None,
+) -> InboundItem:
     email_channel = row.channel
     if parsed.from_address.lower() == email_channel.address.lower():
         is_auto = True  # mail from our own address: never answer it automatically
@@ -469,6 +554,7 @@ def _inbound_item(row: InboundEmail, parsed: ParsedEmail, is_auto: bool) -> Inbo
             in_reply_to=parsed.in_reply_to,
             references=parsed.references,
             subject=parsed.subject,
+            known=known or {},
         )
     return InboundItem(
         channel=email_channel.channel,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from svardesk.channels.email.models import EmailChannel
@@ -83,6 +83,17 @@ _CONVERSATION_FIELDS = (
 )
 
 
+def messages_on_channel(channel_id: int, ids: Iterable[str]) -> dict[str, Message]:
+    """The newest message of each of these Message-IDs on the channel, loaded as
+    `find_thread` reads them: its `known`, when many mails are threaded together."""
+    wanted = sorted(set(ids))
+    found: dict[str, Message] = {}
+    if wanted:
+        for message in _messages(wanted, channel_id=channel_id):
+            found.setdefault(message.message_id, message)
+    return found
+
+
 def find_thread(
     *,
     channel: Channel,
@@ -90,21 +101,29 @@ def find_thread(
     in_reply_to: str,
     references: Sequence[str],
     subject: str,
+    known: Mapping[str, Message] | None = None,
 ) -> ThreadMatch | None:
-    """The conversation (or, for a subject token, the ticket) this email continues."""
+    """The conversation (or, for a subject token, the ticket) this email continues.
+    `known`: `messages_on_channel` of (at least) this mail's candidate ids, read before."""
+
+    def on_this_channel(wanted: list[str]) -> Message | None:
+        if known is None:
+            return _first_by_order(_messages(wanted, channel_id=channel.pk), wanted)
+        return next((known[mid] for mid in wanted if mid in known), None)
+
     ids = candidate_ids(in_reply_to, references)
     signed = [mid for mid in ids if is_signed_message_id(mid)]
     if signed:
         # Our ids are unforgeable: trust them on any channel (the reply may have been
         # forwarded to another team address). This channel first, for the index.
-        found = _first_by_order(_messages(signed, channel_id=channel.pk), signed)
+        found = on_this_channel(signed)
         if found is None:
             found = _first_by_order(_messages(signed, channel_id=None), signed)
         if found is not None:
             return ThreadMatch(found.conversation, found.conversation.ticket, "signed-id")
     unsigned = [mid for mid in ids if mid not in signed]
     if unsigned:
-        found = _first_by_order(_messages(unsigned, channel_id=channel.pk), unsigned)
+        found = on_this_channel(unsigned)
         if found is not None:
             return ThreadMatch(found.conversation, found.conversation.ticket, "message-id")
     for match in TICKET_TOKEN.finditer(subject or ""):

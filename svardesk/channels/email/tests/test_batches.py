@@ -154,18 +154,45 @@ def test_a_reply_waits_while_its_parent_is_still_being_processed():
         channel,
         build_raw(message_id="<child@x>", in_reply_to="<parent@x>", references="<parent@x>"),
     )
+    # The parent failed once and waits for its retry: batches leave it to that retry.
+    InboundEmail.objects.filter(pk=parent.pk).update(attempts=1, error="database was away")
 
-    # The reply's own task runs first (another worker holds the parent): it waits.
-    ingest.process_inbound_batch(reply.pk)
+    assert ingest.process_inbound_batch(reply.pk) == 1
     reply.refresh_from_db()
-    assert reply.status == InboundStatus.RECEIVED
+    assert reply.status == InboundStatus.RECEIVED  # not threaded into a new ticket
     assert not Message.objects.filter(message_id="<child@x>").exists()
 
-    ingest.process_inbound_batch(parent.pk)  # takes the waiting reply along
+    ingest.process_inbound_batch(parent.pk)  # the retry: alone
+    ingest.process_inbound_batch(reply.pk)  # the reply's later try
     parent.refresh_from_db()
     reply.refresh_from_db()
-    assert reply.status == InboundStatus.PROCESSED
+    assert parent.status == reply.status == InboundStatus.PROCESSED
+    assert parent.attempts == 2
     assert reply.recorded_message.conversation == parent.recorded_message.conversation
+
+
+@pytest.mark.django_db
+def test_a_batch_takes_the_oldest_waiting_messages_and_schedules_the_rest():
+    channel = connect()
+    rows = [_store(channel, build_raw(message_id=f"<w{i}@x>")) for i in range(5)]
+
+    assert ingest.process_inbound_batch(rows[-1].pk, limit=3) == 3
+    statuses = [InboundEmail.objects.get(pk=r.pk).status for r in rows]
+    assert statuses == [InboundStatus.PROCESSED] * 3 + [InboundStatus.RECEIVED] * 2
+    assert ingest.process_inbound_batch(rows[-1].pk, limit=3) == 2
+
+
+def test_only_the_first_arrival_schedules_a_batch(settings, tmp_path):
+    from huey.storage import SqliteStorage
+
+    storage = SqliteStorage(name="marker-test", filename=str(tmp_path / "q.sqlite3"))
+
+    assert ingest._batch_scheduled(storage, stale_after=30) is False  # schedules
+    assert ingest._batch_scheduled(storage, stale_after=30) is True  # one is scheduled
+    ingest._batch_started(storage)
+    assert ingest._batch_scheduled(storage, stale_after=30) is False  # a new one
+    storage.put_data(ingest.BATCH_MARKER, b"0")  # set long ago: its task was lost
+    assert ingest._batch_scheduled(storage, stale_after=30) is False
 
 
 @pytest.mark.django_db
