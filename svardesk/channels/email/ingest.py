@@ -69,9 +69,7 @@ def receive_raw_email(*, channel: EmailChannel, raw: bytes, via: str) -> Inbound
     # Insert first: new mail is the common case, and the unique key answers races anyway.
     try:
         with transaction.atomic():
-            inbound = InboundEmail.objects.create(
-                channel=channel, message_id=message_id, raw=raw, via=via[:10]
-            )
+            inbound = _insert_inbound(channel, message_id, raw, via[:10])
             after_commit(enqueue_processing, inbound.pk)
     except IntegrityError:
         existing = _existing(channel, message_id)
@@ -79,6 +77,39 @@ def receive_raw_email(*, channel: EmailChannel, raw: bytes, via: str) -> Inbound
             raise
         return _known(existing)
     vars(inbound)["is_duplicate"] = False
+    return inbound
+
+
+def _insert_inbound(channel: EmailChannel, message_id: str, raw: bytes, via: str) -> InboundEmail:
+    """INSERT the row in plain SQL: every arriving mail passes here, and on a small machine
+    the ORM's save() costs more than the INSERT itself (~1 ms of CPU a message)."""
+    received_at = timezone.now()
+    table = connection.ops.quote_name(InboundEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (channel_id, message_id, raw, via, status, error, attempts,"  # noqa: S608
+            " received_at) VALUES (%s, %s, %s, %s, %s, '', 0, %s) RETURNING id",
+            [
+                channel.pk,
+                message_id,
+                raw,
+                via,
+                InboundStatus.RECEIVED.value,
+                connection.ops.adapt_datetimefield_value(received_at),
+            ],
+        )
+        row = cursor.fetchone()
+    inbound = InboundEmail(
+        id=row[0],
+        channel=channel,
+        message_id=message_id,
+        raw=raw,
+        via=via,
+        status=InboundStatus.RECEIVED,
+        attempts=0,
+        received_at=received_at,
+    )
+    inbound._state.adding = False
     return inbound
 
 
@@ -311,7 +342,7 @@ def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
 
 # --- Batches --------------------------------------------------------------------------------
 
-BATCH_SIZE = 50
+BATCH_SIZE = 100
 # How long a reply waits for its parent message still being processed elsewhere.
 PARENT_WAIT = dt.timedelta(minutes=10)
 
