@@ -8,9 +8,9 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from svardesk.core.local_cache import clear_local_cache
-        from svardesk.tickets.models import Pipeline, Stage
+        from svardesk.tickets.models import Pipeline, PropertyDefinition, PropertyGroup, Stage
 
-        # Ingest keeps pipelines and stages for a few seconds (core.local_cache).
+        # Ingest and the list pages keep these for a few seconds (core.local_cache).
         for signal in (post_save, post_delete):
-            signal.connect(clear_local_cache, sender=Stage, weak=False)
-            signal.connect(clear_local_cache, sender=Pipeline, weak=False)
+            for model in (Pipeline, Stage, PropertyDefinition, PropertyGroup):
+                signal.connect(clear_local_cache, sender=model, weak=False)

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from svardesk.core.local_cache import cached
 from svardesk.tickets.models import (
     Category,
     Pipeline,
@@ -155,8 +156,18 @@ def spec_for_definition(definition: PropertyDefinition) -> PropertySpec:
 
 def all_property_specs() -> list[PropertySpec]:
     """Built-in properties first, then custom ones in their groups' order."""
-    custom = PropertyDefinition.objects.select_related("group")
-    return _builtin_specs() + [spec_for_definition(d) for d in custom]
+    return _builtin_specs() + _custom_specs()
+
+
+def _custom_specs() -> list[PropertySpec]:
+    # Read by every list page and filter: kept per process for a few seconds
+    # (core.local_cache, cleared when a definition or group is saved or deleted).
+    return cached(
+        "tickets:custom-property-specs",
+        lambda: [
+            spec_for_definition(d) for d in PropertyDefinition.objects.select_related("group")
+        ],
+    )
 
 
 def property_specs_by_name() -> dict[str, PropertySpec]:

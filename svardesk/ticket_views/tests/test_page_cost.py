@@ -45,9 +45,10 @@ def test_list_page_queries_do_not_grow_with_tickets_or_views(client, manager, su
     client.get(url)  # the new views' counts, then cached as between two refreshes
     many = _queries(client, url)
     assert len(many) == len(few)
-    # The property registry and the custom views are read once, though the view, the
-    # toolbar and the sidebar all use them.
-    assert sum("tickets_propertydefinition" in sql for sql in many) == 1
+    # The property registry and the custom views are read at most once, though the view,
+    # the toolbar and the sidebar all use them (the registry is kept a few seconds across
+    # requests, core.local_cache).
+    assert sum("tickets_propertydefinition" in sql for sql in many) <= 1
     assert sum('FROM "ticket_views_customview"' in sql for sql in many) == 1
 
 
@@ -61,7 +62,7 @@ def test_custom_view_page_reads_the_views_once(client, manager):
     client.get(url)
     sql = _queries(client, url)
     assert sum('FROM "ticket_views_customview"' in s for s in sql) == 1
-    assert sum("tickets_propertydefinition" in s for s in sql) == 1
+    assert sum("tickets_propertydefinition" in s for s in sql) <= 1
 
 
 def test_team_view_shows_once_for_a_member_of_several_of_its_teams(
@@ -96,3 +97,21 @@ def test_sidebar_marks_the_current_view_only(client, manager):
     assert 'class="view-link is-current" aria-current="page" data-view="sent"' in body
     assert body.count('aria-current="page"') == 1
     assert 'class="view-link" data-view="all-open"' in body
+
+
+def test_kept_lookups_show_a_change_on_the_next_page(client, manager, support_team):
+    """Statuses, teams and property definitions are kept a few seconds across requests;
+    a change made here shows at once."""
+    from svardesk.tickets.services import create_property_definition
+
+    url = reverse("ticket_views:view", args=["all-open"])
+    client.force_login(manager)
+    client.get(url)  # fills the cache
+    support_team.name = "Renamed support"
+    support_team.save()
+    create_property_definition(actor=None, name="region", label="Sales region", type="text")
+
+    page = client.get(url).content.decode()
+
+    assert "Renamed support" in page
+    assert "Sales region" in page
