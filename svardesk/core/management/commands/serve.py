@@ -62,9 +62,11 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         worker = None
         if not options["no_worker"]:
-            # The worker is the same `svardesk` entry point, so it sees the same settings.
+            # The worker is the same `svardesk` entry point, so it sees the same settings. An
+            # idle worker looks for new tasks every second at most (Huey's default backs off
+            # to 10 s), so a new email shows within a second or two.
             worker = subprocess.Popen(
-                [sys.executable, "-m", "svardesk", "run_huey", "--quiet"],
+                [sys.executable, "-m", "svardesk", "run_huey", "--quiet", "--max-delay", "1"],
                 env=os.environ.copy(),
                 preexec_fn=_die_with_parent,
             )
