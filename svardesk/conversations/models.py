@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from svardesk.core.models import TimestampedModel
 
@@ -95,7 +96,7 @@ class MessageDirection(models.TextChoices):
 class DeliveryStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     QUEUED = "queued", _("Sending")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("delivery status", "Sent")
     FAILED = "failed", _("Not delivered")
     BOUNCED = "bounced", _("Bounced")
 

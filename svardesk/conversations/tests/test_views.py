@@ -409,3 +409,24 @@ def test_thread_polls_only_while_a_reply_is_on_its_way(client, agent, support_em
     sent = client.get(url, **HTMX).content.decode()
     assert "every 3s" not in sent
     assert "Sent" in sent
+
+
+def test_swedish_says_sent_of_a_reply_and_reply_on_the_tab(client, agent, support_email_ticket):
+    """The same English words mean different things: a delivered reply is "Skickat", the
+    Sent view "Skickade"; the composer's tab says "Svara" (to reply), a message is a "Svar"."""
+    agent.language = "sv"
+    agent.save(update_fields=["language"])
+    reply = services.send_reply(
+        support_email_ticket, actor=agent, html="<p>Hej</p>", to="asa@kund.example"
+    )
+    Message.objects.filter(pk=reply.pk).update(delivery_status=DeliveryStatus.SENT)
+    client.force_login(agent)
+
+    thread = client.get(
+        reverse("conversations:thread", args=[support_email_ticket.pk]), **HTMX
+    ).content.decode()
+    page = client.get(reverse("tickets:detail", args=[support_email_ticket.pk])).content.decode()
+
+    assert "✓ Skickat" in thread
+    assert ">Svara</button>" in page
+    assert "Skickade" in page  # the Sent view in the sidebar
