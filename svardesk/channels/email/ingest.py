@@ -33,7 +33,6 @@ from svardesk.conversations.inbound import (
     InboundAttachment,
     InboundItem,
     delete_attachment_files,
-    record_inbound_message,
     record_inbound_messages,
     store_attachment_files,
 )
@@ -250,65 +249,21 @@ def _arrival(inbound: InboundEmail) -> dt.datetime:
 
 
 def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
-    email_channel = inbound.channel
-    channel = email_channel.channel
-    message_id = inbound.message_id
+    channel = inbound.channel.channel
     verdict = loops.classify(parsed)
-    is_auto = verdict.is_auto_generated
-    if parsed.from_address.lower() == email_channel.address.lower():
-        is_auto = True  # mail from our own address: never answer it automatically
-
     if verdict.bounce is not None:
         bounced = _apply_bounce(verdict.bounce, channel_id=channel.pk)
         if bounced is not None:
             return _finish(inbound, InboundStatus.PROCESSED, message=bounced)
 
-    blocked = _is_blocked(parsed.from_address)
-    match = None
-    if not blocked:
-        match = threads.find_thread(
-            channel=channel,
-            sender_address=parsed.from_address,
-            in_reply_to=parsed.in_reply_to,
-            references=parsed.references,
-            subject=parsed.subject,
-        )
-    attachments = store_attachment_files(
-        [
-            InboundAttachment(
-                filename=a.filename,
-                content_type=a.content_type,
-                size=a.size,
-                content_id=a.content_id,
-                is_inline=a.is_inline,
-                payload=a.payload,
-            )
-            for a in parsed.attachments
-        ]
-    )
+    # Threading, blocked senders and attachment files as in a batch (`_inbound_item`).
+    item = _inbound_item(inbound, parsed, verdict.is_auto_generated)
+    attachments = [a for a in item.attachments if a.stored_name]
     try:
         with transaction.atomic():
             _relax_commit()
-            message = record_inbound_message(
-                channel=channel,
-                conversation=match.conversation if match else None,
-                ticket=match.ticket if match else None,
-                sender_name=parsed.from_name,
-                sender_address=parsed.from_address,
-                to=parsed.to,
-                cc=parsed.cc,
-                subject=parsed.subject,
-                body_text=parsed.text,
-                body_html=parsed.html,
-                message_id=message_id,
-                in_reply_to=parsed.in_reply_to,
-                references=parsed.references,
-                attachments=attachments,
-                is_auto_generated=is_auto,
-                received_at=_arrival(inbound),
-                is_spam=blocked,
-            )
-            status = InboundStatus.SPAM if blocked else InboundStatus.PROCESSED
+            message = record_inbound_messages([item])[0]
+            status = InboundStatus.SPAM if item.is_spam else InboundStatus.PROCESSED
             updated = InboundEmail.objects.filter(
                 pk=inbound.pk, status=InboundStatus.RECEIVED
             ).update(
@@ -326,7 +281,7 @@ def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
         return inbound
     except IntegrityError:
         delete_attachment_files(attachments)
-        existing = Message.objects.filter(channel=channel, message_id=message_id).first()
+        existing = Message.objects.filter(channel=channel, message_id=inbound.message_id).first()
         if existing is None:
             raise
         # Already recorded: a copy of our own reply that came back in through the mailbox,
@@ -467,7 +422,10 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
     for depth in sorted(waves):
         known = _thread_candidates(waves[depth])
         wave = [
-            (row, _inbound_item(row, parsed, is_auto, known=known.get(row.channel.channel_id)))
+            (
+                row,
+                _inbound_item(row, parsed, is_auto, known=known.get(row.channel.channel_id, {})),
+            )
             for row, parsed, is_auto in waves[depth]
         ]
         for _row, item in wave:
@@ -585,7 +543,7 @@ def _inbound_item(
             in_reply_to=parsed.in_reply_to,
             references=parsed.references,
             subject=parsed.subject,
-            known=known or {},
+            known=known,
         )
     return InboundItem(
         channel=email_channel.channel,

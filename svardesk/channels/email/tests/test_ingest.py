@@ -341,10 +341,10 @@ def test_broken_mime_is_quarantined_with_the_error_and_can_be_reprocessed(channe
 def test_a_database_failure_is_retried_then_quarantined(channel, monkeypatch):
     inbound = ingest.receive_raw_email(channel=channel, raw=corpus("plain.eml"), via="smtp")
 
-    def fail(**kwargs):
+    def fail(items):
         raise OperationalError("could not serialize access")
 
-    monkeypatch.setattr(ingest, "record_inbound_message", fail)
+    monkeypatch.setattr(ingest, "record_inbound_messages", fail)
     for attempt in range(1, ingest.MAX_ATTEMPTS):
         with pytest.raises(OperationalError):
             ingest.process_inbound_email_now(inbound.pk)
@@ -362,10 +362,10 @@ def test_a_database_failure_is_retried_then_quarantined(channel, monkeypatch):
 def test_a_failed_run_leaves_no_attachment_files(channel, monkeypatch):
     inbound = ingest.receive_raw_email(channel=channel, raw=corpus("attachments.eml"), via="smtp")
 
-    def fail(**kwargs):
+    def fail(items):
         raise OperationalError("gone")
 
-    monkeypatch.setattr(ingest, "record_inbound_message", fail)
+    monkeypatch.setattr(ingest, "record_inbound_messages", fail)
     with pytest.raises(OperationalError):
         ingest.process_inbound_email_now(inbound.pk)
 
