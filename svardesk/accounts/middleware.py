@@ -23,7 +23,10 @@ class UserPreferencesMiddleware:
         try:
             response = self.get_response(request)
         finally:
+            # The thread serves other requests (and, in tests, other code) next: leave no
+            # user's language or time zone behind.
             timezone.deactivate()
+            translation.deactivate()
         if user is not None and user.is_authenticated:
             response.headers.setdefault("Content-Language", user.language)
         return response

@@ -26,6 +26,8 @@ from django.utils.functional import Promise
 
 from svardesk.accounts.models import User
 from svardesk.core.exceptions import NotFoundError
+from svardesk.core.local_cache import cached
+from svardesk.teams.models import Team
 from svardesk.ticket_views.columns import (
     DEFAULT_SORT,
     Sort,
@@ -42,7 +44,7 @@ from svardesk.ticket_views.filters import (
     filters_from_data,
 )
 from svardesk.ticket_views.models import CustomView, Sharing
-from svardesk.tickets.models import Ticket
+from svardesk.tickets.models import Pipeline, Stage, Ticket
 from svardesk.tickets.properties import PropertySpec
 from svardesk.tickets.queries import ticket_access_q, user_team_ids, visible_tickets
 
@@ -216,6 +218,42 @@ def forget_counts_of(user_id: int) -> None:
     """Whoever changed a ticket sees the change counted at once: counts computed before
     now are not served to them again."""
     cache.set(_changed_key(user_id), time.time(), MAX_COUNT_AGE_SECONDS * 6)
+
+
+# --- Pipelines, statuses, teams -------------------------------------------------------------
+# Every list page reads them for its rows and choices, and they change rarely: kept per
+# process for a few seconds (core.local_cache, cleared when one is saved or deleted).
+# Timestamps are left out: Django loads each timestamptz in Python.
+
+_STAGE_FIELDS = (
+    "id", "name", "is_closed", "display_order", "pipeline_id",
+    "pipeline__id", "pipeline__name", "pipeline__display_order",
+)  # fmt: skip
+
+
+def all_pipelines() -> list[Pipeline]:
+    return cached(
+        "ticket_views:pipelines",
+        lambda: list(Pipeline.objects.only("id", "name", "display_order")),
+    )
+
+
+def all_stages() -> list[Stage]:
+    """Every status with its pipeline, in the pipelines' and their own order."""
+    return cached(
+        "ticket_views:stages",
+        lambda: list(
+            Stage.objects.select_related("pipeline")
+            .only(*_STAGE_FIELDS)
+            .order_by("pipeline__display_order", "display_order", "id")
+        ),
+    )
+
+
+def all_teams() -> list[Team]:
+    return cached(
+        "ticket_views:teams", lambda: list(Team.objects.only("id", "name").order_by("name"))
+    )
 
 
 # --- Custom views ---------------------------------------------------------------------------

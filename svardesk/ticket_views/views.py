@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from svardesk.accounts.queries import request_user
 from svardesk.core.decorators import workspace_required
 from svardesk.core.exceptions import NotFoundError
-from svardesk.core.local_cache import cached
 from svardesk.search.queries import search_condition, search_tickets
 from svardesk.teams.models import Team
 from svardesk.ticket_views import labels, queries, services
@@ -268,14 +267,6 @@ def _headers(columns: list[Column], links: dict[str, dict[str, str]]) -> list[di
     ]
 
 
-# What rows and choices show of statuses (timestamps left out: Django loads each timestamptz
-# in Python, and these tables are read on every page).
-_STAGE_FIELDS = (
-    "id", "name", "is_closed", "display_order", "pipeline_id",
-    "pipeline__id", "pipeline__name", "pipeline__display_order",
-)  # fmt: skip
-
-
 class _Lookups:
     """The small tables a list page reads twice — for its rows (status, team, pipeline of
     each ticket) and for its toolbar's choices — read once, when first needed."""
@@ -285,38 +276,22 @@ class _Lookups:
         self._stages: list[Stage] | None = None
         self._teams: list[Team] | None = None
 
-    # Pipelines, statuses and teams change rarely and every list page reads them: kept per
-    # process for a few seconds (core.local_cache, cleared when one is saved or deleted).
-
     @property
     def pipelines(self) -> list[Pipeline]:
         if self._pipelines is None:
-            self._pipelines = cached(
-                "ticket_views:pipelines",
-                lambda: list(Pipeline.objects.only("id", "name", "display_order")),
-            )
+            self._pipelines = queries.all_pipelines()
         return self._pipelines
 
     @property
     def stages(self) -> list[Stage]:
         if self._stages is None:
-            self._stages = cached(
-                "ticket_views:stages",
-                lambda: list(
-                    Stage.objects.select_related("pipeline")
-                    .only(*_STAGE_FIELDS)
-                    .order_by("pipeline__display_order", "display_order", "id")
-                ),
-            )
+            self._stages = queries.all_stages()
         return self._stages
 
     @property
     def teams(self) -> list[Team]:
         if self._teams is None:
-            self._teams = cached(
-                "ticket_views:teams",
-                lambda: list(Team.objects.only("id", "name").order_by("name")),
-            )
+            self._teams = queries.all_teams()
         return self._teams
 
     def known(self, *, pipelines: bool = False) -> dict[str, dict[Any, Any]]:

@@ -273,19 +273,8 @@ def update_ticket(
         if new_display is None:
             new_display = props.display_value(spec, new)
         events.append(
-            TicketEvent(
-                ticket=ticket,
-                actor=actor,
-                kind=TicketEventKind.PROPERTY_CHANGED,
-                created_at=now,
-                data={
-                    "property": name,
-                    "label": spec.label,
-                    "old": old,
-                    "new": new,
-                    "old_display": old_display,
-                    "new_display": new_display,
-                },
+            _property_changed(
+                ticket.pk, actor, now, name, spec.label, (old, old_display), (new, new_display)
             )
         )
     if errors:
@@ -335,19 +324,14 @@ def move_to_stage(
     )
     label = props.specs_for_names(["stage"])["stage"].label
     TicketEvent.objects.bulk_create(
-        TicketEvent(
-            ticket_id=pk,
-            actor=actor,
-            kind=TicketEventKind.PROPERTY_CHANGED,
-            created_at=now,
-            data={
-                "property": "stage",
-                "label": label,
-                "old": old,
-                "new": stage.pk,
-                "old_display": old_names.get(old, str(old)),
-                "new_display": stage.name,
-            },
+        _property_changed(
+            pk,
+            actor,
+            now,
+            "stage",
+            label,
+            (old, old_names.get(old, str(old))),
+            (stage.pk, stage.name),
         )
         for pk, old, _open in moving
     )
@@ -374,20 +358,16 @@ def mark_spam(
         return 0
     Ticket.objects.filter(pk__in=ids).update(is_spam=is_spam, updated_at=now)
     label = str(_("Spam"))
+    yes_no = {True: str(_("Yes")), False: str(_("No"))}
     TicketEvent.objects.bulk_create(
-        TicketEvent(
-            ticket_id=pk,
-            actor=actor,
-            kind=TicketEventKind.PROPERTY_CHANGED,
-            created_at=now,
-            data={
-                "property": "is_spam",
-                "label": label,
-                "old": not is_spam,
-                "new": is_spam,
-                "old_display": str(_("Yes")) if not is_spam else str(_("No")),
-                "new_display": str(_("Yes")) if is_spam else str(_("No")),
-            },
+        _property_changed(
+            pk,
+            actor,
+            now,
+            "is_spam",
+            label,
+            (not is_spam, yes_no[not is_spam]),
+            (is_spam, yes_no[is_spam]),
         )
         for pk in ids
     )
@@ -396,12 +376,41 @@ def mark_spam(
     return len(ids)
 
 
+def _property_changed(
+    ticket_id: int,
+    actor: User | None,
+    now: dt.datetime,
+    name: str,
+    label: str,
+    old: tuple[Any, str],
+    new: tuple[Any, str],
+) -> TicketEvent:
+    """A timeline row "label: old → new" (plain values and how they read)."""
+    return TicketEvent(
+        ticket_id=ticket_id,
+        actor=actor,
+        kind=TicketEventKind.PROPERTY_CHANGED,
+        created_at=now,
+        data={
+            "property": name,
+            "label": label,
+            "old": old[0],
+            "new": new[0],
+            "old_display": old[1],
+            "new_display": new[1],
+        },
+    )
+
+
 def _loaded_display(ticket: Ticket, name: str) -> str | None:
     """The display name of the ticket's stage or pipeline when that object is loaded and
     current (select_related, or set by `_apply`), else None."""
     if name not in ("stage", "pipeline"):
         return None
-    related = ticket._state.fields_cache.get(name)
+    field = Ticket._meta.get_field(name)
+    if not field.is_cached(ticket):  # type: ignore[union-attr]
+        return None
+    related = getattr(ticket, name)
     if related is None or related.pk != getattr(ticket, f"{name}_id"):
         return None
     return str(related.name)

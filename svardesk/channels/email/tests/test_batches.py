@@ -226,3 +226,33 @@ def test_a_task_whose_row_an_earlier_batch_took_does_nothing():
     assert ingest.process_inbound_batch(first.pk) == 2
     assert ingest.process_inbound_batch(second.pk) == 0
     assert Message.objects.filter(channel=channel.channel).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_burst_schedules_one_batch_and_a_full_batch_starts_the_next(settings):
+    from huey.contrib.djhuey import HUEY
+
+    def queued():
+        """(tasks for later, tasks for now) in the queue."""
+        tasks = HUEY.pending()
+        return sum(t.eta is not None for t in tasks), sum(t.eta is None for t in tasks)
+
+    settings.INBOUND_PROCESSING_DELAY = 1.0
+    channel = connect()
+    HUEY.flush()
+    try:
+        rows = [_store(channel, build_raw(message_id=f"<s{i}@x>")) for i in range(4)]
+        for row in rows:  # what each delivery does after its commit
+            ingest.enqueue_processing(row.pk)
+        assert queued() == (1, 0)  # one batch, a second from now
+
+        assert ingest.process_inbound_batch(rows[0].pk, limit=2) == 2
+        assert queued() == (1, 1)  # it was full: the next batch, at once
+        assert ingest.process_inbound_batch(rows[2].pk, limit=2) == 2
+        assert queued() == (1, 2)  # full again: one more, which finds nothing
+        assert ingest.process_inbound_batch(rows[3].pk, limit=2) == 0
+        # The batches cleared the marker: the next arrival schedules again.
+        ingest.enqueue_processing(_store(channel, build_raw(message_id="<later@x>")).pk)
+        assert queued() == (2, 2)
+    finally:
+        HUEY.flush()
