@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from svardesk.accounts.models import User
-from svardesk.search.backends import ContactMatch, Part, get_backend
+from svardesk.search.backends import Part, get_backend
 from svardesk.search.normalise import ParsedQuery, parse_query
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.queries import visible_tickets
@@ -33,13 +34,32 @@ from svardesk.tickets.queries import visible_tickets
 TIER_ID, TIER_EXACT, TIER_NAME, TIER_TEXT = 1, 2, 3, 4
 
 
-@dataclass(frozen=True)
 class SearchPlan:
     """A search as conditions on tickets: for each rank, the conditions that reach it (a
-    ticket ranks by the first rank any of them matches)."""
+    ticket ranks by the first rank any of them matches).
 
-    query: ParsedQuery
-    tiers: dict[int, list[Part]]
+    A rank's conditions are worked out when first asked for: looking up the contacts a rank
+    needs is a query of its own, and a page filled by the first ranks never needs the
+    later ones (a last name shared by thousands of tickets never reaches rank 4)."""
+
+    def __init__(self, query: ParsedQuery, builders: dict[int, Callable[[], list[Part]]]):
+        self.query = query
+        self._builders = dict(sorted(builders.items()))
+        self._built: dict[int, list[Part]] = {}
+
+    @property
+    def ranks(self) -> list[int]:
+        return list(self._builders)
+
+    def parts(self, tier: int) -> list[Part]:
+        if tier not in self._built:
+            self._built[tier] = self._builders[tier]()
+        return self._built[tier]
+
+    @property
+    def tiers(self) -> dict[int, list[Part]]:
+        """Every rank's conditions (ranks that turned out empty left out)."""
+        return {tier: self.parts(tier) for tier in self._builders if self.parts(tier)}
 
     @property
     def match(self) -> Q:
@@ -53,9 +73,9 @@ class SearchPlan:
     def none_better_than(self, tier: int) -> Q:
         """A ticket matches no rank before `tier`."""
         condition = Q()
-        for t, parts in self.tiers.items():
-            if t < tier:
-                for part in parts:
+        for earlier in self._builders:
+            if earlier < tier:
+                for part in self.parts(earlier):
                     condition &= part.miss
         return condition
 
@@ -66,22 +86,35 @@ def plan_search(text: str) -> SearchPlan | None:
     if query.is_empty:
         return None
     backend = get_backend()
-    exact = backend.exact_contacts(query) if (query.email or query.phone) else ContactMatch()
-    names = backend.name_contacts(query)
-    texts = backend.text_contacts(query)
-    tiers: dict[int, list[Part]] = {}
+    builders: dict[int, Callable[[], list[Part]]] = {}
     if query.ticket_id is not None:
-        tiers[TIER_ID] = [Part(match=Q(pk=query.ticket_id), miss=~Q(pk=query.ticket_id))]
-    if not exact.is_empty:
-        tiers[TIER_EXACT] = [exact.ticket_part()]
+        ticket_id = query.ticket_id
+        builders[TIER_ID] = lambda: [Part(match=Q(pk=ticket_id), miss=~Q(pk=ticket_id))]
+    if query.email or query.phone:
+
+        def exact() -> list[Part]:
+            contacts = backend.exact_contacts(query)
+            return [] if contacts.is_empty else [contacts.ticket_part()]
+
+        builders[TIER_EXACT] = exact
     if query.tokens:
-        tiers[TIER_NAME] = [backend.name_tickets(query)]
-        tiers[TIER_TEXT] = [backend.text_tickets(query)]
-    if not names.is_empty:
-        tiers.setdefault(TIER_NAME, []).insert(0, names.ticket_part())
-    if not texts.is_empty:
-        tiers.setdefault(TIER_TEXT, []).insert(0, texts.ticket_part())
-    return SearchPlan(query=query, tiers=dict(sorted(tiers.items())))
+
+        def names() -> list[Part]:
+            contacts = backend.name_contacts(query)
+            by_contact = [] if contacts.is_empty else [contacts.ticket_part()]
+            return [*by_contact, backend.name_tickets(query)]
+
+        builders[TIER_NAME] = names
+    if query.tokens or query.email or query.phone:
+
+        def texts() -> list[Part]:
+            contacts = backend.text_contacts(query)
+            by_contact = [] if contacts.is_empty else [contacts.ticket_part()]
+            by_ticket = [backend.text_tickets(query)] if query.tokens else []
+            return [*by_contact, *by_ticket]
+
+        builders[TIER_TEXT] = texts
+    return SearchPlan(query=query, builders=builders)
 
 
 def search_condition(text: str) -> Q:
@@ -121,12 +154,15 @@ def search_tickets(
     position = _decode_cursor(cursor) if cursor else None
     found: list[tuple[int, dt.datetime, int]] = []  # (tier, last activity, id)
     wanted = page_size + 1
-    for tier, parts in plan.tiers.items():
+    for tier in plan.ranks:
         if position is not None and tier < position[0]:
             continue
         need = wanted - len(found)
         if need <= 0:
             break
+        parts = plan.parts(tier)
+        if not parts:
+            continue
         queryset = base.filter(plan.none_better_than(tier))
         if position is not None and tier == position[0]:
             _tier, at, pk = position
