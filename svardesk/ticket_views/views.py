@@ -194,9 +194,7 @@ def _list(
             {"label": labels.describe(item, specs), "remove_query": state.without_filter(i)}
             for i, item in enumerate(state.filters)
         ],
-        "filter_property_options": options_html(
-            (s.name, s.label) for s in specs.values() if s.name != "description"
-        ),
+        "filter_property_options": options_html((s.name, s.label) for s in specs.values()),
         "quick": _quick_options(state, lookups),
         "list_errors": state.errors,
         "may_manage_views": user.may_manage_views,
@@ -504,7 +502,7 @@ def _editor(request: HttpRequest, view: CustomView | None) -> HttpResponse:
         "errors": errors,
         "at_limit": at_limit,
         "limit": _limit(),
-        "filter_properties": [s for s in specs.values() if s.name != "description"],
+        "filter_properties": list(specs.values()),
         "title": _("Edit view") if view else _("Create view"),
     }
     status = 422 if errors and request.method == "POST" and data.get("action") == "save" else 200

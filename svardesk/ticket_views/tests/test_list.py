@@ -200,6 +200,25 @@ def test_bad_advanced_filter_shows_why(client, many, agent):
     assert "There is no property called “nope”" in response.content.decode()
 
 
+def test_every_property_is_offered_and_description_filters(client, many, agent, settings):
+    settings.TICKET_LIST_PAGE_SIZE = 100
+    Ticket.objects.filter(pk=Ticket.objects.order_by("pk").first().pk).update(
+        description="Our Okta login loops"
+    )
+    client.force_login(agent)
+    body = client.get(reverse("ticket_views:all")).content.decode()
+    for name in ("description", "name", "priority", "owner", "team", "created_at", "seats"):
+        assert f'<option value="{name}"' in body
+    response = client.get(
+        reverse("ticket_views:all"),
+        {"add_property": "description", "add_operator": "CONTAINS_TOKEN", "add_value": "okta"},
+    )
+    page = client.get(response.url).context["page"]
+    want = set(Ticket.objects.filter(description__icontains="okta").values_list("pk", flat=True))
+    assert {t.pk for t in page.tickets} == want
+    assert len(want) == 1
+
+
 def test_last_days_filter_from_the_form(client, many, agent):
     client.force_login(agent)
     response = client.get(
@@ -397,3 +416,26 @@ def test_priority_sort_reads_the_rank_index(agent):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ticket_sort_priority" in plan
+
+
+@pytest.mark.parametrize("prop", ["name", "description"])
+@pytest.mark.parametrize("operator", ["CONTAINS_TOKEN", "EQ"])
+def test_text_filters_read_the_trigram_indexes(agent, prop, operator):
+    """The filter engine's SQL for "contains" and "is" on name and description must stay the
+    expression the migration indexed (ticket_filter_*_trgm); else a filter at a million
+    tickets reads the whole table."""
+    from django.db import connection
+
+    from svardesk.ticket_views.filters import Filter, compile_filters
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    TicketFactory.create_batch(3)
+    condition = compile_filters([Filter(prop, operator, "okta")], viewer=agent)
+    sql, params = Ticket.objects.filter(condition).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"ticket_filter_{prop}_trgm" in plan
