@@ -329,7 +329,6 @@ def _quick_options(state: ListState, lookups: _Lookups) -> dict[str, Any]:
         "owner_options": marked("owner", [("me", _("Me")), ("none", _("Unassigned")), *owners]),
         "priority_options": marked("priority", [*priorities, ("none", _("No priority"))]),
         "pipeline_options": marked("pipeline", [(str(p.pk), p.name) for p in pipelines]),
-        "many_pipelines": many_pipelines,
         "stage_options": marked("stage", stages),
         "team_options": marked("team", [("my_team", _("My team")), ("none", _("No team")), *teams]),
         "owners_options": options_html(owners),

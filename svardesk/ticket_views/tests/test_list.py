@@ -209,6 +209,9 @@ def test_every_property_is_offered_and_description_filters(client, many, agent, 
     body = client.get(reverse("ticket_views:all")).content.decode()
     for name in ("description", "name", "priority", "owner", "team", "created_at", "seats"):
         assert f'<option value="{name}"' in body
+    # The quick filters the list always offers, a single pipeline included.
+    for name in ("owner", "priority", "pipeline", "stage", "team"):
+        assert f'<select name="{name}">' in body
     response = client.get(
         reverse("ticket_views:all"),
         {"add_property": "description", "add_operator": "CONTAINS_TOKEN", "add_value": "okta"},
