@@ -442,3 +442,35 @@ def test_text_filters_read_the_trigram_indexes(agent, prop, operator):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"ticket_filter_{prop}_trgm" in plan
+
+
+@pytest.mark.parametrize(
+    ("index", "condition"),
+    [
+        ("ticket_open_owner", "mine"),
+        ("ticket_sent_recent", "sent"),
+        ("ticket_spam_recent", "spam"),
+    ],
+)
+def test_team_scoped_counts_read_the_index_alone(team_agent, index, condition):
+    """A team-scoped agent's access check (team or owner) must be answerable from the views'
+    indexes (their INCLUDE columns), or at a million tickets every count visits the table."""
+    from django.db import connection
+
+    from svardesk.tickets.queries import visible_tickets
+
+    if connection.vendor != "postgresql":
+        pytest.skip("INCLUDE columns exist on PostgreSQL only")
+    TicketFactory.create_batch(3)
+    view = {
+        "mine": Q(owner=team_agent, is_open=True, is_spam=False),
+        "sent": Q(last_message_author=team_agent, is_spam=False),
+        "spam": Q(is_spam=True),
+    }[condition]
+    sql, params = visible_tickets(team_agent).filter(view).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        for method in ("seqscan", "bitmapscan", "indexscan"):
+            cursor.execute(f"SET LOCAL enable_{method} = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Only Scan using {index}" in plan, plan
