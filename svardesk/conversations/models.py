@@ -132,6 +132,11 @@ class Message(models.Model):
     )
     delivery_error = models.TextField(blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # Set while a worker hands the reply to the SMTP server (a lease: after SEND_LEASE a
+    # crashed worker's claim lapses), so a second worker given the same task never sends it
+    # at the same time; cleared when the attempt ends.
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_send_attempt_at = models.DateTimeField(null=True, blank=True)
     is_auto_generated = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
@@ -140,6 +145,12 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at", "id"], name="message_timeline"),
             models.Index(fields=["channel", "message_id"], name="message_channel_mid"),
+            # The few replies waiting to be sent, for the sweep that re-queues lost ones.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(delivery_status="queued"),
+                name="message_queued",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,6 +84,14 @@ class DeliveryFailedError(SvardeskError):
 def _announce(ticket_id: int | None, actor_id: int | None) -> None:
     if ticket_id is not None:
         ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=actor_id)
+
+
+# How long a worker may hold a reply while sending it; after that (the worker died), another
+# attempt may claim it. Far above the SMTP timeout (20 s a step).
+SEND_LEASE = dt.timedelta(minutes=10)
+# A queued reply without an attempt for this long has lost its task (the longest planned
+# wait between two tries is 8 minutes), and the sweep queues it again.
+STUCK_AFTER = dt.timedelta(minutes=15)
 
 
 def _enqueue_delivery(message_id: int) -> None:
@@ -333,12 +341,18 @@ def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
     message = _load_outbound(message_id)
     if message is None or message.delivery_status != DeliveryStatus.QUEUED:
         return "skipped"
-    # Claim this attempt (compare-and-set), so two workers handed the same task send once.
-    claimed = Message.objects.filter(
-        pk=message.pk,
-        delivery_status=DeliveryStatus.QUEUED,
-        send_attempts=message.send_attempts,
-    ).update(send_attempts=F("send_attempts") + 1)
+    # Claim this attempt (compare-and-set on the attempt count, and no other worker sending
+    # it now), so two workers handed the same task send once.
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(
+            pk=message.pk,
+            delivery_status=DeliveryStatus.QUEUED,
+            send_attempts=message.send_attempts,
+        )
+        .filter(Q(sending_since__isnull=True) | Q(sending_since__lt=now - SEND_LEASE))
+        .update(send_attempts=F("send_attempts") + 1, sending_since=now, last_send_attempt_at=now)
+    )
     if not claimed:
         return "skipped"
     ticket_id = message.conversation.ticket_id
@@ -358,17 +372,41 @@ def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
         logger.warning("Sending message %s failed: %s", message.pk, error)
         status = DeliveryStatus.FAILED if is_final_attempt else DeliveryStatus.QUEUED
         Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.QUEUED).update(
-            delivery_status=status, delivery_error=error
+            delivery_status=status, delivery_error=error, sending_since=None
         )
         _announce(ticket_id, None)
         if is_final_attempt:
             return "failed"
         raise DeliveryFailedError(error) from exc
     Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.QUEUED).update(
-        delivery_status=DeliveryStatus.SENT, delivery_error=""
+        delivery_status=DeliveryStatus.SENT, delivery_error="", sending_since=None
     )
     _announce(ticket_id, None)
     return "sent"
+
+
+def requeue_stuck_replies(*, now: dt.datetime | None = None, limit: int = 100) -> list[int]:
+    """Queue again the replies whose delivery task was lost (a worker killed mid-task, a
+    queue emptied): still queued, no attempt for STUCK_AFTER, and nobody sending them. A
+    reply whose retry is merely waiting is never among them. Returns their ids."""
+    now = now or timezone.now()
+    stale = now - STUCK_AFTER
+    stuck = list(
+        Message.objects.filter(
+            delivery_status=DeliveryStatus.QUEUED, direction=MessageDirection.OUTBOUND
+        )
+        .filter(
+            Q(last_send_attempt_at__lt=stale)
+            | Q(last_send_attempt_at__isnull=True, created_at__lt=stale)
+        )
+        .filter(Q(sending_since__isnull=True) | Q(sending_since__lt=now - SEND_LEASE))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in stuck:
+        logger.warning("Reply %s was queued but not being sent; queueing it again", message_id)
+        _enqueue_delivery(message_id)
+    return stuck
 
 
 @transaction.atomic

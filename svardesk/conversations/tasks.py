@@ -12,8 +12,9 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from huey import crontab
 from huey.api import Task
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from svardesk.conversations import services
 from svardesk.conversations.models import Notification
@@ -37,6 +38,12 @@ def send_email_message(message_id: int, task: Task | None = None) -> str:
     growing delay; after the last try the message shows as not delivered, with the error."""
     is_final = task is None or not task.retries
     return services.deliver_email_message(message_id, is_final_attempt=is_final)
+
+
+@db_periodic_task(crontab(minute="*"), retries=0)
+def requeue_stuck_replies() -> None:
+    """Safety net: a reply whose send task was lost is queued again (see the service)."""
+    services.requeue_stuck_replies()
 
 
 @db_task(retries=3, retry_delay=120)

@@ -327,6 +327,70 @@ def test_a_claimed_attempt_is_not_sent_by_a_second_worker(
     assert Message.objects.get(pk=message.pk).send_attempts == 1
 
 
+def test_a_reply_being_sent_is_not_sent_again_until_its_lease_lapses(
+    smtp_server, email_channel, agent
+):
+    from django.utils import timezone
+
+    ticket, _conv, _inbound = email_ticket(channel=email_channel)
+    message = services.send_reply(ticket, actor=agent, html="<p>Hi</p>", to="asa@kund.example")
+    # Worker A claimed the attempt and is still talking to a slow SMTP server.
+    started = timezone.now() - dt.timedelta(minutes=1)
+    Message.objects.filter(pk=message.pk).update(
+        send_attempts=1, sending_since=started, last_send_attempt_at=started
+    )
+    # Worker B, handed the same task (a duplicate enqueue, the sweep), reads the message fresh.
+    assert services.deliver_email_message(message.pk, is_final_attempt=False) == "skipped"
+    assert smtp_server.messages == []
+    # Worker A died without finishing: once its lease lapses, the next attempt sends, once.
+    lapsed = timezone.now() - services.SEND_LEASE - dt.timedelta(seconds=1)
+    Message.objects.filter(pk=message.pk).update(sending_since=lapsed)
+    assert services.deliver_email_message(message.pk, is_final_attempt=False) == "sent"
+    assert services.deliver_email_message(message.pk, is_final_attempt=False) == "skipped"
+    assert len(smtp_server.messages) == 1
+    message.refresh_from_db()
+    assert (message.delivery_status, message.send_attempts) == (DeliveryStatus.SENT, 2)
+    assert message.sending_since is None
+
+
+def test_sweep_queues_again_only_replies_whose_task_was_lost(
+    smtp_server, tasks_now, email_channel, agent
+):
+    from django.utils import timezone
+
+    now = timezone.now()
+    ticket, _conv, _inbound = email_ticket(channel=email_channel)
+
+    def queued(**fields):  # type: ignore[no-untyped-def]
+        message = services.send_reply(
+            ticket, actor=agent, html="<p>Hi</p>", to="asa@kund.example"
+        )  # send_reply's task runs after commit; inside this test's transaction it never does
+        Message.objects.filter(pk=message.pk).update(**fields)
+        return message.pk
+
+    old = now - services.STUCK_AFTER - dt.timedelta(minutes=1)
+    lost_new = queued(created_at=old)
+    lost_after_a_try = queued(created_at=old, send_attempts=1, last_send_attempt_at=old)
+    retry_waiting = queued(
+        created_at=old, send_attempts=2, last_send_attempt_at=now - dt.timedelta(minutes=8)
+    )
+    being_sent = queued(
+        created_at=old, send_attempts=1, sending_since=now - dt.timedelta(minutes=2)
+    )
+    just_queued = queued()
+    sent = queued(created_at=old, delivery_status=DeliveryStatus.SENT)
+
+    requeued = services.requeue_stuck_replies(now=now)
+
+    assert sorted(requeued) == sorted([lost_new, lost_after_a_try])
+    statuses = dict(Message.objects.values_list("pk", "delivery_status"))
+    assert statuses[lost_new] == statuses[lost_after_a_try] == DeliveryStatus.SENT
+    for pk in (retry_waiting, being_sent, just_queued):
+        assert statuses[pk] == DeliveryStatus.QUEUED
+    assert statuses[sent] == DeliveryStatus.SENT
+    assert len(smtp_server.messages) == 2
+
+
 def test_comment_is_never_sent_and_notifies_mentioned_users(
     smtp_server, tasks_now, email_channel, agent, super_admin, django_capture_on_commit_callbacks
 ):
