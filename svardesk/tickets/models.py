@@ -178,7 +178,6 @@ class Ticket(TimestampedModel):
             ),
             models.Index(fields=["owner", "-last_activity_at"], name="ticket_owner_recent"),
             models.Index(fields=["team", "-last_activity_at"], name="ticket_team_recent"),
-            models.Index(fields=["stage"], name="ticket_stage"),
         ]
 
     def __str__(self) -> str:
