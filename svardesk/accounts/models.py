@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +96,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["first_name", "last_name", "email"]
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # Sign-in looks addresses up ignoring case; two users whose addresses differ only
+            # in case would make it ambiguous, whatever path created them.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ignoring_case",
+                violation_error_message=_("A user with this email address already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
