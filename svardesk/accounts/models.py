@@ -85,6 +85,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         "teams.Team", through="teams.Membership", related_name="members", blank=True
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # The ticket page's right sidebar as this user arranged it: {"order": [card keys],
+    # "hidden": [property names]} (see tickets.sidebar).
+    ticket_sidebar = models.JSONField(_("ticket sidebar layout"), default=dict, blank=True)
 
     objects = UserManager()
 

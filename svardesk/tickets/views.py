@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -13,7 +14,7 @@ from svardesk.accounts.queries import request_user
 from svardesk.conversations.queries import conversation_context
 from svardesk.core.decorators import workspace_required
 from svardesk.tickets import properties as props
-from svardesk.tickets import queries, services
+from svardesk.tickets import queries, services, sidebar
 from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.forms import PropertyEditForm, TicketCreateForm, assignable_users
 from svardesk.tickets.models import Category, Pipeline, Priority, Ticket
@@ -24,9 +25,7 @@ HEADER_PROPERTIES = ("owner", "priority", "category", "stage")
 
 def _property_rows(ticket: Ticket) -> list[dict[str, Any]]:
     rows = []
-    for spec in props.all_property_specs():
-        if spec.name in ("name",):
-            continue
+    for spec in sidebar.sidebar_specs():
         value = props.plain_value(ticket, spec)
         rows.append({"spec": spec, "value": value, "display": props.display_value(spec, value)})
     return rows
@@ -34,9 +33,15 @@ def _property_rows(ticket: Ticket) -> list[dict[str, Any]]:
 
 def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     timeline = list(queries.list_timeline(ticket))
+    user = request_user(request)
+    rows = _property_rows(ticket)
+    _order, hidden = sidebar.layout_of(user)
     return {
         "ticket": ticket,
-        "property_rows": _property_rows(ticket),
+        "sidebar_cards": sidebar.arrange(
+            rows, user=user, has_contact=ticket.contact_id is not None
+        ),
+        "sidebar_choices": [(row["spec"], row["spec"].name not in hidden) for row in rows],
         "timeline": timeline,
         **conversation_context(ticket, actor=request_user(request), timeline=timeline),
         "owners": list(assignable_users()),
@@ -101,6 +106,26 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
         _detail_context(request, ticket, **extra),
         status=status,
     )
+
+
+@workspace_required
+@require_POST
+def save_sidebar_layout(request: HttpRequest) -> HttpResponse:
+    """The right sidebar as the user arranges it: `order` (card keys, posted by dragging a
+    card) and/or `shown` (the property chooser; `choosing` marks that form, so showing no
+    property at all is possible). A form post returns to `next`; a script's post gets 204."""
+    order = request.POST.getlist("order") if "order" in request.POST else None
+    shown = request.POST.getlist("shown") if "choosing" in request.POST else None
+    try:
+        sidebar.save_layout(request_user(request), order=order, shown=shown)
+    except sidebar.SidebarLayoutError as exc:
+        return HttpResponseBadRequest(str(exc))
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return HttpResponse(status=204)
 
 
 @workspace_required

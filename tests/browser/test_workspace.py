@@ -138,3 +138,32 @@ def test_navigation_keeps_the_sidebar(page, agent):
     page.get_by_role("link", name="Back to list").click()
     expect(page.locator(".ticket-row")).to_have_count(1)
     expect(page.locator('a[data-view="all-open"]')).to_have_class(re.compile("is-current"))
+
+
+def test_agent_rearranges_the_ticket_sidebar(page, agent):
+    ticket = TicketFactory(name="Sidebar order", contact=ContactFactory(first_name="Åsa"))
+    log_in(page, agent.email)
+    page.goto(f"/tickets/{ticket.pk}/")
+    cards = page.locator("aside .sidebar-card")
+    expect(cards.first).to_have_attribute("data-card", "contact")
+
+    # Drag the contact card below the ticket details by its handle.
+    details = page.locator('aside .sidebar-card[data-card="group:builtin"]')
+    box = details.bounding_box()
+    assert box is not None
+    with page.expect_response(lambda r: "/tickets/sidebar-layout/" in r.url) as saved:
+        page.locator('[data-card="contact"] .card-handle').drag_to(
+            details, target_position={"x": 20, "y": min(box["height"] * 0.6, 500)}
+        )
+    assert saved.value.status == 204
+    page.reload()
+    expect(cards.first).to_have_attribute("data-card", "group:builtin")
+    expect(cards.nth(1)).to_have_attribute("data-card", "contact")
+
+    # From the keyboard: the contact handle, arrow up, back on top.
+    with page.expect_response(lambda r: "/tickets/sidebar-layout/" in r.url):
+        page.locator('[data-card="contact"] .card-handle').press("ArrowUp")
+    page.reload()
+    expect(cards.first).to_have_attribute("data-card", "contact")
+    agent.refresh_from_db()
+    assert agent.ticket_sidebar["order"][:2] == ["contact", "group:builtin"]

@@ -1,0 +1,103 @@
+"""The ticket page's right sidebar, arranged per user: its cards (the contact, then one per
+property group) in the order the user dragged them into, and only the properties the user
+chose to show. The layout lives on the user (`User.ticket_sidebar`); cards and properties
+added later appear in their default place, and ones that no longer exist are ignored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.models import User
+from svardesk.tickets import properties as props
+
+CONTACT_CARD = "contact"
+BUILTIN_CARD = "group:builtin"
+OTHER_CARD = "group:other"
+# Never shown in the sidebar: the name is the page's title.
+NOT_IN_SIDEBAR = frozenset({"name"})
+MAX_KEYS = 500  # far above any real layout; a bigger request is not a layout
+
+
+@dataclass
+class SidebarCard:
+    key: str
+    title: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def card_key(spec: props.PropertySpec) -> str:
+    if spec.is_builtin:
+        return BUILTIN_CARD
+    return f"group:{spec.group}" if spec.group else OTHER_CARD
+
+
+def sidebar_specs() -> list[props.PropertySpec]:
+    """The properties a user may choose to show, in their default order."""
+    return [s for s in props.all_property_specs() if s.name not in NOT_IN_SIDEBAR]
+
+
+def layout_of(user: User) -> tuple[list[str], set[str]]:
+    layout = user.ticket_sidebar if isinstance(user.ticket_sidebar, dict) else {}
+    order = [k for k in layout.get("order", []) if isinstance(k, str)]
+    hidden = {n for n in layout.get("hidden", []) if isinstance(n, str)}
+    return order, hidden
+
+
+def arrange(rows: Iterable[dict[str, Any]], *, user: User, has_contact: bool) -> list[SidebarCard]:
+    """The sidebar's cards for `user`: property rows (dicts with a "spec") grouped into
+    cards, the user's hidden properties left out, cards in the user's order."""
+    order, hidden = layout_of(user)
+    cards: dict[str, SidebarCard] = {}
+    if has_contact:
+        cards[CONTACT_CARD] = SidebarCard(CONTACT_CARD, _("Contact"))
+    for row in rows:
+        spec = row["spec"]
+        key = card_key(spec)
+        if key not in cards:
+            title = spec.group if key != OTHER_CARD else _("Other properties")
+            cards[key] = SidebarCard(key, title or _("Ticket details"))
+        if spec.name not in hidden:
+            cards[key].rows.append(row)
+    default_position = {key: i for i, key in enumerate(cards)}
+    if OTHER_CARD in default_position:  # properties outside any group come last
+        default_position[OTHER_CARD] = len(cards)
+    chosen_position = {key: i for i, key in enumerate(order)}
+    # The user's order first; a card the user never placed keeps its default neighbours.
+    return sorted(
+        cards.values(),
+        key=lambda c: (chosen_position.get(c.key, len(order)), default_position[c.key]),
+    )
+
+
+class SidebarLayoutError(ValueError):
+    pass
+
+
+@transaction.atomic
+def save_layout(
+    user: User, *, order: list[str] | None = None, shown: list[str] | None = None
+) -> dict[str, list[str]]:
+    """Store the user's card order and/or the properties they show. Unknown property names
+    are refused (SidebarLayoutError); card keys are kept as given (a group may come back)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    current_order, current_hidden = layout_of(user)
+    if order is not None:
+        if len(order) > MAX_KEYS or not all(isinstance(k, str) and len(k) <= 200 for k in order):
+            raise SidebarLayoutError(_("That is not a sidebar layout."))
+        current_order = list(dict.fromkeys(order))
+    if shown is not None:
+        names = {s.name for s in sidebar_specs()}
+        unknown = set(shown) - names
+        if unknown:
+            raise SidebarLayoutError(
+                _("There is no property called “%(name)s”.") % {"name": sorted(unknown)[0]}
+            )
+        current_hidden = names - set(shown)
+    layout = {"order": current_order, "hidden": sorted(current_hidden)}
+    User.objects.filter(pk=user.pk).update(ticket_sidebar=layout)
+    return layout
