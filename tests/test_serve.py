@@ -22,8 +22,7 @@ from tests.mail_server import free_port
 SVARDESK = [sys.executable, "-m", "svardesk"]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def _serve(tmp_path_factory, **extra_env):
     data = tmp_path_factory.mktemp("served")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
@@ -31,6 +30,7 @@ def served(tmp_path_factory):
         DJANGO_SUPERUSER_EMAIL="owner@example.com",
         DJANGO_SUPERUSER_PASSWORD="an owner password 1",
         SVARDESK_LOG_LEVEL="warning",
+        **extra_env,
     )
     subprocess.run([*SVARDESK, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*SVARDESK, "createsuperuser", "--noinput"], env=env, check=True)
@@ -46,9 +46,29 @@ def served(tmp_path_factory):
     else:
         process.kill()
         pytest.fail("svardesk serve did not open its port")
-    yield {"url": f"http://127.0.0.1:{port}", "env": env, "data": Path(data)}
-    process.terminate()
-    process.wait(timeout=15)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "env": env, "data": Path(data)}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    yield from _serve(tmp_path_factory)
+
+
+REDIS_URL = os.environ.get("SVARDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+@pytest.fixture(scope="module")
+def served_with_redis(tmp_path_factory):
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (CI provides it)")
+    queue = f"svardesk-test-{os.getpid()}"
+    yield from _serve(tmp_path_factory, REDIS_URL=REDIS_URL, SVARDESK_TASKS_QUEUE=queue)
 
 
 def run_async(coroutine):
@@ -141,3 +161,39 @@ def test_websocket_refuses_anonymous(served):
     with pytest.raises(websockets.InvalidStatus) as exc:
         run_async(scenario())
     assert exc.value.response.status_code == 403
+
+
+def test_with_redis_a_worker_process_reaches_the_browsers(served_with_redis):
+    """With REDIS_URL, announcements from another process (a task worker) travel over Redis:
+    several in a row, through the process's one connection."""
+    url = served_with_redis["url"]
+    _opener, jar = _log_in(url)
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    ws_url = url.replace("http://", "ws://") + "/ws/workspace/"
+    announce = (
+        "from svardesk.workspace.live import broadcast_ticket_changed\n"
+        "for ticket_id in (101, 102, 103):\n"
+        "    broadcast_ticket_changed(None, ticket_id=ticket_id)\n"
+    )
+
+    async def scenario():
+        async with websockets.connect(
+            ws_url, additional_headers={"Cookie": cookies, "Origin": url}
+        ) as ws:
+            await asyncio.sleep(0.5)  # the consumer has joined its group
+            done = await asyncio.get_running_loop().run_in_executor(
+                None,
+                lambda: subprocess.run(
+                    [*SVARDESK, "shell", "-c", announce],
+                    env=served_with_redis["env"],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                ),
+            )
+            assert done.returncode == 0, done.stderr
+            return [json.loads(await asyncio.wait_for(ws.recv(), timeout=10)) for _ in range(3)]
+
+    messages = run_async(scenario())
+    assert [m["ticket_id"] for m in messages] == [101, 102, 103]
+    assert {m["type"] for m in messages} == {"ticket.changed"}
