@@ -36,3 +36,7 @@ class PipelineInUseError(SvardeskError):
 
 class PropertyDefinitionError(SvardeskError):
     """A custom property definition breaks a rule (name taken, options missing, …)."""
+
+
+class SidebarLayoutValidationError(SvardeskError):
+    """A sidebar layout names a property that does not exist, or is not a layout at all."""

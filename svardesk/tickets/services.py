@@ -19,10 +19,12 @@ from svardesk.accounts.models import User
 from svardesk.core.local_cache import clear_local_cache
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets import properties as props
+from svardesk.tickets import sidebar
 from svardesk.tickets.exceptions import (
     PipelineInUseError,
     PipelineValidationError,
     PropertyDefinitionError,
+    SidebarLayoutValidationError,
     StageInUseError,
     StaleTicketError,
     TicketValidationError,
@@ -771,3 +773,35 @@ def set_create_form_fields(*, actor: User | None, fields: list[tuple[str, bool]]
         for i, (name, required) in enumerate(fields)
         if name not in ALWAYS_IN_CREATE_FORM
     )
+
+
+# --- The ticket page's sidebar, per user -----------------------------------------------------
+
+
+@transaction.atomic
+def save_sidebar_layout(
+    user: User, *, order: list[str] | None = None, shown: list[str] | None = None
+) -> dict[str, list[str]]:
+    """Store the user's card order and/or the properties they show on the ticket page (see
+    tickets.sidebar). Card keys are kept as given (a group may come back); an unknown
+    property or something that is not a layout raises SidebarLayoutValidationError, and
+    nothing changes."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    current_order, current_hidden = sidebar.layout_of(user)
+    if order is not None:
+        if len(order) > sidebar.MAX_KEYS or not all(
+            isinstance(k, str) and len(k) <= 200 for k in order
+        ):
+            raise SidebarLayoutValidationError(_("That is not a sidebar layout."))
+        current_order = list(dict.fromkeys(order))
+    if shown is not None:
+        names = {spec.name for spec in sidebar.sidebar_specs()}
+        unknown = set(shown) - names
+        if unknown:
+            raise SidebarLayoutValidationError(
+                _("There is no property called “%(name)s”.") % {"name": sorted(unknown)[0]}
+            )
+        current_hidden = names - set(shown)
+    layout = {"order": current_order, "hidden": sorted(current_hidden)}
+    User.objects.filter(pk=user.pk).update(ticket_sidebar=layout)
+    return layout

@@ -1,7 +1,8 @@
 """The ticket page's right sidebar, arranged per user: its cards (the contact, then one per
 property group) in the order the user dragged them into, and only the properties the user
-chose to show. The layout lives on the user (`User.ticket_sidebar`); cards and properties
-added later appear in their default place, and ones that no longer exist are ignored."""
+chose to show. The layout lives on the user (`User.ticket_sidebar`, written by
+`services.save_sidebar_layout`); cards and properties added later appear in their default
+place, and ones that no longer exist are ignored."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
@@ -72,32 +72,3 @@ def arrange(rows: Iterable[dict[str, Any]], *, user: User, has_contact: bool) ->
         cards.values(),
         key=lambda c: (chosen_position.get(c.key, len(order)), default_position[c.key]),
     )
-
-
-class SidebarLayoutError(ValueError):
-    pass
-
-
-@transaction.atomic
-def save_layout(
-    user: User, *, order: list[str] | None = None, shown: list[str] | None = None
-) -> dict[str, list[str]]:
-    """Store the user's card order and/or the properties they show. Unknown property names
-    are refused (SidebarLayoutError); card keys are kept as given (a group may come back)."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    current_order, current_hidden = layout_of(user)
-    if order is not None:
-        if len(order) > MAX_KEYS or not all(isinstance(k, str) and len(k) <= 200 for k in order):
-            raise SidebarLayoutError(_("That is not a sidebar layout."))
-        current_order = list(dict.fromkeys(order))
-    if shown is not None:
-        names = {s.name for s in sidebar_specs()}
-        unknown = set(shown) - names
-        if unknown:
-            raise SidebarLayoutError(
-                _("There is no property called “%(name)s”.") % {"name": sorted(unknown)[0]}
-            )
-        current_hidden = names - set(shown)
-    layout = {"order": current_order, "hidden": sorted(current_hidden)}
-    User.objects.filter(pk=user.pk).update(ticket_sidebar=layout)
-    return layout

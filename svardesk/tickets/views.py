@@ -15,7 +15,11 @@ from svardesk.conversations.queries import conversation_context
 from svardesk.core.decorators import workspace_required
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services, sidebar
-from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
+from svardesk.tickets.exceptions import (
+    SidebarLayoutValidationError,
+    StaleTicketError,
+    TicketValidationError,
+)
 from svardesk.tickets.forms import PropertyEditForm, TicketCreateForm, assignable_users
 from svardesk.tickets.models import Category, Pipeline, Priority, Ticket
 from svardesk.workspace.context import workspace_context
@@ -117,8 +121,8 @@ def save_sidebar_layout(request: HttpRequest) -> HttpResponse:
     order = request.POST.getlist("order") if "order" in request.POST else None
     shown = request.POST.getlist("shown") if "choosing" in request.POST else None
     try:
-        sidebar.save_layout(request_user(request), order=order, shown=shown)
-    except sidebar.SidebarLayoutError as exc:
+        services.save_sidebar_layout(request_user(request), order=order, shown=shown)
+    except SidebarLayoutValidationError as exc:
         return HttpResponseBadRequest(str(exc))
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(

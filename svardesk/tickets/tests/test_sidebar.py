@@ -89,6 +89,8 @@ def test_bad_layouts_are_refused_with_a_reason(client, agent, ticket):
     response = client.post(url, {"order": ["x"] * (sidebar.MAX_KEYS + 1)})
     assert response.status_code == 400
     assert client.get(url).status_code == 405
+    agent.refresh_from_db()
+    assert agent.ticket_sidebar == {}  # nothing of the refused layouts was kept
     # Somewhere else to go after saving is ignored: no open redirect.
     response = client.post(url, {"order": ["contact"], "next": "https://evil.example/"})
     assert response.status_code == 204
