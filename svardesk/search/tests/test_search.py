@@ -328,3 +328,31 @@ def test_rebuild_restores_the_index(world, agent):
     assert "ndex" in rebuild_search_index(progress=messages.append)
     assert messages
     assert ids(agent, "jorgen") == [_t(world, 1)]
+
+
+def test_later_ranks_are_looked_up_only_when_the_page_needs_them(agent, settings, monkeypatch):
+    """A name that fills the page never runs the lookups of the ranks after it (contacts by
+    name, company and email for rank 4): at scale that query was half a search's time."""
+    from svardesk.search import backends
+
+    calls: list[str] = []
+    for backend in (backends.PostgresBackend, backends.SqliteBackend):
+        original = backend.text_contacts
+
+        def counted(self, query, _original=original):  # type: ignore[no-untyped-def]
+            calls.append(query.text)
+            return _original(self, query)
+
+        monkeypatch.setattr(backend, "text_contacts", counted)
+    settings.TICKET_LIST_PAGE_SIZE = 3
+    lindqvist = ContactFactory(first_name="Åsa", last_name="Lindqvist", company_name="Kund AB")
+    for i in range(5):
+        TicketFactory(name=f"Case {i}", contact=lindqvist)
+    page = search_tickets(agent, "Lindqvist")
+    assert len(page.tickets) == 3
+    assert page.next_cursor is not None
+    assert calls == []
+    # A search the earlier ranks do not fill goes on to rank 4, and finds the company there.
+    page = search_tickets(agent, "Kund")
+    assert len(page.tickets) == 3
+    assert len(calls) == 1
