@@ -55,12 +55,16 @@ def rebuild_search_index(*, progress: Progress = _quiet) -> str:
             tickets, contacts = fill_sqlite_index(progress=progress)
         return f"Indexed {tickets:,} tickets and {contacts:,} contacts."
     if connection.vendor == "postgresql":
-        from svardesk.search import postgres
-
         with connection.cursor() as cursor:
-            for statement in postgres.INDEXES:
-                name = statement.split(" EXISTS ")[1].split(" ")[0]
+            # The search indexes as the migrations left them (search_*), by name.
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename IN ('tickets_ticket', 'crm_contact') "
+                "AND indexname LIKE 'search\\_%%' ORDER BY indexname"
+            )
+            names = [row[0] for row in cursor.fetchall()]
+            for name in names:
                 progress(f"search index: rebuilding {name}")
-                cursor.execute(f"REINDEX INDEX {name}")
+                cursor.execute(f'REINDEX INDEX "{name}"')
         return "Rebuilt the PostgreSQL search indexes."
     return "No search index on this database."
