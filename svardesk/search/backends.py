@@ -114,7 +114,7 @@ def _escape_glob(text: str) -> str:
 
 
 class PostgresBackend:
-    ticket_name_stored = "{t}.search_name_vector"
+    ticket_name = "to_tsvector('simple'::regconfig, svardesk_fold({t}.name))"
     ticket_text = (
         "to_tsvector('simple'::regconfig, svardesk_fold({t}.name || ' ' || {t}.description))"
     )
@@ -174,9 +174,7 @@ class PostgresBackend:
         return Part(match=_condition(sql, params), miss=_condition(f"NOT ({sql})", params))
 
     def name_tickets(self, query: ParsedQuery) -> Part:
-        # The stored vector (migration search 0002): checking it row by row costs a compare,
-        # not a fold of the name, when the planner walks the newest tickets in order.
-        return self._tickets(query, self.ticket_name_stored)
+        return self._tickets(query, self.ticket_name)
 
     def text_tickets(self, query: ParsedQuery) -> Part:
         return self._tickets(query, self.ticket_text)
