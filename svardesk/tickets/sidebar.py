@@ -48,10 +48,11 @@ def layout_of(user: User) -> tuple[list[str], set[str]]:
     return order, hidden
 
 
-def arrange(rows: Iterable[dict[str, Any]], *, user: User, has_contact: bool) -> list[SidebarCard]:
-    """The sidebar's cards for `user`: property rows (dicts with a "spec") grouped into
-    cards, the user's hidden properties left out, cards in the user's order."""
-    order, hidden = layout_of(user)
+def arrange(
+    rows: Iterable[dict[str, Any]], *, order: list[str], hidden: set[str], has_contact: bool
+) -> list[SidebarCard]:
+    """The sidebar's cards: property rows (dicts with a "spec") grouped into cards, the
+    `hidden` properties left out, cards in `order` (a user's layout, see `layout_of`)."""
     cards: dict[str, SidebarCard] = {}
     if has_contact:
         cards[CONTACT_CARD] = SidebarCard(CONTACT_CARD, _("Contact"))

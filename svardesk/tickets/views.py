@@ -39,15 +39,15 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
     timeline = list(queries.list_timeline(ticket))
     user = request_user(request)
     rows = _property_rows(ticket)
-    _order, hidden = sidebar.layout_of(user)
+    order, hidden = sidebar.layout_of(user)
     return {
         "ticket": ticket,
         "sidebar_cards": sidebar.arrange(
-            rows, user=user, has_contact=ticket.contact_id is not None
+            rows, order=order, hidden=hidden, has_contact=ticket.contact_id is not None
         ),
         "sidebar_choices": [(row["spec"], row["spec"].name not in hidden) for row in rows],
         "timeline": timeline,
-        **conversation_context(ticket, actor=request_user(request), timeline=timeline),
+        **conversation_context(ticket, actor=user, timeline=timeline),
         "owners": list(assignable_users()),
         "priorities": Priority.choices,
         "categories": Category.choices,
