@@ -11,7 +11,7 @@ SVARDESK=.venv/bin/svardesk
 $SVARDESK migrate --verbosity 0
 if [ ! -f "$SVARDESK_DATA_DIR/.demo-loaded" ]; then
   echo "==> Loading demo data"
-  $SVARDESK demo --tickets "${SVARDESK_DEMO_TICKETS:-5000}" --seed 1
+  $SVARDESK demo --tickets "${SVARDESK_DEMO_TICKETS:-5000}" --seed 1 --no-logins
   touch "$SVARDESK_DATA_DIR/.demo-loaded"
 fi
 HOST="${SVARDESK_HOST:-127.0.0.1}"

@@ -13,12 +13,17 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> Creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-stamp=".venv/.installed-$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
-if [ ! -f "$stamp" ]; then
+# One install marker per dependency set: ".venv/.installed-HASH" for the product, with
+# "-test" when the test extras are in too. The test install includes the product's, so
+# scripts/run.sh after scripts/test.sh (or the other way round) installs nothing again.
+hash="$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$hash${EXTRAS:+-$EXTRAS}"
+if [ ! -f "$stamp" ] && { [ -n "$EXTRAS" ] || [ ! -f ".venv/.installed-$hash-test" ]; }; then
   echo "==> Installing Python dependencies (pinned in requirements/constraints.txt)"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -c requirements/constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"
-  rm -f .venv/.installed-*
+  # Markers of an older dependency set go; a marker of this set with other extras stays.
+  find .venv -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash*" -delete
   touch "$stamp"
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -22,7 +22,7 @@ from tests.mail_server import free_port
 SVARDESK = [sys.executable, "-m", "svardesk"]
 
 
-def _serve(tmp_path_factory, **extra_env):
+def _serve(tmp_path_factory, *, log_to_file=False, **extra_env):
     data = tmp_path_factory.mktemp("served")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
@@ -35,7 +35,13 @@ def _serve(tmp_path_factory, **extra_env):
     subprocess.run([*SVARDESK, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*SVARDESK, "createsuperuser", "--noinput"], env=env, check=True)
     port = free_port()
-    process = subprocess.Popen([*SVARDESK, "serve", "--port", str(port), "--no-migrate"], env=env)
+    log = open(data / "serve.log", "wb") if log_to_file else None  # noqa: SIM115
+    process = subprocess.Popen(
+        [*SVARDESK, "serve", "--port", str(port), "--no-migrate"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -51,11 +57,19 @@ def _serve(tmp_path_factory, **extra_env):
     finally:
         process.terminate()
         process.wait(timeout=15)
+        if log:
+            log.close()
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def served_logged(tmp_path_factory):
+    """A server whose log (stdout and stderr) is kept in data/serve.log for the test to read."""
+    yield from _serve(tmp_path_factory, log_to_file=True)
 
 
 REDIS_URL = os.environ.get("SVARDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -197,3 +211,49 @@ def test_with_redis_a_worker_process_reaches_the_browsers(served_with_redis):
     messages = run_async(scenario())
     assert [m["ticket_id"] for m in messages] == [101, 102, 103]
     assert {m["type"] for m in messages} == {"ticket.changed"}
+
+
+def test_a_quiet_log_for_ordinary_requests(served_logged):
+    """Static files served natively over ASGI (no sync-iterator warning), a favicon, and an
+    expected 403 logged as one line, not a traceback."""
+    url = served_logged["url"]
+    subprocess.run(
+        [
+            *SVARDESK,
+            "shell",
+            "-c",
+            "from svardesk.accounts.models import User;"
+            "User.objects.create_user(email='seatless@example.com', password='a seatless pw 1',"
+            " has_seat=False)",
+        ],
+        env=served_logged["env"],
+        check=True,
+    )
+    opener, _jar = _opener()
+    htmx = opener.open(f"{url}/static/vendor/htmx/htmx.min.js").read()
+    assert b"htmx" in htmx[:2000]
+
+    page = opener.open(f"{url}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": "seatless@example.com",
+            "password": "a seatless pw 1",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/accounts/login/", data=body, headers={"Referer": f"{url}/accounts/login/"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request)
+    assert refused.value.code == 403
+
+    time.sleep(0.5)
+    log = (served_logged["data"] / "serve.log").read_text()
+    assert "StreamingHttpResponse must consume synchronous iterators" not in log
+    assert "Traceback" not in log
+    assert "Forbidden" in log
+    favicon = opener.open(f"{url}/favicon.ico")
+    assert favicon.status == 200
+    assert favicon.headers["Content-Type"].startswith("image/")

@@ -53,7 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Static files served natively over ASGI (async file responses, no sync-iterator warning).
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,7 +225,9 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/quill", NODE_MODULES / "quill" / "dist"),
 ]
-WHITENOISE_USE_FINDERS = True
+# Serve the collected files and, for a checkout without collectstatic, the finders' files.
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_USE_STATIC_ROOT = True
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 

@@ -736,7 +736,7 @@ def balance_assignments(*, admin: User, agent: User) -> tuple[int, int]:
 # --- Summary --------------------------------------------------------------------------------
 
 
-def format_summary(report: DemoReport) -> str:
+def format_summary(report: DemoReport, *, with_logins: bool = True) -> str:
     lines = [
         f"Loaded on {report.backend}: {report.tickets:,} tickets, {report.events:,} events, "
         f"{report.contacts:,} contacts, {report.agents:,} agents, {report.teams} teams.",
@@ -750,6 +750,8 @@ def format_summary(report: DemoReport) -> str:
         f'"Assigned to me": agent {report.assigned_to_agent:,}, '
         f"super admin {report.assigned_to_admin:,}."
     )
+    if not with_logins:
+        return "\n".join(lines)
     lines.append("Sign in with:")
     width = max(len(login.email) for login in DEMO_LOGINS)
     lines.extend(

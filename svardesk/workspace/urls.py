@@ -4,4 +4,7 @@ from svardesk.workspace import views
 
 app_name = "workspace"
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
+]

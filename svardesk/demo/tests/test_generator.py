@@ -309,6 +309,20 @@ def test_demo_command_prints_summary_and_logins():
     assert Ticket.objects.count() == 30
 
 
+@pytest.mark.django_db
+def test_demo_command_can_leave_the_logins_to_its_caller():
+    """scripts/run.sh prints the logins beside the address; the demo must not print them too."""
+    out = StringIO()
+
+    call_command(
+        "demo", "--tickets", "3", "--contacts", "2", "--agents", "1", "--no-logins", stdout=out
+    )
+
+    output = out.getvalue()
+    assert "3 tickets" in output
+    assert not any(login.password in output for login in DEMO_LOGINS)
+
+
 def _index_and_key_definitions() -> list[str]:
     tables = ("tickets_ticket", "tickets_ticketevent")
     with connection.cursor() as cursor:

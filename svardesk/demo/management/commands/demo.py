@@ -44,6 +44,11 @@ class Command(BaseCommand):
             help="seconds to wait for other sessions' locks on PostgreSQL (0: forever); default 60",
         )
         parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="leave the demo sign-ins out of the summary (scripts/run.sh prints them itself)",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="first delete all tickets, contacts and @svardesk.example users",
@@ -65,4 +70,4 @@ class Command(BaseCommand):
         except DemoDatabaseBusyError as exc:
             raise CommandError(str(exc)) from exc
         if verbose:
-            self.stdout.write(format_summary(report))
+            self.stdout.write(format_summary(report, with_logins=not options["no_logins"]))
