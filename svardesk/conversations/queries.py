@@ -31,7 +31,7 @@ from svardesk.conversations.models import (
 )
 from svardesk.core.exceptions import NotFoundError
 from svardesk.tickets.models import Ticket, TicketEvent
-from svardesk.tickets.queries import access_ticket
+from svardesk.tickets.queries import access_ticket, ticket_access_q
 
 MENTION_RESULTS = 10
 NOTIFICATIONS_SHOWN = 100
@@ -339,23 +339,48 @@ def search_mentionable_users(query: str, *, limit: int = MENTION_RESULTS) -> lis
     return list(users.order_by("first_name", "last_name", "email")[:limit])
 
 
+def visible_notifications(user: User) -> QuerySet[Notification]:
+    """The user's notifications about tickets they may see now. A notification names its
+    ticket and quotes the comment, so access is checked when it is read, not when it was
+    made: a user moved off a team stops seeing that team's notifications (and gets them
+    back with the access)."""
+    notifications = Notification.objects.filter(user=user)
+    access = ticket_access_q(user)
+    if not access:  # sees every ticket
+        return notifications
+    return notifications.filter(
+        Q(ticket__isnull=True) | Q(ticket__in=Ticket.objects.filter(access).values("pk"))
+    )
+
+
+def is_notification_visible(notification: Notification) -> bool:
+    """Whether its user may still read it: in the workspace (active, with a seat or super
+    admin) and allowed to see its ticket now. Checked again when a queued email is sent."""
+    user = notification.user
+    if not mentionable_users().filter(pk=user.pk).exists():
+        return False
+    return visible_notifications(user).filter(pk=notification.pk).exists()
+
+
 def list_notifications(user: User, *, limit: int = NOTIFICATIONS_SHOWN) -> list[Notification]:
     return list(
-        Notification.objects.filter(user=user)
+        visible_notifications(user)
         .select_related("actor", "ticket", "message")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
 def count_unread_notifications(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return visible_notifications(user).filter(read_at__isnull=True).count()
 
 
 def get_notification(notification_id: Any, *, user: User) -> Notification:
-    """One of the user's own notifications; NotFoundError for anyone else's."""
+    """One of the user's own notifications about a ticket they may see; NotFoundError for
+    anyone else's."""
     notification = (
-        Notification.objects.select_related("ticket")
-        .filter(pk=_pk(notification_id, "notification"), user=user)
+        visible_notifications(user)
+        .select_related("ticket")
+        .filter(pk=_pk(notification_id, "notification"))
         .first()
     )
     if notification is None:

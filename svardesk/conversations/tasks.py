@@ -16,7 +16,7 @@ from huey import crontab
 from huey.api import Task
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from svardesk.conversations import services
+from svardesk.conversations import queries, services
 from svardesk.conversations.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def requeue_stuck_replies() -> None:
 @db_task(retries=3, retry_delay=120)
 def send_mention_email(notification_id: int, ticket_url: str = "") -> bool:
     """Email a mentioned user (Django's mail, the install's SMTP settings), unless they have
-    already seen the notification in the workspace."""
+    already seen the notification in the workspace or may no longer see its ticket."""
     notification = (
         Notification.objects.select_related("user", "actor", "ticket", "message")
         .filter(pk=notification_id)
@@ -58,7 +58,11 @@ def send_mention_email(notification_id: int, ticket_url: str = "") -> bool:
     if notification is None or notification.read_at is not None:
         return False
     user = notification.user
-    if not user.is_active or not user.email:
+    if not user.email:
+        return False
+    # Access may have changed since the mention was queued (a team, the seat, the ticket's
+    # team): the email names the ticket and quotes the comment, so it follows access now.
+    if not queries.is_notification_visible(notification):
         return False
     with translation.override(user.language or "en"):
         actor = notification.actor.display_name if notification.actor else _("Someone")
