@@ -167,3 +167,22 @@ def test_agent_rearranges_the_ticket_sidebar(page, agent):
     expect(cards.first).to_have_attribute("data-card", "contact")
     agent.refresh_from_db()
     assert agent.ticket_sidebar["order"][:2] == ["contact", "group:builtin"]
+
+
+def test_assign_to_me_looks_like_a_button_not_a_field(page, screenshot, agent):
+    """Beside the header's select fields, "Assign to me" keeps a button's size and colour."""
+    ticket = TicketFactory(name="Whose is this")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, agent.email)
+    page.goto(f"/tickets/{ticket.pk}/")
+    button = page.get_by_role("button", name="Assign to me")
+    owner = page.get_by_label("Ticket owner", exact=True)
+    expect(button).to_be_visible()
+    screenshot("en-ticket-header-assign-to-me")
+
+    def style(locator, prop):  # type: ignore[no-untyped-def]
+        return locator.evaluate(f"e => getComputedStyle(e).{prop}")
+
+    assert button.bounding_box()["width"] < 0.8 * owner.bounding_box()["width"]
+    assert style(button, "color") != style(owner, "color")
+    assert style(button, "backgroundColor") != style(owner, "backgroundColor")
