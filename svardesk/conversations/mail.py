@@ -18,7 +18,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from svardesk.channels.email.parsing import format_address
+from svardesk.channels.email.parsing import format_address, single_line
 from svardesk.conversations.models import Message
 
 # What the reply editor produces (Quill: bold, italic, underline, lists, links, quote), and
@@ -166,7 +166,9 @@ def reply_subject(subject: str, ticket_id: int, *, is_reply: bool = True) -> str
     """ "Re: <subject> [#<ticket id>]": one "Re:" (none when the message starts the thread),
     and the ticket token once, so a reply from the ticket's contact threads even when a mail
     program drops the headers."""
-    base = _REPLY_PREFIX.sub("", subject or "").strip()
+    # A subject stored before control characters were dropped at parsing may hold a line
+    # break: as a header it would fail every reply (BadHeaderError).
+    base = _REPLY_PREFIX.sub("", single_line(subject or "")).strip()
     while _REPLY_PREFIX.match(base):
         base = _REPLY_PREFIX.sub("", base).strip()
     base = SUBJECT_TOKEN.sub("", base).strip()
@@ -253,7 +255,7 @@ def build_reply_email(
     if references:
         headers["References"] = " ".join(references)
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=single_line(message.subject),  # a reply queued before the fix, too
         body=text + "\n",
         from_email=from_header,
         to=list(message.to),

@@ -1,6 +1,7 @@
 """Forms for creating and editing tickets, built from the property registry so custom
 properties appear wherever built-in ones do."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -18,11 +19,21 @@ def assignable_users() -> Any:
     return get_user_model().objects.filter(Q(has_seat=True) | Q(is_superuser=True), is_active=True)
 
 
+class SingleLineField(forms.CharField):
+    """Text on one line: line breaks and other control characters become a space (a ticket
+    name is the subject of every reply, where a line break would fail the sending)."""
+
+    _controls = re.compile(r"[ \t]*[\x00-\x1f\x7f-\x9f\u2028\u2029]+[ \t]*")
+
+    def to_python(self, value: Any) -> str:
+        return self._controls.sub(" ", super().to_python(value) or "").strip()
+
+
 def builtin_form_field(spec: props.PropertySpec, *, required: bool = False) -> forms.Field:
     common: dict[str, Any] = {"label": spec.label, "required": required}
     name = spec.name
     if name == "name":
-        return forms.CharField(max_length=255, **common)
+        return SingleLineField(max_length=255, **common)
     if name == "description":
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
     if name == "priority":

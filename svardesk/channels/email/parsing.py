@@ -42,6 +42,7 @@ __all__ = [
     "normalise_message_id",
     "parse_email",
     "parse_message_ids",
+    "single_line",
     "split_quoted",
     "split_quoted_html",
     "split_quoted_text",
@@ -210,9 +211,21 @@ def _decode_word(charset: str, encoding: str, text: str) -> str:
     return decode_bytes(raw, charset)
 
 
+# C0 and C1 controls, DEL and the Unicode line and paragraph separators: an encoded word can
+# hide any of them, and a line break in a subject breaks every reply built from it.
+_CONTROL_RUN = re.compile(r"[ \t]*[\x00-\x1f\x7f-\x9f\u2028\u2029]+[ \t]*")
+
+
+def single_line(value: str) -> str:
+    """`value` on one line: every run of control characters (with the blanks around it)
+    becomes one space."""
+    return _CONTROL_RUN.sub(" ", value).strip()
+
+
 def decode_header_value(value: object) -> str:
     """A header's text: RFC 2047 encoded words decoded (whitespace between adjacent ones
-    dropped), raw 8-bit bytes guessed, folding undone."""
+    dropped), raw 8-bit bytes guessed, folding undone, control characters (after decoding)
+    turned into spaces."""
     text = str(value or "")
     text = re.sub(r"\r?\n[ \t]+", " ", text).replace("\r", "").replace("\n", " ")
     parts: list[str] = []
@@ -226,7 +239,7 @@ def decode_header_value(value: object) -> str:
         position = match.end()
         previous_was_word = True
     parts.append(_clean(text[position:]))
-    return "".join(parts).strip()
+    return single_line("".join(parts))
 
 
 def _raw_values(msg: MimeMessage, name: str) -> list[str]:
