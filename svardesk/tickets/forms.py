@@ -104,10 +104,19 @@ class TicketCreateForm(forms.Form):
         }
 
 
+MISSING_VERSION = _(
+    "This edit does not say which version of the ticket it was made on, so it was not saved. "
+    "Reload the ticket and make the change again."
+)
+
+
 class PropertyEditForm(forms.Form):
     """One property of one ticket, edited in place; `version` detects stale edits."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": MISSING_VERSION, "invalid": MISSING_VERSION},
+    )
 
     def __init__(
         self, *args: Any, spec: props.PropertySpec, ticket: Any = None, **kwargs: Any

@@ -358,7 +358,10 @@ def mark_spam(
     )
     if not ids:
         return 0
-    Ticket.objects.filter(pk__in=ids).update(is_spam=is_spam, updated_at=now)
+    # A new version, like any edit: a change made on the ticket as it was is refused.
+    Ticket.objects.filter(pk__in=ids).update(
+        is_spam=is_spam, version=F("version") + 1, updated_at=now
+    )
     label = str(_("Spam"))
     yes_no = {True: str(_("Yes")), False: str(_("No"))}
     TicketEvent.objects.bulk_create(
@@ -581,7 +584,10 @@ def update_stage(stage: Stage, *, actor: User | None, name: str, is_closed: bool
     if kind_changed:
         now = timezone.now()
         Ticket.objects.filter(stage=stage).update(
-            is_open=not is_closed, closed_at=now if is_closed else None, updated_at=now
+            is_open=not is_closed,
+            closed_at=now if is_closed else None,
+            version=F("version") + 1,
+            updated_at=now,
         )
     return stage
 
@@ -616,6 +622,7 @@ def delete_stage(stage: Stage, *, actor: User | None, move_to: Stage | None = No
             pipeline=move_to.pipeline_id,
             is_open=not move_to.is_closed,
             closed_at=now if move_to.is_closed else None,
+            version=F("version") + 1,
             updated_at=now,
         )
         data = {

@@ -20,7 +20,12 @@ from svardesk.tickets.exceptions import (
     StaleTicketError,
     TicketValidationError,
 )
-from svardesk.tickets.forms import PropertyEditForm, TicketCreateForm, assignable_users
+from svardesk.tickets.forms import (
+    MISSING_VERSION,
+    PropertyEditForm,
+    TicketCreateForm,
+    assignable_users,
+)
 from svardesk.tickets.models import Category, Pipeline, Priority, Ticket
 from svardesk.workspace.context import workspace_context
 
@@ -73,6 +78,12 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """In-place edit of header fields (and any property posted by name): returns the detail
     fragment; a stale edit returns it with the latest values and a conflict notice (409)."""
     ticket = queries.access_ticket(ticket_id, actor=request_user(request))
+    # Every edit says which version of the ticket it was made on; without one it could
+    # silently overwrite someone else's change.
+    raw_version = request.POST.get("version", "")
+    if not (raw_version.isascii() and raw_version.isdigit()):
+        return HttpResponseBadRequest(MISSING_VERSION)
+    version = int(raw_version)
     specs = props.property_specs_by_name()
     changes: dict[str, Any] = {}
     for name in request.POST:
@@ -80,10 +91,6 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
         if spec is not None and spec.is_editable:
             values = request.POST.getlist(name)
             changes[name] = values if spec.is_multiple else values[-1]
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
     status = 200
     extra: dict[str, Any] = {}
     try:
