@@ -163,6 +163,13 @@ def is_blocked(address: str) -> bool:
     return bool(address) and BlockedSender.objects.filter(address__iexact=address).exists()
 
 
+def may_block_senders(user: User) -> bool:
+    """A block is help-desk wide: the sender's later mail goes to Spam whichever team's
+    ticket it answers. So only super admins and users with Account access block or unblock
+    senders; any agent may still mark a ticket they see as spam."""
+    return bool(user.is_active and (user.is_superuser or user.has_account_access))
+
+
 # --- The thread ------------------------------------------------------------------------------
 
 
@@ -282,6 +289,7 @@ def conversation_context(
         "max_attachment_bytes": HelpDeskSettings.load().max_attachment_bytes,
         "spam_sender": sender,
         "spam_sender_blocked": is_blocked(sender) if ticket.is_spam else False,
+        "may_block_senders": may_block_senders(actor),
     }
 
 

@@ -38,12 +38,13 @@ from svardesk.conversations.models import (
 from svardesk.conversations.queries import (
     email_conversation_of,
     first_email_channel,
+    may_block_senders,
     mentionable_users,
     reply_target,
     sender_address_of,
     team_addresses,
 )
-from svardesk.core.exceptions import SvardeskError
+from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets.models import Stage, Ticket
 from svardesk.tickets.queries import access_ticket, visible_tickets
@@ -505,12 +506,22 @@ def mark_all_notifications_read(*, actor: User, now: dt.datetime | None = None) 
 # --- Spam ------------------------------------------------------------------------------------
 
 
+def _check_may_block_senders(actor: User) -> None:
+    if not may_block_senders(actor):
+        raise PermissionDeniedError(
+            _("Only super admins and users with Account access block or unblock senders.")
+        )
+
+
 @transaction.atomic
 def mark_ticket_spam(ticket: Ticket, *, actor: User, block_sender: bool = False) -> str:
     """Mark the ticket and its conversations as spam: it leaves every view but Spam. With
     `block_sender`, further mail from the sender goes straight to Spam. Returns the address
-    blocked ("" when none)."""
+    blocked ("" when none). Blocking needs `may_block_senders` (PermissionDeniedError, and
+    nothing changes)."""
     ticket = access_ticket(ticket.pk, actor=actor)
+    if block_sender:
+        _check_may_block_senders(actor)
     mark_spam([ticket.pk], actor=actor, is_spam=True)
     Conversation.objects.filter(ticket=ticket).update(is_spam=True, updated_at=timezone.now())
     address = sender_address_of(ticket) if block_sender else ""
@@ -522,8 +533,10 @@ def mark_ticket_spam(ticket: Ticket, *, actor: User, block_sender: bool = False)
 @transaction.atomic
 def mark_ticket_not_spam(ticket: Ticket, *, actor: User, unblock_sender: bool = False) -> str:
     """Undo `mark_ticket_spam`; with `unblock_sender` the sender's mail is accepted again.
-    Returns the address unblocked ("" when none)."""
+    Returns the address unblocked ("" when none). Unblocking needs `may_block_senders`."""
     ticket = access_ticket(ticket.pk, actor=actor)
+    if unblock_sender:
+        _check_may_block_senders(actor)
     mark_spam([ticket.pk], actor=actor, is_spam=False)
     Conversation.objects.filter(ticket=ticket).update(is_spam=False, updated_at=timezone.now())
     address = sender_address_of(ticket) if unblock_sender else ""

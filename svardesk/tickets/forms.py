@@ -9,10 +9,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from svardesk.accounts.models import User
 from svardesk.crm.models import Contact
 from svardesk.teams.models import Team
 from svardesk.tickets import properties as props
 from svardesk.tickets.models import Category, CreateFormField, Pipeline, Priority, Stage
+from svardesk.tickets.queries import visible_contacts
+
+# Without the CRM's search picker a select of more contacts than this is unusable.
+MAX_LISTED_CONTACTS = 500
 
 
 def assignable_users() -> Any:
@@ -67,11 +72,19 @@ def form_field_for(spec: props.PropertySpec, *, required: bool = False) -> forms
     return props.custom_form_field(spec, required=required)
 
 
-class TicketCreateForm(forms.Form):
-    """Name, pipeline and status always; then the fields the "Edit this form" setting lists."""
+def _too_many_to_list(contacts: Any) -> bool:
+    return bool(contacts[: MAX_LISTED_CONTACTS + 1].count() > MAX_LISTED_CONTACTS)
 
-    def __init__(self, *args: Any, pipeline: Pipeline | None = None, **kwargs: Any) -> None:
+
+class TicketCreateForm(forms.Form):
+    """Name, pipeline and status always; then the fields the "Edit this form" setting lists.
+    The contact field offers only contacts `actor` may see (`visible_contacts`)."""
+
+    def __init__(
+        self, *args: Any, actor: User, pipeline: Pipeline | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        contacts = visible_contacts(actor)
         specs = props.property_specs_by_name()
         self.fields["name"] = builtin_form_field(specs["name"], required=True)
         self.fields["pipeline"] = builtin_form_field(specs["pipeline"], required=True)
@@ -90,9 +103,11 @@ class TicketCreateForm(forms.Form):
             spec = specs.get(configured.property_name)
             if spec is None or not spec.is_editable or configured.property_name in self.fields:
                 continue
-            if configured.property_name == "contact" and Contact.objects.count() > 500:
+            if configured.property_name == "contact" and _too_many_to_list(contacts):
                 continue  # Without the CRM's picker a 200,000-row select is unusable.
             self.fields[spec.name] = form_field_for(spec, required=configured.is_required)
+            if spec.name == "contact":
+                self.fields["contact"].queryset = contacts  # type: ignore[attr-defined]
             self.optional_names.append(spec.name)
         self.specs = specs
 
@@ -111,7 +126,8 @@ MISSING_VERSION = _(
 
 
 class PropertyEditForm(forms.Form):
-    """One property of one ticket, edited in place; `version` detects stale edits."""
+    """One property of one ticket, edited in place; `version` detects stale edits. A contact
+    is chosen among those `actor` may see (the service checks a typed-in id the same way)."""
 
     version = forms.IntegerField(
         widget=forms.HiddenInput,
@@ -119,15 +135,24 @@ class PropertyEditForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, spec: props.PropertySpec, ticket: Any = None, **kwargs: Any
+        self,
+        *args: Any,
+        spec: props.PropertySpec,
+        actor: User,
+        ticket: Any = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
         field = form_field_for(spec, required=spec.name == "name")
         if spec.name == "stage" and ticket is not None:
             field.queryset = Stage.objects.filter(pipeline_id=ticket.pipeline_id)  # type: ignore[attr-defined]
-        if spec.name == "contact" and Contact.objects.count() > 500:
-            field = forms.IntegerField(label=spec.label, required=False, min_value=1)
+        if spec.name == "contact":
+            contacts = visible_contacts(actor)
+            if _too_many_to_list(contacts):
+                field = forms.IntegerField(label=spec.label, required=False, min_value=1)
+            else:
+                field.queryset = contacts  # type: ignore[attr-defined]
         self.fields["value"] = field
 
     def plain_value(self) -> Any:

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import NotFoundError
+from svardesk.crm.models import Contact
 from svardesk.tickets.models import CreateFormField, Pipeline, Stage, Ticket, TicketEvent
 
 
@@ -33,6 +34,27 @@ def ticket_access_q(user: User) -> Q:
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_access_q(user))
+
+
+def visible_contacts(user: User) -> QuerySet[Contact]:
+    """The contacts a user may see and put on a ticket. Super admins and "all tickets" users:
+    every contact. Team- and own-scoped users: only contacts already on a ticket they can see
+    — a contact id from elsewhere would let them act on another team's customer (mark the
+    ticket spam and block that customer's mail, say)."""
+    if user.is_superuser or user.ticket_access == TicketAccess.ALL:
+        return Contact.objects.all()
+    return Contact.objects.filter(Exists(visible_tickets(user).filter(contact_id=OuterRef("pk"))))
+
+
+def may_use_contact(user: User | None, contact_id: Any) -> bool:
+    """Whether the contact exists and `user` may put it on a ticket (`visible_contacts`);
+    None — mail, scripts — may use any contact."""
+    try:
+        pk = int(contact_id)
+    except (TypeError, ValueError):
+        return False
+    contacts = Contact.objects.all() if user is None else visible_contacts(user)
+    return contacts.filter(pk=pk).exists()
 
 
 def access_ticket(ticket_id: Any, *, actor: User, for_update: bool = False) -> Ticket:

@@ -19,6 +19,7 @@ from svardesk.accounts.models import User
 from svardesk.core.local_cache import clear_local_cache
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets import properties as props
+from svardesk.tickets import queries as ticket_queries
 from svardesk.tickets import sidebar
 from svardesk.tickets.exceptions import (
     PipelineInUseError,
@@ -123,6 +124,12 @@ def create_tickets(new: Sequence[NewTicket], *, actor: User | None) -> list[Tick
     """Create tickets and their timelines' first lines, in one INSERT each (inbound mail
     arrives in batches). Each is validated as `create_ticket` would; an invalid one raises
     TicketValidationError and nothing is created."""
+    for item in new:
+        # A person may name only a contact they may see; mail (no actor) names its sender.
+        contact_id = getattr(item.contact, "pk", item.contact)
+        needs_check = actor is not None and contact_id not in (None, "")
+        if needs_check and not ticket_queries.may_use_contact(actor, contact_id):
+            raise TicketValidationError({"contact": _("Choose an existing contact.")})
     tickets = [_unsaved_ticket(item) for item in new]
     if not tickets:
         return []
@@ -261,7 +268,7 @@ def update_ticket(
             continue
         old = props.plain_value(ticket, spec)
         try:
-            new = _apply(ticket, spec, raw, changes, now)
+            new = _apply(ticket, spec, raw, changes, now, actor=actor)
         except props.PropertyValueError as exc:
             errors[name] = str(exc)
             continue
@@ -442,7 +449,13 @@ def _fields_for(name: str, spec: props.PropertySpec) -> set[str]:
 
 
 def _apply(
-    ticket: Ticket, spec: props.PropertySpec, raw: Any, changes: Mapping[str, Any], now: dt.datetime
+    ticket: Ticket,
+    spec: props.PropertySpec,
+    raw: Any,
+    changes: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    actor: User | None,
 ) -> Any:
     """Set one property on the (locked) ticket and return its new plain value."""
     name = spec.name
@@ -509,9 +522,8 @@ def _apply(
         ticket.team_id = pk
         return pk
     if name == "contact":
-        from svardesk.crm.models import Contact
-
-        if pk is not None and not Contact.objects.filter(pk=pk).exists():
+        # Only a contact the actor may see (the same answer as for one that does not exist).
+        if pk is not None and not ticket_queries.may_use_contact(actor, pk):
             raise props.PropertyValueError(_("Choose an existing contact."))
         ticket.contact_id = pk
         return pk

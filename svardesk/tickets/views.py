@@ -150,6 +150,7 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
     if request.method == "GET":
         form = PropertyEditForm(
             spec=spec,
+            actor=request_user(request),
             ticket=ticket,
             initial={
                 "value": props.form_initial(spec, props.plain_value(ticket, spec)),
@@ -161,7 +162,7 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
             "tickets/partials/_property_form.html",
             {"ticket": ticket, "spec": spec, "form": form},
         )
-    form = PropertyEditForm(request.POST, spec=spec, ticket=ticket)
+    form = PropertyEditForm(request.POST, spec=spec, actor=request_user(request), ticket=ticket)
     if not form.is_valid():
         return render(
             request,
@@ -208,9 +209,9 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def create_ticket(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        form = TicketCreateForm()
+        form = TicketCreateForm(actor=request_user(request))
         return render(request, "tickets/partials/_create_panel.html", {"form": form})
-    form = TicketCreateForm(request.POST)
+    form = TicketCreateForm(request.POST, actor=request_user(request))
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -478,6 +478,9 @@ def test_notifications_are_marked_read_only_by_their_owner(email_channel, agent,
 
 
 def test_spam_with_block_and_not_spam_with_unblock(email_channel, agent):
+    # Blocking is for super admins and Account access (test_blocking_senders.py).
+    agent.has_account_access = True
+    agent.save(update_fields=["has_account_access"])
     ticket, conversation, _inbound = email_ticket(channel=email_channel)
     blocked = services.mark_ticket_spam(ticket, actor=agent, block_sender=True)
     assert blocked == "asa@kund.example"

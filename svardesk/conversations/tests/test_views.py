@@ -305,6 +305,9 @@ def test_someone_elses_notification_is_not_found(client, agent, super_admin, sup
 
 
 def test_spam_and_not_spam_from_the_ticket(client, agent, support_email_ticket):
+    # Blocking is for super admins and Account access (test_blocking_senders.py).
+    agent.has_account_access = True
+    agent.save(update_fields=["has_account_access"])
     client.force_login(agent)
     response = client.post(
         reverse("conversations:spam", args=[support_email_ticket.pk]),
