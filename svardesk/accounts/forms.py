@@ -1,23 +1,21 @@
+import math
 from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from svardesk.accounts import throttle
+from svardesk.accounts import services, throttle
 from svardesk.accounts.models import Language, TicketAccess, User
 from svardesk.teams.models import Team
 
 
-def client_address(request: HttpRequest | None) -> str:
-    if request is None:
-        return "unknown"
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
-
-
 class EmailLoginForm(forms.Form):
-    """Sign in with email address and password, with failed attempts rate-limited."""
+    """Sign in with email address and password. A client with too many failures is refused
+    before its password is looked at (see accounts.throttle for the rules)."""
 
     username = forms.EmailField(
         label=_("Email address"),
@@ -32,32 +30,50 @@ class EmailLoginForm(forms.Form):
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
         self.request = request
         self.user_cache: User | None = None
+        # Set when the client is refused: the view answers 429 with Retry-After.
+        self.refused_for_seconds = 0
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        email = (cleaned.get("username") or "").lower()
-        password = cleaned.get("password")
-        if not email or not password:
-            return cleaned
-        client = client_address(self.request)
-        if throttle.is_throttled(email=email, client=client):
+        client = throttle.client_of(self.request)
+        self.refused_for_seconds = throttle.refused_for(client)
+        if self.refused_for_seconds:
+            minutes = math.ceil(self.refused_for_seconds / 60)
             raise forms.ValidationError(
-                _("Too many failed sign-in attempts. Wait 15 minutes, or reset your password."),
-                code="throttled",
+                ngettext_lazy(
+                    "Too many failed sign-ins from your network. Try again in %(minutes)d minute.",
+                    "Too many failed sign-ins from your network. Try again in %(minutes)d minutes.",
+                    "minutes",
+                ),
+                code="client_refused",
+                params={"minutes": minutes},
             )
-        user = authenticate(self.request, username=email, password=password)
+        address = cleaned.get("username") or ""
+        password = cleaned.get("password")
+        if not address or not password:
+            return cleaned
+        # The backend looks the address up with queries.find_user_for_sign_in, the rule the
+        # throttle counts by.
+        user = authenticate(self.request, username=address, password=password)
         if user is None or not user.is_active:
-            throttle.record_failure(email=email, client=client)
+            throttle.record_failure(address=address, client=client)
             raise forms.ValidationError(
                 _("That email address and password do not match an account."), code="invalid_login"
             )
-        throttle.clear_failures(email=email)
+        throttle.clear_address_failures(address)
         self.user_cache = user
         return cleaned
 
     def get_user(self) -> User | None:
         return self.user_cache
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """The new password from a reset link; the address's failed sign-ins are forgotten."""
+
+    def save(self, commit: bool = True) -> User:
+        return services.reset_password(self.user, password=self.cleaned_data["new_password1"])
 
 
 class PreferencesForm(forms.Form):

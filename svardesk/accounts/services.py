@@ -6,8 +6,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from svardesk.accounts import throttle
 from svardesk.accounts.exceptions import UserValidationError
 from svardesk.accounts.models import Language, User
+from svardesk.core.on_commit import after_commit
 from svardesk.teams.models import Membership, Team
 
 _ADMIN_FIELDS = {
@@ -102,4 +104,14 @@ def update_preferences(user: User, *, language: str, time_zone: str) -> User:
     user.language = language
     user.time_zone = time_zone
     user.save(update_fields=["language", "time_zone"])
+    return user
+
+
+@transaction.atomic
+def reset_password(user: User, *, password: str) -> User:
+    """Set the password chosen through a reset link. Whoever followed the link holds the
+    mailbox, so the address's failed sign-ins (and their slow-down) are forgotten too."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    after_commit(throttle.clear_address_failures, user.email)
     return user

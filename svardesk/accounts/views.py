@@ -1,3 +1,6 @@
+from typing import Any, cast
+
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -7,14 +10,36 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from svardesk.accounts import services
-from svardesk.accounts.forms import EmailLoginForm, PreferencesForm
+from svardesk.accounts import services, throttle
+from svardesk.accounts.forms import EmailLoginForm, PreferencesForm, ResetPasswordForm
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailLoginForm  # type: ignore[assignment]
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if getattr(form, "refused_for_seconds", 0):
+            response.status_code = 429
+            response["Retry-After"] = str(form.refused_for_seconds)
+        return response
+
+
+_login_page = LoginView.as_view()
+
+
+async def sign_in(request: HttpRequest) -> HttpResponse:
+    """The sign-in page. A POST first waits out its address's slow-down here, awaited on the
+    event loop rather than slept in a thread, and before the form touches the database; the
+    form then runs as any synchronous view does."""
+    if request.method == "POST":
+        await throttle.await_slowdown(
+            address=str(request.POST.get("username", "")), client=throttle.client_of(request)
+        )
+    response = await sync_to_async(_login_page)(request)
+    return cast(HttpResponse, response)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -30,6 +55,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 

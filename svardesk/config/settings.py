@@ -184,9 +184,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed sign-ins allowed per email address and per client address inside the window.
-LOGIN_FAILURE_LIMIT = env_int("SVARDESK_LOGIN_FAILURE_LIMIT", 5)
+# Sign-in throttling (accounts.throttle): a client (IP address) with this many failed sign-ins
+# inside the window is refused for one window (a limit below 10 counts as 10); an address's
+# failures never refuse it, they only slow its sign-ins down, by this many seconds at most.
+LOGIN_FAILURE_LIMIT = env_int("SVARDESK_LOGIN_FAILURE_LIMIT", 20)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("SVARDESK_LOGIN_FAILURE_WINDOW", 900)
+LOGIN_SLOWDOWN_MAX_SECONDS = env_float("SVARDESK_LOGIN_SLOWDOWN_MAX", 3.0)
+# The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IP addresses or
+# networks, comma-separated). uvicorn's own variable: `svardesk serve` passes it on and
+# `uvicorn --proxy-headers` reads it itself. Unset, `serve` believes nobody.
+FORWARDED_ALLOW_IPS = env_str("FORWARDED_ALLOW_IPS", "")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SVARDESK_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

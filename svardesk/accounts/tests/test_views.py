@@ -28,37 +28,7 @@ def test_invalid_login_form_shows_field_errors(client):
     assert "field-error" in response.content.decode()
 
 
-def test_login_is_rate_limited_per_address(client, agent, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    for _ in range(3):
-        client.post(reverse("accounts:login"), {"username": agent.email, "password": "wrong"})
-    response = client.post(
-        reverse("accounts:login"), {"username": agent.email, "password": PASSWORD}
-    )
-    assert response.status_code == 200  # even the right password is refused while throttled
-    assert "Too many failed sign-in attempts" in response.content.decode()
-    assert "_auth_user_id" not in client.session
-
-
-def test_success_clears_failures(client, agent, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    for _ in range(2):
-        client.post(reverse("accounts:login"), {"username": agent.email, "password": "wrong"})
-    assert (
-        client.post(
-            reverse("accounts:login"), {"username": agent.email, "password": PASSWORD}
-        ).status_code
-        == 302
-    )
-    client.logout()
-    for _ in range(2):
-        client.post(reverse("accounts:login"), {"username": agent.email, "password": "wrong"})
-    assert (
-        client.post(
-            reverse("accounts:login"), {"username": agent.email, "password": PASSWORD}
-        ).status_code
-        == 302
-    )
+# Sign-in throttling: test_sign_in_throttle.py.
 
 
 def test_logout_requires_post(client, agent):

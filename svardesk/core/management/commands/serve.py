@@ -26,6 +26,28 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def web_server_config(*, host: str, port: int, log_level: str = "info") -> Any:
+    """uvicorn for the ASGI app. It takes the client's address and scheme from X-Forwarded-For
+    and X-Forwarded-Proto only when the connection comes from a proxy in FORWARDED_ALLOW_IPS
+    (default: none), so nobody on the internet can choose the address the sign-in throttle
+    counts them as."""
+    import uvicorn
+    from django.conf import settings
+
+    return uvicorn.Config(
+        "svardesk.config.asgi:application",
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=True,
+        # A list, even empty: None would fall back to uvicorn's default of 127.0.0.1.
+        forwarded_allow_ips=[
+            item.strip() for item in settings.FORWARDED_ALLOW_IPS.split(",") if item.strip()
+        ],
+        lifespan="off",
+    )
+
+
 class Command(BaseCommand):
     help = "Run Svardesk: web server, background worker and scheduler."
 
@@ -76,13 +98,8 @@ class Command(BaseCommand):
             smtp_receiver = self._start_smtp_receiver(
                 options["smtp_host"] or host, options["smtp_port"]
             )
-        config = uvicorn.Config(
-            "svardesk.config.asgi:application",
-            host=host,
-            port=port,
-            log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower(),
-            proxy_headers=True,
-            lifespan="off",
+        config = web_server_config(
+            host=host, port=port, log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower()
         )
         server = uvicorn.Server(config)
         # uvicorn re-raises SIGTERM after its graceful shutdown; exit through the cleanup below.
