@@ -16,6 +16,7 @@ receiver, the raw-MIME endpoint).
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import logging
 import time
 from typing import Any
@@ -251,7 +252,7 @@ def _arrival(inbound: InboundEmail) -> dt.datetime:
 def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
     channel = inbound.channel.channel
     verdict = loops.classify(parsed)
-    if verdict.bounce is not None:
+    if verdict.bounce is not None and loops.has_null_return_path(parsed):
         bounced = _apply_bounce(verdict.bounce, channel_id=channel.pk)
         if bounced is not None:
             return _finish(inbound, InboundStatus.PROCESSED, message=bounced)
@@ -406,7 +407,7 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
     depth_of: dict[str, int] = {}  # Message-ID of a row in this batch → its wave
     for row, parsed in parsed_rows:
         verdict = loops.classify(parsed)
-        if verdict.bounce is not None:
+        if verdict.bounce is not None and loops.has_null_return_path(parsed):
             later.append(row.pk)
             continue
         answers = threads.candidate_ids(parsed.in_reply_to, parsed.references)
@@ -638,7 +639,11 @@ def _is_blocked(address: str) -> bool:
 
 def _apply_bounce(bounce: loops.Bounce, *, channel_id: int) -> Message | None:
     """Mark our returned reply as bounced. Returns it, or None when the DSN is not about a
-    message we sent (then it is recorded like any other auto-generated mail)."""
+    message we sent to the recipients it reports (then it is recorded like any other
+    auto-generated mail). The caller checked the empty return path.
+
+    Anyone who learns one of our Message-IDs can send a report naming it: it counts only
+    when every failed recipient it names is one the reply went to."""
     # Our ids are signed and unique across channels; prefer this channel's copy.
     outbound = sorted(
         Message.objects.filter(
@@ -649,6 +654,9 @@ def _apply_bounce(bounce: loops.Bounce, *, channel_id: int) -> Message | None:
     if not outbound:
         return None
     target = outbound[0]
+    reported = {_bare_address(r) for r in bounce.recipients} - {""}
+    if not reported or not reported <= _recipients_of(target):
+        return None
     if bounce.failed and target.delivery_status != DeliveryStatus.BOUNCED:
         Message.objects.filter(pk=target.pk).update(
             delivery_status=DeliveryStatus.BOUNCED, delivery_error=bounce.diagnostic
@@ -657,6 +665,15 @@ def _apply_bounce(bounce: loops.Bounce, *, channel_id: int) -> Message | None:
         if ticket_id is not None:
             after_commit(ticket_changed.send, sender=Ticket, ticket_id=ticket_id, actor_id=None)
     return target
+
+
+def _bare_address(value: str) -> str:
+    return value.strip().strip("<>").strip().lower()
+
+
+def _recipients_of(message: Message) -> set[str]:
+    entries = [*message.to, *message.cc, *message.bcc]
+    return {address.lower() for _name, address in email.utils.getaddresses(entries) if address}
 
 
 # --- Quarantine and recovery ----------------------------------------------------------------

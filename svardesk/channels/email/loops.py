@@ -93,6 +93,13 @@ def classify(parsed: ParsedEmail) -> LoopVerdict:
     return LoopVerdict(is_auto_generated=True, reason=reason, bounce=find_bounce(parsed))
 
 
+def has_null_return_path(parsed: ParsedEmail) -> bool:
+    """Whether the message came with an empty envelope sender, as every real bounce does
+    (RFC 5321 §4.5.5): the first Return-Path, which the delivering MTA (or our SMTP
+    receiver) stamps above what the sender wrote, reads "<>"."""
+    return "".join(parsed.headers.get("return-path", "x").split()) == "<>"
+
+
 def _is_bounce_sender(parsed: ParsedEmail) -> bool:
     return _local_part(parsed.from_address) in _DAEMON_LOCAL_PARTS or (
         parsed.headers.get("return-path", "").strip() == "<>"

@@ -3,6 +3,8 @@
 - RCPT is accepted only for connected, active addresses (550 otherwise), so it is never an
   open relay and unknown recipients bounce at the sender's server.
 - A message over the size limit is refused with 552 (the SIZE extension announces it).
+- The envelope sender is stamped on the message as its first "Return-Path:" (an empty one
+  marks a bounce; see `loops.has_null_return_path`).
 - "250" is answered only after the raw message is stored (`ingest.receive_raw_email`), once
   per connected recipient channel; if storing fails the answer is 451 and the sender's server
   tries again later — the (channel, Message-ID) key keeps that retry from duplicating.
@@ -90,6 +92,16 @@ def _store(channel_ids: list[int], raw: bytes) -> int:
     return stored
 
 
+def with_return_path(raw: bytes, envelope_sender: str) -> bytes:
+    """The message with the envelope sender stamped on top as "Return-Path:", as the MTA
+    that delivers to a mailbox does: an empty one (<>) is what makes a bounce. It comes
+    before any Return-Path the sender wrote, and the first one is the one read."""
+    newline = b"\r\n" if b"\r\n" in raw[:1000] else b"\n"
+    sender = envelope_sender.strip().strip("<>").replace("\r", "").replace("\n", "")
+    stamp = b"Return-Path: <" + sender.encode("utf-8", "surrogateescape") + b">" + newline
+    return stamp + raw
+
+
 class InboundHandler:
     """aiosmtpd handler: checks recipients, stores the message."""
 
@@ -126,8 +138,9 @@ class InboundHandler:
         channel_ids: list[int] = getattr(envelope, "svardesk_channels", [])
         if not raw or not channel_ids:
             return "554 5.6.0 No message"
+        raw = with_return_path(bytes(raw), envelope.mail_from or "")
         try:
-            stored = await self.db.run(_store)(channel_ids, bytes(raw))
+            stored = await self.db.run(_store)(channel_ids, raw)
         except Exception:
             logger.exception("SMTP receiver: storing a message failed; the sender will retry")
             return "451 4.3.0 Temporary failure, try again later"

@@ -95,7 +95,10 @@ def test_smtp_accepts_mail_for_a_connected_address_and_stores_it_before_answerin
     inbound = stored(channel).get()
     assert inbound.via == "smtp"
     assert inbound.message_id == "<first@customer.example>"
-    assert bytes(inbound.raw).replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    # As it arrived, below the envelope sender the receiver stamps on it.
+    assert bytes(inbound.raw).replace(b"\r\n", b"\n") == (
+        b"Return-Path: <kim@customer.example>\n" + raw.replace(b"\r\n", b"\n")
+    )
     assert tickets() == ["Printer on fire"]
 
 
