@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files served natively over ASGI (async file responses, no sync-iterator warning).
     "servestatic.middleware.ServeStaticMiddleware",
+    # Content-Security-Policy on every page (core/csp.py): scripts, styles and images from us.
+    "svardesk.core.csp.content_security_policy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -182,6 +182,7 @@ class ThreadMessage:
     body: SafeString
     quoted: SafeString
     attachments: list[Attachment] = field(default_factory=list)
+    blocked_images: int = 0  # remote images left out of `body` and `quoted`
 
     kind = "message"
 
@@ -214,17 +215,30 @@ def _inline_shown(body_html: str, attachments: list[Attachment]) -> set[int]:
     return shown
 
 
+def message_html_parts(message: Message) -> tuple[SafeString, SafeString]:
+    """(visible, quoted) of a message's HTML body as stored, remote images included: only for
+    the sandboxed frame the agent opens with "Load images"."""
+    visible, hidden = message.body_html, ""
+    if message.direction == MessageDirection.INBOUND:
+        visible, hidden = content.split_quoted_html(message.body_html)
+    # Stored bodies were sanitised (nh3) when they were recorded.
+    return mark_safe(visible), mark_safe(hidden)  # noqa: S308
+
+
 def display_message(message: Message) -> ThreadMessage:
     attachments = list(message.attachments.all())
     quoted: SafeString = SafeString("")
+    blocked_images = 0
     if message.body_html:
         inline = _inline_shown(message.body_html, attachments)
-        visible, hidden = message.body_html, ""
-        if message.direction == MessageDirection.INBOUND:
-            visible, hidden = content.split_quoted_html(message.body_html)
-        # Stored bodies were sanitised (nh3) when they were recorded.
-        body = mark_safe(visible)  # noqa: S308
-        quoted = mark_safe(hidden)  # noqa: S308
+        visible, hidden = message_html_parts(message)
+        # The thread never names a remote image's address: "Load images" shows the message
+        # in a frame of its own (`message_html_parts`).
+        shown_visible, blocked_visible = content.block_remote_images(visible)
+        shown_hidden, blocked_hidden = content.block_remote_images(hidden)
+        blocked_images = blocked_visible + blocked_hidden
+        body = mark_safe(shown_visible)  # noqa: S308 - sanitised when recorded
+        quoted = mark_safe(shown_hidden)  # noqa: S308 - sanitised when recorded
     else:
         inline = set()
         visible_text, hidden_text = message.body_text, ""
@@ -238,6 +252,7 @@ def display_message(message: Message) -> ThreadMessage:
         body=body,
         quoted=quoted,
         attachments=[a for a in attachments if a.pk not in inline],
+        blocked_images=blocked_images,
     )
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/spam/", views.mark_spam, name="spam"),
     path("tickets/<int:ticket_id>/not-spam/", views.mark_not_spam, name="not_spam"),
     path("messages/<int:message_id>/retry/", views.retry, name="retry"),
+    path("messages/<int:message_id>/images/", views.message_images, name="message_images"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("mentions/", views.mention_search, name="mentions"),
     path("notifications/", views.notifications, name="notifications"),

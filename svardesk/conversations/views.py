@@ -16,6 +16,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -202,6 +203,33 @@ def attachment(request: HttpRequest, attachment_id: int) -> Any:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# The frame "Load images" opens: the one message, remote images allowed, nothing else (no
+# scripts, fonts, forms or plugins; links open outside it), even when opened on its own.
+MESSAGE_FRAME_POLICY = (
+    "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
+    "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+)
+
+
+@workspace_required
+@require_GET
+@xframe_options_sameorigin
+def message_images(request: HttpRequest, message_id: int) -> HttpResponse:
+    """One message's HTML with its remote images, for the sandboxed frame the agent opens
+    with "Load images" (the thread itself shows none)."""
+    message = queries.access_message(message_id, actor=request_user(request))
+    if not message.body_html:
+        raise NotFoundError("The message has no HTML body")
+    body, quoted = queries.message_html_parts(message)
+    response = render(request, "conversations/message_frame.html", {"body": body, "quoted": quoted})
+    response["Content-Security-Policy"] = MESSAGE_FRAME_POLICY
+    # The image hosts learn neither the ticket's address nor ours.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -146,6 +146,44 @@
     }
   });
 
+  // --- Remote images in a message: the thread shows none (the page's policy allows only our
+  // own images). "Load images" shows that one message in a sandboxed frame whose own policy
+  // allows them; the choice holds for the message until the page is reloaded.
+  var imagesLoaded = {};
+  function fitFrame(frame) {
+    var doc = frame.contentDocument;
+    if (doc && doc.documentElement) frame.style.height = doc.documentElement.scrollHeight + "px";
+  }
+  function showMessageImages(button) {
+    var card = button.closest(".msg-card");
+    var body = card && card.querySelector(".msg-body");
+    if (!body || card.querySelector("iframe.msg-frame")) return;
+    var frame = document.createElement("iframe");
+    frame.className = "msg-frame";
+    frame.setAttribute("sandbox", "allow-same-origin allow-popups allow-popups-to-escape-sandbox");
+    frame.setAttribute("referrerpolicy", "no-referrer");
+    frame.title = button.dataset.frameTitle || "";
+    frame.addEventListener("load", function () {
+      fitFrame(frame);
+      var doc = frame.contentDocument;
+      if (doc) doc.addEventListener("toggle", function () { fitFrame(frame); }, true);
+    });
+    if ("ResizeObserver" in window) new ResizeObserver(function () { fitFrame(frame); }).observe(frame);
+    frame.src = button.dataset.loadImages;
+    card.querySelectorAll(".msg-body, .msg-quoted, [data-remote-images]").forEach(function (el) { el.hidden = true; });
+    body.parentNode.insertBefore(frame, body);
+    imagesLoaded[button.dataset.messageId] = true;
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-load-images]");
+    if (button) showMessageImages(button);
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("[data-load-images]").forEach(function (button) {
+      if (imagesLoaded[button.dataset.messageId]) showMessageImages(button);
+    });
+  });
+
   // Header selects save on change; the version travels with every edit.
   document.addEventListener("htmx:afterSwap", function () {
     var first = document.querySelector("#panel [autofocus]");
