@@ -454,7 +454,7 @@ _COMPACT_RELATED = ("contact", "owner")
 # in Python (~20 µs apiece), so three unused ones on 51 rows cost ~3 ms a page.
 _COMPACT_FIELDS = (
     "id", "name", "preview", "priority", "source", "is_open", "last_activity_at", "category",
-    "pipeline_id", "stage_id", "team_id", "owner_id", "contact_id",
+    "pipeline_id", "stage_id", "team_id", "owner_id", "contact_id", "version",
     "owner__first_name", "owner__last_name", "owner__email",
     "contact__first_name", "contact__last_name", "contact__email", "contact__phone",
 )  # fmt: skip

@@ -144,7 +144,7 @@ def default_rows(tickets: Iterable[Ticket], *, view_key: str = "") -> SafeString
         closed = "" if ticket.is_open else " status-closed"
         parts.append(
             f'<tr class="ticket-row" data-ticket-id="{pk}">'
-            f'<td class="col-check"><input type="checkbox" name="ticket" value="{pk}"'
+            f'<td class="col-check"><input type="checkbox" name="ticket" value="{pk}:{ticket.version}"'
             f' form="bulk-form" aria-label="{escape(select % {"id": pk})}"></td>'
             f'<td class="col-sender"><div class="sender">{sender}</div></td>'
             f'<td class="subject"><span class="channel">'

@@ -26,7 +26,7 @@ from svardesk.ticket_views.queries import access_custom_view
 from svardesk.tickets import services as ticket_services
 from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.models import Stage
-from svardesk.tickets.queries import access_ticket
+from svardesk.tickets.queries import access_ticket, visible_tickets
 
 MAX_FILTERS = 18  # HubSpot's limit on filters in one search
 _LIMIT_LOCK = 7_482_211  # PostgreSQL advisory lock: one view creation at a time
@@ -176,20 +176,59 @@ BULK_PROPERTIES = ("owner", "stage", "priority", "team")
 MAX_BULK = 500
 
 
+@dataclass(frozen=True)
+class ListedTicket:
+    """A selected ticket as the list showed it: its id and the version the agent saw."""
+
+    pk: int
+    version: int
+
+
 @dataclass
 class BulkResult:
     changed: int = 0
     unchanged: int = 0
     failed: dict[int, str] = field(default_factory=dict)
+    # Changed by someone else after the list was shown: left alone (ids, ascending).
+    stale: list[int] = field(default_factory=list)
+
+
+def parse_selection(values: Iterable[object]) -> list[ListedTicket]:
+    """The bulk bar's selection, "id:version" per ticket (each row's checkbox). A selection
+    that does not say which version was listed (a page from before versions travelled, a
+    hand-made post) is refused as a whole: acting on it could overwrite someone's change."""
+    selection: dict[int, ListedTicket] = {}
+    for raw in values:
+        pk, _sep, version = str(raw).partition(":")
+        if not (_is_ascii_number(pk) and _is_ascii_number(version)):
+            raise CustomViewValidationError(
+                {
+                    "tickets": _(
+                        "The selection does not say which version of each ticket was listed. "
+                        "Reload the list and select the tickets again."
+                    )
+                }
+            )
+        selection.setdefault(int(pk), ListedTicket(int(pk), int(version)))
+    if len(selection) > MAX_BULK:
+        raise CustomViewValidationError(
+            {"tickets": _("Select at most %(n)s tickets at a time.") % {"n": MAX_BULK}}
+        )
+    return list(selection.values())
+
+
+def _is_ascii_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def bulk_update_tickets(
-    ticket_ids: Iterable[object], *, actor: User, changes: dict[str, Any]
+    selection: Iterable[ListedTicket], *, actor: User, changes: dict[str, Any]
 ) -> BulkResult:
     """Apply the same property changes to each selected ticket the actor may see, through
-    tickets.services.update_ticket (one timeline row per change, as by hand). A ticket the
-    actor may not see is skipped as if it did not exist; each ticket is its own transaction,
-    so one refused change does not undo the others."""
+    tickets.services.update_ticket (one timeline row per change, as by hand), each on the
+    version that was listed: a ticket changed since is left alone and reported in `stale`.
+    A ticket the actor may not see is skipped as if it did not exist; each ticket is its
+    own transaction, so one refused change does not undo the others."""
     unknown = set(changes) - set(BULK_PROPERTIES)
     if unknown or not changes:
         raise CustomViewValidationError({"action": _("Choose what to change.")})
@@ -202,34 +241,50 @@ def bulk_update_tickets(
             raise CustomViewValidationError({"stage": _("Choose an existing status.")})
         changes["pipeline"] = stage.pipeline_id
     result = BulkResult()
-    for ticket_id in _ids(ticket_ids):
+    for listed in selection:
         try:
-            ticket = access_ticket(ticket_id, actor=actor)
-            before = ticket.version
-            updated = ticket_services.update_ticket(ticket.pk, actor=actor, changes=changes)
+            ticket = access_ticket(listed.pk, actor=actor)
+            updated = ticket_services.update_ticket(
+                ticket.pk, actor=actor, changes=changes, expected_version=listed.version
+            )
         except NotFoundError:
             continue
-        except (TicketValidationError, StaleTicketError) as exc:
-            result.failed[ticket_id] = str(exc)
+        except StaleTicketError:
+            result.stale.append(listed.pk)
             continue
-        if updated.version != before:
+        except TicketValidationError as exc:
+            result.failed[listed.pk] = str(exc)
+            continue
+        if updated.version != listed.version:
             result.changed += 1
         else:
             result.unchanged += 1
+    result.stale.sort()
     return result
 
 
-def bulk_mark_spam(ticket_ids: Iterable[object], *, actor: User) -> int:
-    """Mark the selected tickets the actor may see as spam; returns how many changed."""
-    visible = []
-    for ticket_id in _ids(ticket_ids):
-        try:
-            visible.append(access_ticket(ticket_id, actor=actor).pk)
-        except NotFoundError:
-            continue
-    if not visible:
-        return 0
-    return ticket_services.mark_spam(visible, actor=actor, is_spam=True)
+@transaction.atomic
+def bulk_mark_spam(selection: Iterable[ListedTicket], *, actor: User) -> BulkResult:
+    """Mark the selected tickets the actor may see as spam, each only if it is still at the
+    version that was listed (the others are reported in `stale`)."""
+    listed = {item.pk: item.version for item in selection}
+    result = BulkResult()
+    if not listed:
+        return result
+    current = (
+        visible_tickets(actor)
+        .select_for_update()
+        .filter(pk__in=list(listed))
+        .order_by("pk")
+        .values_list("pk", "version")
+    )
+    fresh: list[int] = []
+    for pk, version in current:
+        (fresh if version == listed[pk] else result.stale).append(pk)
+    if fresh:
+        result.changed = ticket_services.mark_spam(fresh, actor=actor, is_spam=True)
+    result.unchanged = len(fresh) - result.changed
+    return result
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -237,18 +292,3 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _ids(ticket_ids: Iterable[Any]) -> list[int]:
-    ids: list[int] = []
-    for raw in ticket_ids:
-        try:
-            ids.append(int(raw))
-        except (TypeError, ValueError):
-            continue
-    ids = list(dict.fromkeys(ids))
-    if len(ids) > MAX_BULK:
-        raise CustomViewValidationError(
-            {"tickets": _("Select at most %(n)s tickets at a time.") % {"n": MAX_BULK}}
-        )
-    return ids

@@ -562,13 +562,17 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Select tickets first."))
         return HttpResponseRedirect(target)
     try:
+        selection = services.parse_selection(ticket_ids)
         if request.POST.get("action") == "spam":
-            changed = services.bulk_mark_spam(ticket_ids, actor=user)
+            result = services.bulk_mark_spam(selection, actor=user)
             messages.success(
                 request,
-                ngettext("Marked %(n)s ticket as spam.", "Marked %(n)s tickets as spam.", changed)
-                % {"n": changed},
+                ngettext(
+                    "Marked %(n)s ticket as spam.", "Marked %(n)s tickets as spam.", result.changed
+                )
+                % {"n": result.changed},
             )
+            _report_stale(request, result)
             return HttpResponseRedirect(target)
         changes: dict[str, Any] = {}
         for name in services.BULK_PROPERTIES:
@@ -577,7 +581,7 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
                 changes[name] = None if name != "priority" else ""
             elif value:
                 changes[name] = value
-        result = services.bulk_update_tickets(ticket_ids, actor=user, changes=changes)
+        result = services.bulk_update_tickets(selection, actor=user, changes=changes)
     except CustomViewValidationError as exc:
         messages.error(request, " ".join(exc.errors.values()))
         return HttpResponseRedirect(target)
@@ -590,4 +594,22 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
             len(result.failed),
         ) % {"n": len(result.failed)}  # fmt: skip
     messages.success(request, message)
+    _report_stale(request, result)
     return HttpResponseRedirect(target)
+
+
+def _report_stale(request: HttpRequest, result: services.BulkResult) -> None:
+    """Name the tickets a bulk action left alone because they changed after listing."""
+    if not result.stale:
+        return
+    messages.warning(
+        request,
+        ngettext(
+            "%(n)s ticket was changed by someone else after the list was shown and was left "
+            "alone: %(ids)s.",
+            "%(n)s tickets were changed by someone else after the list was shown and were left "
+            "alone: %(ids)s.",
+            len(result.stale),
+        )
+        % {"n": len(result.stale), "ids": ", ".join(f"#{pk}" for pk in result.stale)},
+    )
