@@ -247,7 +247,7 @@ def _cell_text(ticket: Any, column: Column, user_names: Mapping[int, str]) -> st
     if key == "team":
         return ticket.team.name if ticket.team_id else ""
     if key == "pipeline":
-        return ticket.pipeline.name
+        return ticket.pipeline.display_name
     if key in ("category", "source"):
         return str(getattr(ticket, f"get_{key}_display")()) if getattr(ticket, key) else ""
     if key in ("created_at", "updated_at", "closed_at"):

@@ -87,14 +87,18 @@ def value_choices(spec: props.PropertySpec) -> list[Choice]:
         teams = [Choice(str(t.pk), t.name) for t in Team.objects.order_by("name")]
         return [Choice(f.MY_TEAM, _("My team")), *teams]
     if spec.type == props.PIPELINE:
-        return [Choice(str(p.pk), p.name) for p in Pipeline.objects.all()]
+        return [Choice(str(p.pk), p.display_name) for p in Pipeline.objects.all()]
     if spec.type == props.STAGE:
         stages = Stage.objects.select_related("pipeline").order_by(
             "pipeline__display_order", "display_order", "id"
         )
         many = Pipeline.objects.count() > 1
         return [
-            Choice(str(s.pk), f"{s.pipeline.name}: {s.name}" if many else s.name) for s in stages
+            Choice(
+                str(s.pk),
+                f"{s.pipeline.display_name}: {s.display_name}" if many else s.display_name,
+            )
+            for s in stages
         ]
     if kind == f.CHECKBOX:
         return [Choice("true", _("Yes")), Choice("false", _("No"))]
@@ -163,8 +167,8 @@ def _value_label(spec: props.PropertySpec, value: Any) -> str:
             return team.name if team else text
         if spec.type == props.PIPELINE:
             pipeline = Pipeline.objects.filter(pk=number).first()
-            return pipeline.name if pipeline else text
+            return pipeline.display_name if pipeline else text
         if spec.type == props.STAGE:
             stage = Stage.objects.filter(pk=number).first()
-            return stage.name if stage else text
+            return stage.display_name if stage else text
     return text

@@ -226,15 +226,15 @@ def forget_counts_of(user_id: int) -> None:
 # Timestamps are left out: Django loads each timestamptz in Python.
 
 _STAGE_FIELDS = (
-    "id", "name", "is_closed", "display_order", "pipeline_id",
-    "pipeline__id", "pipeline__name", "pipeline__display_order",
+    "id", "name", "builtin_key", "is_closed", "display_order", "pipeline_id",
+    "pipeline__id", "pipeline__name", "pipeline__builtin_key", "pipeline__display_order",
 )  # fmt: skip
 
 
 def all_pipelines() -> list[Pipeline]:
     return cached(
         "ticket_views:pipelines",
-        lambda: list(Pipeline.objects.only("id", "name", "display_order")),
+        lambda: list(Pipeline.objects.only("id", "name", "builtin_key", "display_order")),
     )
 
 
@@ -562,9 +562,12 @@ def attach_related(
     sources: dict[str, tuple[Any, tuple[str, ...]]] = {
         "contact": (Contact, ("id", "first_name", "last_name", "email", "phone")),
         "owner": (get_user_model(), ("id", "first_name", "last_name", "email")),
-        "stage": (Stage, ("id", "name", "is_closed", "pipeline_id", "display_order")),
+        "stage": (
+            Stage,
+            ("id", "name", "builtin_key", "is_closed", "pipeline_id", "display_order"),
+        ),
         "team": (Team, ("id", "name")),
-        "pipeline": (Pipeline, ("id", "name", "display_order")),
+        "pipeline": (Pipeline, ("id", "name", "builtin_key", "display_order")),
     }
     related = {
         attribute: known[attribute]

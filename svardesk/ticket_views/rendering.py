@@ -46,7 +46,8 @@ class _Memo:
 
 
 class _NaturalTime:
-    """humanize's naturaltime ("3 minutes ago", "2 days, 4 hours ago") for one page: the
+    """humanize's naturaltime for one page, to its largest unit ("3 minutes ago", "2 days
+    ago", not "2 days, 4 hours ago", so the Swedish "2 dagar sedan" fits its column): the
     same code path for past times, its translated pieces looked up once per page; anything
     else (times in the future) goes to naturaltime itself."""
 
@@ -69,7 +70,7 @@ class _NaturalTime:
         delta = now - value
         if delta.days != 0:
             units = cast(dict[str, str], self.units)  # used only as `pattern % {"num": n}`
-            return self.day % {"delta": timesince(value, now, time_strings=units)}
+            return self.day % {"delta": timesince(value, now, time_strings=units, depth=1)}
         if delta.seconds == 0:
             return self.just_now
         if delta.seconds < 60:
@@ -152,7 +153,7 @@ def default_rows(tickets: Iterable[Ticket], *, view_key: str = "") -> SafeString
             f'<span class="ticket-id">#{pk}</span><a class="ticket-link" '
             f'href="{detail}{pk}/{query}">{escape(ticket.name)}</a>{preview}</td>'
             f'<td class="col-status"><span class="status{closed}">'
-            f"{escape(ticket.stage.name)}</span></td>"
+            f"{escape(ticket.stage.display_name)}</span></td>"
             f'<td class="col-prio">{priority}</td>'
             f'<td class="col-owner">{owner_html}</td>'
             f'<td class="col-time"><time class="time" datetime="{local.isoformat()}" '
@@ -209,3 +210,8 @@ def sidebar_links_html(views: Iterable[Any], current_view: str) -> SafeString:
             f'<span class="view-label">{escape(str(view.label))}</span>{count}</a></li>\n'
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value went through escape()
+
+
+def list_time(value: dt.datetime | None) -> str:
+    """How long ago, as the list's time column shows it (see _NaturalTime)."""
+    return _NaturalTime()(value) if value is not None else ""

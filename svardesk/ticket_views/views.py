@@ -309,7 +309,10 @@ def _quick_options(state: ListState, lookups: _Lookups) -> dict[str, Any]:
     pipelines = lookups.pipelines
     many_pipelines = len(pipelines) > 1
     stages = [
-        (str(s.pk), f"{s.pipeline.name}: {s.name}" if many_pipelines else s.name)
+        (
+            str(s.pk),
+            f"{s.pipeline.display_name}: {s.display_name}" if many_pipelines else s.display_name,
+        )
         for s in lookups.stages
     ]
     owners = [
@@ -328,7 +331,7 @@ def _quick_options(state: ListState, lookups: _Lookups) -> dict[str, Any]:
     return {
         "owner_options": marked("owner", [("me", _("Me")), ("none", _("Unassigned")), *owners]),
         "priority_options": marked("priority", [*priorities, ("none", _("No priority"))]),
-        "pipeline_options": marked("pipeline", [(str(p.pk), p.name) for p in pipelines]),
+        "pipeline_options": marked("pipeline", [(str(p.pk), p.display_name) for p in pipelines]),
         "stage_options": marked("stage", stages),
         "team_options": marked("team", [("my_team", _("My team")), ("none", _("No team")), *teams]),
         "owners_options": options_html(owners),

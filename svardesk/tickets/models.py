@@ -4,14 +4,46 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from svardesk.core.models import TimestampedModel
+
+
+class BuiltinPipeline(models.TextChoices):
+    """The pipeline Svardesk creates itself. Its key stays while its name is the one we gave
+    it, so it reads in each reader's language; a name an admin types replaces it."""
+
+    SUPPORT = "support", pgettext_lazy("built-in pipeline", "Support pipeline")
+
+
+class BuiltinStage(models.TextChoices):
+    """The statuses Svardesk creates with a pipeline (keyed as `BuiltinPipeline` is)."""
+
+    NEW = "new", pgettext_lazy("built-in ticket status", "New")
+    WAITING_ON_CONTACT = (
+        "waiting_on_contact",
+        pgettext_lazy("built-in ticket status", "Waiting on contact"),
+    )
+    WAITING_ON_US = "waiting_on_us", pgettext_lazy("built-in ticket status", "Waiting on us")
+    CLOSED = "closed", pgettext_lazy("built-in ticket status", "Closed")
+
+
+def builtin_display_name(choices: type[models.TextChoices], key: str, name: str) -> str:
+    """A built-in record's name in the active language; any other record's name as typed."""
+    if key and key in choices.values:
+        return str(choices(key).label)
+    return name
 
 
 class Pipeline(TimestampedModel):
     """An ordered set of stages a ticket moves through, e.g. the default "Support pipeline"."""
 
     name = models.CharField(_("name"), max_length=100)
+    # Set on the pipeline Svardesk created (its `name` then holds the English default, for
+    # logs and the API); cleared when an admin renames it.
+    builtin_key = models.CharField(
+        max_length=32, choices=BuiltinPipeline.choices, blank=True, default=""
+    )
     display_order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -20,7 +52,12 @@ class Pipeline(TimestampedModel):
         verbose_name_plural = _("pipelines")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name as the reader sees it: a built-in one in their language."""
+        return builtin_display_name(BuiltinPipeline, self.builtin_key, self.name)
 
 
 class Stage(TimestampedModel):
@@ -28,6 +65,10 @@ class Stage(TimestampedModel):
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
+    # As on Pipeline: set on the statuses Svardesk created, cleared when an admin renames one.
+    builtin_key = models.CharField(
+        max_length=32, choices=BuiltinStage.choices, blank=True, default=""
+    )
     display_order = models.PositiveIntegerField(default=0)
     is_closed = models.BooleanField(_("closed stage"), default=False)
 
@@ -37,7 +78,12 @@ class Stage(TimestampedModel):
         verbose_name_plural = _("ticket statuses")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name as the reader sees it: a built-in one in their language."""
+        return builtin_display_name(BuiltinStage, self.builtin_key, self.name)
 
 
 class Priority(models.TextChoices):

@@ -231,10 +231,10 @@ def display_value(spec: PropertySpec, value: Any) -> str:
         return user.display_name if user else str(_("Unknown user"))
     if spec.type == PIPELINE:
         pipeline = Pipeline.objects.filter(pk=value).first()
-        return pipeline.name if pipeline else str(value)
+        return pipeline.display_name if pipeline else str(value)
     if spec.type == STAGE:
         stage = Stage.objects.filter(pk=value).first()
-        return stage.name if stage else str(value)
+        return stage.display_name if stage else str(value)
     if spec.type == TEAM:
         from svardesk.teams.models import Team
 

@@ -31,6 +31,8 @@ from svardesk.tickets.exceptions import (
     TicketValidationError,
 )
 from svardesk.tickets.models import (
+    BuiltinPipeline,
+    BuiltinStage,
     Category,
     CreateFormField,
     Pipeline,
@@ -53,6 +55,13 @@ DEFAULT_STAGES = [
     ("Waiting on us", False),
     ("Closed", True),
 ]
+# The default statuses are built-in: keyed, so each reader sees them in their language.
+_DEFAULT_STAGE_KEYS = {
+    "New": BuiltinStage.NEW,
+    "Waiting on contact": BuiltinStage.WAITING_ON_CONTACT,
+    "Waiting on us": BuiltinStage.WAITING_ON_US,
+    "Closed": BuiltinStage.CLOSED,
+}
 
 _REFERENCE_FIELDS = {"pipeline", "stage", "owner", "team", "contact"}
 _EDITABLE_BUILTINS = {"name", "description", "priority", "category"} | _REFERENCE_FIELDS
@@ -258,7 +267,7 @@ def update_ticket(
     known_display = {
         (name, plain): shown
         for name in ("stage", "pipeline")
-        if (shown := _loaded_display(ticket, name)) is not None
+        if (shown := _loaded_reading(ticket, name)) is not None
         and (plain := getattr(ticket, f"{name}_id")) is not None
     }
     for name, raw in changes.items():
@@ -275,15 +284,17 @@ def update_ticket(
         if new == old:
             continue
         updated_fields.update(_fields_for(name, spec))
-        old_display = known_display.get((name, old))
-        if old_display is None:
-            old_display = props.display_value(spec, old)
-        new_display = _loaded_display(ticket, name)
-        if new_display is None:
-            new_display = props.display_value(spec, new)
+        old_reading = known_display.get((name, old)) or _reading(spec, old)
+        new_reading = _loaded_reading(ticket, name) or _reading(spec, new)
         events.append(
             _property_changed(
-                ticket.pk, actor, now, name, spec.label, (old, old_display), (new, new_display)
+                ticket.pk,
+                actor,
+                now,
+                name,
+                spec.label,
+                (old, *old_reading),
+                (new, *new_reading),
             )
         )
     if errors:
@@ -316,9 +327,12 @@ def move_to_stage(
     )
     if not moving:
         return []
-    old_names = dict(
-        Stage.objects.filter(pk__in={old for _pk, old, _open in moving}).values_list("pk", "name")
-    )
+    old_names = {
+        pk: (name, key)
+        for pk, name, key in Stage.objects.filter(
+            pk__in={old for _pk, old, _open in moving}
+        ).values_list("pk", "name", "builtin_key")
+    }
     ids = [pk for pk, _old, _open in moving]
     if stage.is_closed:  # the close date is when a ticket closes, not when it moves again
         closed_at: Any = Case(When(is_open=True, then=Value(now)), default=F("closed_at"))
@@ -339,8 +353,8 @@ def move_to_stage(
             now,
             "stage",
             label,
-            (old, old_names.get(old, str(old))),
-            (stage.pk, stage.name),
+            (old, *old_names.get(old, (str(old), ""))),
+            (stage.pk, stage.name, stage.builtin_key),
         )
         for pk, old, _open in moving
     )
@@ -378,8 +392,8 @@ def mark_spam(
             now,
             "is_spam",
             label,
-            (not is_spam, yes_no[not is_spam]),
-            (is_spam, yes_no[is_spam]),
+            (not is_spam, yes_no[not is_spam], ""),
+            (is_spam, yes_no[is_spam], ""),
         )
         for pk in ids
     )
@@ -394,10 +408,12 @@ def _property_changed(
     now: dt.datetime,
     name: str,
     label: str,
-    old: tuple[Any, str],
-    new: tuple[Any, str],
+    old: tuple[Any, str, str],
+    new: tuple[Any, str, str],
 ) -> TicketEvent:
-    """A timeline row "label: old → new" (plain values and how they read)."""
+    """A timeline row "label: old → new": plain values, how they read, and the built-in key
+    of a stage or pipeline ("" for others), so the timeline shows it in each reader's
+    language (tickets.timeline)."""
     return TicketEvent(
         ticket_id=ticket_id,
         actor=actor,
@@ -410,13 +426,25 @@ def _property_changed(
             "new": new[0],
             "old_display": old[1],
             "new_display": new[1],
+            "old_key": old[2],
+            "new_key": new[2],
         },
     )
 
 
-def _loaded_display(ticket: Ticket, name: str) -> str | None:
-    """The display name of the ticket's stage or pipeline when that object is loaded and
-    current (select_related, or set by `_apply`), else None."""
+def _reading(spec: props.PropertySpec, value: Any) -> tuple[str, str]:
+    """How a plain value reads, and the built-in key of the stage or pipeline it names."""
+    if spec.is_builtin and spec.name in ("stage", "pipeline") and value is not None:
+        model = Stage if spec.name == "stage" else Pipeline
+        found = model.objects.filter(pk=value).values_list("name", "builtin_key").first()
+        if found is not None:
+            return found[0], found[1]
+    return props.display_value(spec, value), ""
+
+
+def _loaded_reading(ticket: Ticket, name: str) -> tuple[str, str] | None:
+    """The stored name and built-in key of the ticket's stage or pipeline when that object is
+    loaded and current (select_related, or set by `_apply`), else None."""
     if name not in ("stage", "pipeline"):
         return None
     field = Ticket._meta.get_field(name)
@@ -425,7 +453,7 @@ def _loaded_display(ticket: Ticket, name: str) -> str | None:
     related = getattr(ticket, name)
     if related is None or related.pk != getattr(ticket, f"{name}_id"):
         return None
-    return str(related.name)
+    return str(related.name), str(related.builtin_key)
 
 
 def _pk(value: Any) -> Any:
@@ -535,12 +563,25 @@ def _apply(
 
 @transaction.atomic
 def create_pipeline(
-    *, actor: User | None, name: str, stages: Iterable[tuple[str, bool]] = DEFAULT_STAGES
+    *,
+    actor: User | None,
+    name: str,
+    stages: Iterable[tuple[str, bool]] = DEFAULT_STAGES,
+    builtin_key: str = "",
 ) -> Pipeline:
     order = (Pipeline.objects.aggregate(m=Max("display_order"))["m"] or 0) + 1
-    pipeline = Pipeline.objects.create(name=_required_name(name), display_order=order)
+    is_default = stages is DEFAULT_STAGES  # statuses we name are built-in; given ones not
+    pipeline = Pipeline.objects.create(
+        name=_required_name(name), builtin_key=builtin_key, display_order=order
+    )
     Stage.objects.bulk_create(
-        Stage(pipeline=pipeline, name=stage_name, is_closed=is_closed, display_order=i)
+        Stage(
+            pipeline=pipeline,
+            name=stage_name,
+            is_closed=is_closed,
+            display_order=i,
+            builtin_key=_DEFAULT_STAGE_KEYS.get(stage_name, "") if is_default else "",
+        )
         for i, (stage_name, is_closed) in enumerate(stages)
     )
     clear_local_cache()  # bulk_create sends no signals
@@ -553,7 +594,9 @@ def ensure_default_pipeline() -> Pipeline:
     existing = Pipeline.objects.order_by("display_order", "id").first()
     if existing is not None:
         return existing
-    return create_pipeline(actor=None, name=DEFAULT_PIPELINE_NAME)
+    return create_pipeline(
+        actor=None, name=DEFAULT_PIPELINE_NAME, builtin_key=BuiltinPipeline.SUPPORT
+    )
 
 
 def _required_name(name: str) -> str:
@@ -564,9 +607,20 @@ def _required_name(name: str) -> str:
 
 @transaction.atomic
 def rename_pipeline(pipeline: Pipeline, *, actor: User | None, name: str) -> Pipeline:
-    pipeline.name = _required_name(name)
-    pipeline.save(update_fields=["name", "updated_at"])
+    """Rename a pipeline. A built-in one given a new name loses its key and from then on
+    reads as typed, in every language; saving the name it shows keeps it built-in."""
+    name = _required_name(name)
+    if not _keeps_builtin_name(pipeline, name):
+        pipeline.name = name
+        pipeline.builtin_key = ""
+        pipeline.save(update_fields=["name", "builtin_key", "updated_at"])
     return pipeline
+
+
+def _keeps_builtin_name(record: Pipeline | Stage, name: str) -> bool:
+    """True when `name` is what a built-in record already reads as (its stored English name
+    or its name in the active language): the admin saved the form without renaming it."""
+    return bool(record.builtin_key) and name in (record.name, record.display_name)
 
 
 @transaction.atomic
@@ -590,9 +644,12 @@ def add_stage(pipeline: Pipeline, *, actor: User | None, name: str, is_closed: b
 def update_stage(stage: Stage, *, actor: User | None, name: str, is_closed: bool) -> Stage:
     """Rename a stage or change whether it is open or closed; tickets in it follow."""
     kind_changed = stage.is_closed != is_closed
-    stage.name = _required_name(name)
+    name = _required_name(name)
+    if not _keeps_builtin_name(stage, name):  # renamed: it reads as typed from now on
+        stage.name = name
+        stage.builtin_key = ""
     stage.is_closed = is_closed
-    stage.save(update_fields=["name", "is_closed", "updated_at"])
+    stage.save(update_fields=["name", "builtin_key", "is_closed", "updated_at"])
     if kind_changed:
         now = timezone.now()
         Ticket.objects.filter(stage=stage).update(
@@ -644,6 +701,8 @@ def delete_stage(stage: Stage, *, actor: User | None, move_to: Stage | None = No
             "new": move_to.pk,
             "old_display": stage.name,
             "new_display": move_to.name,
+            "old_key": stage.builtin_key,
+            "new_key": move_to.builtin_key,
         }
         TicketEvent.objects.bulk_create(
             (

@@ -49,7 +49,9 @@ class StageDeleteForm(forms.Form):
         self.targets = {target.pk: target for target in targets}
         groups: dict[str, list[tuple[int, str]]] = {}
         for target in targets:
-            groups.setdefault(target.pipeline.name, []).append((target.pk, target.name))
+            groups.setdefault(target.pipeline.display_name, []).append(
+                (target.pk, target.display_name)
+            )
         field = cast(forms.TypedChoiceField, self.fields["move_to"])
         field.choices = [("", _("Choose a status")), *groups.items()]
         field.required = ticket_count > 0

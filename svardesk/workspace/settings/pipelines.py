@@ -77,7 +77,8 @@ def pipeline_create(request: HttpRequest) -> HttpResponse:
     pipeline = services.create_pipeline(actor=actor(request), name=form.cleaned_data["name"])
     messages.success(
         request,
-        _("Pipeline %(name)s was created with the default statuses.") % {"name": pipeline.name},
+        _("Pipeline %(name)s was created with the default statuses.")
+        % {"name": pipeline.display_name},
     )
     return HttpResponseRedirect(_pipeline_url(pipeline.pk))
 
@@ -89,7 +90,7 @@ def pipeline_rename(request: HttpRequest, pk: int) -> HttpResponse:
     form = (
         PipelineForm(request.POST)
         if request.method == "POST"
-        else PipelineForm(initial={"name": pipeline.name})
+        else PipelineForm(initial={"name": pipeline.display_name})
     )
     if form.is_bound and form.is_valid():
         services.rename_pipeline(pipeline, actor=actor(request), name=form.cleaned_data["name"])
@@ -110,7 +111,7 @@ def pipeline_delete(request: HttpRequest, pk: int) -> HttpResponse:
     pipeline = found(queries.get_pipeline(pk))
     error = ""
     if request.method == "POST":
-        name = pipeline.name
+        name = pipeline.display_name
         try:
             services.delete_pipeline(pipeline, actor=actor(request))
         except PipelineInUseError as exc:
@@ -137,7 +138,7 @@ def stage_add(request: HttpRequest, pk: int) -> HttpResponse:
     stage = services.add_stage(
         pipeline, actor=actor(request), name=form.cleaned_data["name"], is_closed=form.is_closed
     )
-    messages.success(request, _("Status %(name)s was added.") % {"name": stage.name})
+    messages.success(request, _("Status %(name)s was added.") % {"name": stage.display_name})
     return HttpResponseRedirect(_pipeline_url(pipeline.pk))
 
 
@@ -145,13 +146,13 @@ def stage_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
     stage = found(queries.get_stage(pk))
-    initial = {"name": stage.name, "kind": CLOSED if stage.is_closed else "open"}
+    initial = {"name": stage.display_name, "kind": CLOSED if stage.is_closed else "open"}
     form = StageForm(request.POST) if request.method == "POST" else StageForm(initial=initial)
     if form.is_bound and form.is_valid():
         services.update_stage(
             stage, actor=actor(request), name=form.cleaned_data["name"], is_closed=form.is_closed
         )
-        messages.success(request, _("Status %(name)s was saved.") % {"name": stage.name})
+        messages.success(request, _("Status %(name)s was saved.") % {"name": stage.display_name})
         return HttpResponseRedirect(_pipeline_url(stage.pipeline_id))
     return render_settings(
         request,
@@ -198,7 +199,7 @@ def stage_delete(request: HttpRequest, pk: int) -> HttpResponse:
         else StageDeleteForm(**form_kwargs)
     )
     if form.is_bound and form.is_valid():
-        name = stage.name
+        name = stage.display_name
         pipeline_id = stage.pipeline_id
         try:
             moved = services.delete_stage(stage, actor=actor(request), move_to=form.target_stage())

@@ -1,0 +1,71 @@
+"""How a timeline row reads to the person looking at it.
+
+A property change is stored with its values both plain and as they read when it happened
+(`services._property_changed`), so a stage renamed later still reads as it did. What the
+product itself names — built-in property labels, option labels, Yes/No, the built-in pipeline
+and statuses — is read again in the reader's language; names people typed are shown as typed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext
+
+from svardesk.tickets import properties as props
+from svardesk.tickets.models import BuiltinPipeline, BuiltinStage, builtin_display_name
+
+
+@functools.cache
+def _legacy_keys(name: str) -> dict[str, str]:
+    """The English names of the built-in records, for rows stored before keys were
+    (migration tickets 0006): such a row names a built-in exactly as Svardesk did."""
+    choices = BuiltinStage if name == "stage" else BuiltinPipeline
+    with translation.override(None):  # the untranslated (English) names
+        return {str(c.label): c.value for c in choices}
+
+
+@dataclass(frozen=True)
+class ChangeReading:
+    label: str
+    old: str
+    new: str
+
+
+def read_change(data: Mapping[str, Any]) -> ChangeReading:
+    """The label, old and new value of a property-change row in the active language."""
+    name = str(data.get("property", ""))
+    spec = props.specs_for_names([name]).get(name) if name in props.BUILTIN_NAMES else None
+    if name == "is_spam":
+        label = gettext("Spam")
+    elif spec is not None:
+        label = spec.label
+    else:
+        label = str(data.get("label", name))  # a custom property: its label as it was
+    return ChangeReading(
+        label=label,
+        old=_read_value(name, spec, data, "old"),
+        new=_read_value(name, spec, data, "new"),
+    )
+
+
+def _read_value(
+    name: str, spec: props.PropertySpec | None, data: Mapping[str, Any], side: str
+) -> str:
+    shown = str(data.get(f"{side}_display") or "")
+    raw = data.get(side)
+    if name in ("stage", "pipeline"):
+        key = data.get(f"{side}_key")
+        if key is None:  # stored before keys were
+            key = _legacy_keys(name).get(shown, "")
+        choices = BuiltinStage if name == "stage" else BuiltinPipeline
+        return builtin_display_name(choices, str(key), shown)
+    if name == "is_spam" and isinstance(raw, bool):
+        return gettext("Yes") if raw else gettext("No")
+    if spec is not None and spec.options and raw not in (None, "", []):
+        return props.display_value(spec, raw)
+    return shown
