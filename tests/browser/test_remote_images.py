@@ -155,7 +155,9 @@ def _mail_with_pixel(pixel_url: str) -> bytes:
     message.add_alternative(
         "<p>Hello, my order has not arrived.</p>"
         f'<p><img src="{pixel_url}" width="1" height="1" alt=""></p>'
-        '<p><img src="cid:shot@kund.example" alt="Screenshot"></p>',
+        '<p><img src="cid:shot@kund.example" alt="Screenshot"></p>'
+        '<div class="gmail_quote">On Mon, 3 Mar 2025 at 10:00, Acme wrote:'
+        "<blockquote>Your order is on its way.</blockquote></div>",
         subtype="html",
     )
     message.get_payload()[1].add_related(
@@ -191,6 +193,21 @@ def test_remote_images_load_only_when_the_agent_asks(browser_page, agent, pixel_
     page.wait_for_load_state("networkidle")
     assert pixel_server.requests == ["/pixel.gif?who=asa"]
     expect(message.get_by_role("button", name="Load images")).to_be_hidden()
+    # The page sizes the frame to the message (it may read it: same origin, no scripts in it).
+    page.wait_for_function(
+        "f => { const body = f.contentDocument && f.contentDocument.body;"
+        " return body && Math.abs(f.getBoundingClientRect().height"
+        " - Math.ceil(body.getBoundingClientRect().height)) < 1 && body.textContent.length > 0 }",
+        arg=page.locator("iframe.msg-frame").element_handle(),
+    )
+    closed_height = page.locator("iframe.msg-frame").evaluate("f => f.offsetHeight")
+    # Opening the quoted history inside the frame makes the frame taller.
+    frame.get_by_title("Show quoted text").click()
+    expect(frame.get_by_text("Your order is on its way.")).to_be_visible()
+    page.wait_for_function(
+        f"f => f.offsetHeight > {closed_height}",
+        arg=page.locator("iframe.msg-frame").element_handle(),
+    )
     assert page.violations == []  # type: ignore[attr-defined]
 
 

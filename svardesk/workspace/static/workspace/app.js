@@ -152,7 +152,7 @@
   var imagesLoaded = {};
   function fitFrame(frame) {
     var doc = frame.contentDocument;
-    if (doc && doc.documentElement) frame.style.height = doc.documentElement.scrollHeight + "px";
+    if (doc && doc.body) frame.style.height = Math.ceil(doc.body.getBoundingClientRect().height) + "px";
   }
   function showMessageImages(button) {
     var card = button.closest(".msg-card");
