@@ -14,9 +14,25 @@ from svardesk.conversations.models import HelpDeskSettings
 MB = 1024 * 1024
 
 
+# Where mail is fetched from and sent through: only for super admins
+# (`services.may_manage_mail_servers`).
+SERVER_FIELDS = (
+    "imap_host",
+    "imap_port",
+    "imap_use_tls",
+    "imap_user",
+    "imap_password",
+    "imap_folder",
+    "smtp_url",
+    "clear_smtp_url",
+)
+
+
 class EmailChannelForm(forms.Form):
     """Connect an address, or change a connected one (`instance`). Secrets are never shown
-    again: on an edit an empty password or SMTP URL keeps the stored one."""
+    again: on an edit an empty password or SMTP URL keeps the stored one. Without
+    `with_servers` the form has no IMAP or SMTP fields at all (what is posted for them is
+    ignored)."""
 
     address = forms.EmailField(
         label=_("Team email address"),
@@ -74,8 +90,15 @@ class EmailChannelForm(forms.Form):
         label=_("Use the help desk's own SMTP settings again"), required=False
     )
 
-    def __init__(self, *args: Any, instance: EmailChannel | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        instance: EmailChannel | None = None,
+        with_servers: bool = True,
+        **kwargs: Any,
+    ) -> None:
         self.instance = instance
+        self.with_servers = with_servers
         if instance is not None:
             kwargs.setdefault(
                 "initial",
@@ -103,8 +126,14 @@ class EmailChannelForm(forms.Form):
                 )
             else:
                 del self.fields["clear_smtp_url"]
+        if not with_servers:
+            for name in SERVER_FIELDS:
+                self.fields.pop(name, None)
 
-    def imap_settings(self) -> ImapSettings:
+    def imap_settings(self) -> ImapSettings | None:
+        """The mailbox settings posted; None without `with_servers` (keep what is stored)."""
+        if not self.with_servers:
+            return None
         data = self.cleaned_data
         password = data.get("imap_password") or None
         if self.instance is None and password is None:
@@ -119,7 +148,10 @@ class EmailChannelForm(forms.Form):
         )
 
     def smtp_url_change(self) -> str | None:
-        """The new SMTP URL, "" to clear it, None to keep the stored one."""
+        """The new SMTP URL, "" to clear it, None to keep the stored one (always without
+        `with_servers`)."""
+        if not self.with_servers:
+            return None
         if self.cleaned_data.get("clear_smtp_url"):
             return ""
         url = (self.cleaned_data.get("smtp_url") or "").strip()

@@ -61,6 +61,22 @@ def _check_actor(actor: User | None) -> None:
         raise PermissionDeniedError(_("Connecting channels needs the Account access permission."))
 
 
+def may_manage_mail_servers(user: User | None) -> bool:
+    """Where mail is fetched from and sent through (IMAP, outbound SMTP: host, port,
+    credentials) and the quarantine's raw mail reach every team's mail, while Account access
+    does not follow ticket access: these are for super admins (and the command line)."""
+    if user is None:
+        return True
+    return bool(user.is_active and user.is_superuser)
+
+
+def _check_servers_actor(actor: User | None) -> None:
+    if not may_manage_mail_servers(actor):
+        raise PermissionDeniedError(
+            _("Only super admins set the mailbox (IMAP) and the outbound SMTP server.")
+        )
+
+
 def hash_http_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -138,8 +154,11 @@ def connect_email_channel(
 ) -> ConnectedChannel:
     """Connect `address` to the help desk: the SMTP receiver accepts mail for it at once, IMAP
     is polled when `imap.host` is set. An address disconnected earlier is connected again with
-    its history. Raises EmailChannelValidationError when it is already connected."""
+    its history. Raises EmailChannelValidationError when it is already connected. A mailbox
+    or an SMTP URL needs `may_manage_mail_servers`."""
     _check_actor(actor)
+    if (imap is not None and imap.host.strip()) or smtp_url.strip():
+        _check_servers_actor(actor)
     address = normalise_address(address)
     if not address or "@" not in address:
         raise EmailChannelValidationError(_("Enter a valid email address."))
@@ -183,12 +202,15 @@ def update_email_channel(
     actor: User | None,
     address: str,
     display_name: str,
-    imap: ImapSettings,
+    imap: ImapSettings | None = None,
     smtp_url: str | None = None,
 ) -> EmailChannel:
-    """Change a connected address. `imap.password` None keeps the stored password;
-    `smtp_url` None keeps the stored URL, "" clears it (back to the global SMTP settings)."""
+    """Change a connected address. `imap` None keeps the mailbox settings, `imap.password`
+    None the stored password; `smtp_url` None keeps the stored URL, "" clears it (back to the
+    global SMTP settings). Changing either needs `may_manage_mail_servers`."""
     _check_actor(actor)
+    if imap is not None or smtp_url is not None:
+        _check_servers_actor(actor)
     email_channel = EmailChannel.objects.select_for_update().get(pk=email_channel.pk)
     address = normalise_address(address)
     if not address or "@" not in address:
@@ -197,7 +219,7 @@ def update_email_channel(
         raise EmailChannelValidationError(
             _("%(address)s is already connected.") % {"address": address}
         )
-    changed = _apply_imap(email_channel, imap)
+    changed = _apply_imap(email_channel, imap) if imap is not None else []
     if address != email_channel.address:
         email_channel.address = address
         changed.append("address")

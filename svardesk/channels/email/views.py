@@ -22,7 +22,7 @@ from svardesk.channels.email.ingest import receive_raw_email, reprocess
 from svardesk.channels.email.models import EmailChannel, InboundStatus
 from svardesk.channels.email.services import EmailChannelValidationError
 from svardesk.conversations.models import HelpDeskSettings
-from svardesk.core.decorators import account_access_required
+from svardesk.core.decorators import account_access_required, super_admin_required
 from svardesk.workspace.settings.common import found, render_settings
 
 ACCEPTED_RAW_TYPES = {"", "message/rfc822", "text/plain", "application/octet-stream"}
@@ -98,7 +98,11 @@ def channel_list(request: HttpRequest) -> HttpResponse:
         request,
         "email_channel/channels.html",
         section=SECTION_CHANNELS,
-        context={"channels": channels, "quarantined_total": sum(quarantined.values())},
+        context={
+            "channels": channels,
+            "quarantined_total": sum(quarantined.values()),
+            "may_open_quarantine": services.may_manage_mail_servers(_actor(request)),
+        },
     )
 
 
@@ -115,7 +119,11 @@ def _render_form(
     email_channel: EmailChannel | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context: dict[str, object] = {"form": form, "email_channel": email_channel}
+    context: dict[str, object] = {
+        "form": form,
+        "email_channel": email_channel,
+        "may_manage_mail_servers": form.with_servers,
+    }
     if email_channel is not None:
         context["raw_endpoint_url"] = _raw_endpoint_url(request, email_channel)
     return render_settings(
@@ -130,9 +138,10 @@ def _render_form(
 @account_access_required
 @require_http_methods(["GET", "POST"])
 def email_connect(request: HttpRequest) -> HttpResponse:
+    with_servers = services.may_manage_mail_servers(_actor(request))
     if request.method != "POST":
-        return _render_form(request, EmailChannelForm())
-    form = EmailChannelForm(request.POST)
+        return _render_form(request, EmailChannelForm(with_servers=with_servers))
+    form = EmailChannelForm(request.POST, with_servers=with_servers)
     if form.is_valid():
         try:
             connected = services.connect_email_channel(
@@ -164,11 +173,11 @@ def email_connect(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def email_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
     email_channel = found(queries.get_email_channel(channel_id))
+    with_servers = services.may_manage_mail_servers(_actor(request))
     if request.method != "POST":
-        return _render_form(
-            request, EmailChannelForm(instance=email_channel), email_channel=email_channel
-        )
-    form = EmailChannelForm(request.POST, instance=email_channel)
+        form = EmailChannelForm(instance=email_channel, with_servers=with_servers)
+        return _render_form(request, form, email_channel=email_channel)
+    form = EmailChannelForm(request.POST, instance=email_channel, with_servers=with_servers)
     if form.is_valid():
         try:
             services.update_email_channel(
@@ -259,7 +268,7 @@ def email_rotate_token(request: HttpRequest, channel_id: int) -> HttpResponse:
 # --- Quarantine --------------------------------------------------------------------------------
 
 
-@account_access_required
+@super_admin_required  # raw mail of every team (services.may_manage_mail_servers)
 @require_GET
 def quarantine(request: HttpRequest) -> HttpResponse:
     return render_settings(
@@ -270,7 +279,7 @@ def quarantine(request: HttpRequest) -> HttpResponse:
     )
 
 
-@account_access_required
+@super_admin_required  # raw mail of every team (services.may_manage_mail_servers)
 @require_POST
 def quarantine_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     inbound = found(queries.get_quarantined(pk))
@@ -286,7 +295,7 @@ def quarantine_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("channel_settings:quarantine")
 
 
-@account_access_required
+@super_admin_required  # raw mail of every team (services.may_manage_mail_servers)
 @require_GET
 def quarantine_download(request: HttpRequest, pk: int) -> HttpResponse:
     inbound = found(queries.get_quarantined(pk))

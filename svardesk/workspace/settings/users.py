@@ -119,7 +119,13 @@ PERMISSION_HELP = {
     "has_seat": User._meta.get_field("has_seat").help_text,
     "is_superuser": gettext_lazy("Every permission, every ticket, and these settings."),
     "can_manage_views": User._meta.get_field("can_manage_views").help_text,
-    "has_account_access": User._meta.get_field("has_account_access").help_text,
+    # Said in full here: it reaches the whole help desk, whatever the user's ticket access.
+    "has_account_access": gettext_lazy(
+        "Connect and disconnect email addresses and their HTTP endpoint token, set the "
+        "conversation rules, and block or unblock senders, for the whole help desk whatever "
+        "the user's ticket access. Not the quarantine or the mail servers (IMAP, outbound "
+        "SMTP): those are for super admins."
+    ),
 }
 
 
