@@ -315,3 +315,66 @@ def test_slowed_sign_ins_are_answered_side_by_side(settings):
     assert results == [200] * 8
     assert 0.5 <= elapsed < 2.5
     assert throttle.failures_of_address("nobody@example.com") == 14
+
+
+@pytest.mark.django_db
+def test_a_slowed_sign_in_waits_without_holding_a_thread(settings):
+    """Django's AsyncClient runs every synchronous part of every request on one shared thread:
+    eight slowed sign-ins finish together only if none of them waits in a thread (a
+    synchronous middleware around the view would hold it for the whole wait)."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    settings.LOGIN_SLOWDOWN_MAX_SECONDS = 0.4
+    for _ in range(6):
+        throttle.record_failure(address="nobody@example.com", client="192.0.2.1")
+
+    async def eight_sign_ins() -> list[int]:
+        client = AsyncClient()
+        try:
+            responses = await asyncio.gather(
+                *(
+                    client.post(
+                        reverse("accounts:login"),
+                        {"username": "nobody@example.com", "password": "wrong"},
+                        REMOTE_ADDR=f"192.0.2.{n + 10}",
+                    )
+                    for n in range(8)
+                )
+            )
+        finally:
+            # The shared thread's own database connection (PostgreSQL: back to the pool).
+            await sync_to_async(connections.close_all)()
+        return [response.status_code for response in responses]
+
+    started = time.monotonic()
+    statuses = asyncio.run(eight_sign_ins())
+    elapsed = time.monotonic() - started
+
+    assert statuses == [200] * 8
+    assert 0.4 <= elapsed < 1.6  # eight waits one after another would take 3.2 s
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_http_a_user_signs_in_and_gets_their_language():
+    """The whole middleware chain runs async under uvicorn: the sign-in and the user's
+    language still work through it."""
+    from tests.factories import UserFactory
+
+    UserFactory(email="sv@svardesk.test", language="sv", time_zone="Europe/Stockholm")
+    with _web_server() as url:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"{url}/accounts/login/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        body = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": "SV@svardesk.test", "password": PASSWORD}
+        ).encode()
+        signed_in = opener.open(f"{url}/accounts/login/", data=body)
+        preferences = opener.open(f"{url}/accounts/preferences/")
+        html = preferences.read().decode()
+    assert signed_in.url.endswith("/")  # followed the redirect away from the sign-in page
+    assert "/accounts/login/" not in preferences.url
+    assert preferences.headers["Content-Language"].startswith("sv")
+    assert '<html lang="sv' in html
