@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,8 +24,25 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+DRAFT_TOKEN_ERROR = _("This draft cannot be sent as it is. Reload the page and try again.")
+
+
+def draft_token_field() -> forms.CharField:
+    """The composer's per-draft token (see services.send_reply): optional, but when sent it
+    must look like one the composer makes."""
+    return forms.CharField(
+        required=False,
+        min_length=16,
+        max_length=64,
+        widget=forms.HiddenInput,
+        validators=[RegexValidator(r"\A[A-Za-z0-9_-]*\Z", DRAFT_TOKEN_ERROR)],
+        error_messages={"min_length": DRAFT_TOKEN_ERROR, "max_length": DRAFT_TOKEN_ERROR},
+    )
+
+
 class ReplyForm(forms.Form):
     html = forms.CharField(required=False, widget=forms.HiddenInput)
+    client_token = draft_token_field()
     to = forms.CharField(label=_("To"), required=False, max_length=5000)
     cc = forms.CharField(label=_("Cc"), required=False, max_length=5000)
     bcc = forms.CharField(label=_("Bcc"), required=False, max_length=5000)
@@ -33,6 +51,7 @@ class ReplyForm(forms.Form):
 
 class CommentForm(forms.Form):
     html = forms.CharField(required=False, widget=forms.HiddenInput)
+    client_token = draft_token_field()
 
     def mention_ids(self) -> list[int]:
         """The users picked from the @mention list; services keep only real, still-mentioned

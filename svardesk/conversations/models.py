@@ -138,6 +138,10 @@ class Message(models.Model):
     sending_since = models.DateTimeField(null=True, blank=True)
     last_send_attempt_at = models.DateTimeField(null=True, blank=True)
     is_auto_generated = models.BooleanField(default=False)
+    # The agent's draft this reply or comment came from (a random token the composer sends),
+    # so the same draft posted twice is stored and sent once. NULL for everything else:
+    # nullable rather than "", so SQLite adds the column without rebuilding the table.
+    client_token = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -157,7 +161,13 @@ class Message(models.Model):
                 fields=["channel", "message_id"],
                 condition=~Q(message_id=""),
                 name="unique_message_id_per_channel",
-            )
+            ),
+            # Enforced by the database, so two requests racing with one draft store one.
+            models.UniqueConstraint(
+                fields=["author", "client_token"],
+                condition=Q(client_token__isnull=False),
+                name="unique_draft_per_author",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -237,7 +237,6 @@ def _waiting_on_contact_stage(ticket: Ticket) -> Stage | None:
 # --- Replies ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def send_reply(
     ticket: Ticket,
     *,
@@ -247,6 +246,7 @@ def send_reply(
     cc: str | Iterable[str] = (),
     bcc: str | Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
+    client_token: str = "",
     now: dt.datetime | None = None,
 ) -> Message:
     """Store an outbound email reply (queued) on the ticket's email conversation and send it
@@ -257,9 +257,96 @@ def send_reply(
     first connected email channel (NoEmailChannelError when there is none). The ticket's last
     activity, preview and last message author follow, and when the help desk settings say so
     an open ticket moves to "Waiting on contact" (recorded on its timeline).
-    Raises ReplyValidationError, with nothing stored, for a bad reply."""
+    Raises ReplyValidationError, with nothing stored, for a bad reply.
+
+    `client_token` names the composer's draft: the same draft posted again (a double click,
+    a retried request, two at once) returns the reply stored the first time and sends
+    nothing more."""
+    return _once_per_draft(
+        lambda: _store_reply(
+            ticket,
+            actor=actor,
+            html=html,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            attachments=attachments,
+            client_token=client_token,
+            now=now,
+        ),
+        ticket=ticket,
+        actor=actor,
+        client_token=client_token,
+        direction=MessageDirection.OUTBOUND,
+    )
+
+
+def _once_per_draft(
+    store: Callable[[], Message],
+    *,
+    ticket: Ticket,
+    actor: User,
+    client_token: str,
+    direction: str,
+) -> Message:
+    try:
+        return store()
+    except IntegrityError:
+        # The same draft stored by a request running at the same time (the unique
+        # constraint on author and token): everything of this attempt was rolled back.
+        existing = _stored_draft(
+            ticket, actor=actor, client_token=client_token, direction=direction
+        )
+        if existing is None:
+            raise
+        return existing
+
+
+def _stored_draft(
+    ticket: Ticket, *, actor: User, client_token: str, direction: str
+) -> Message | None:
+    """The message this draft already became, if it was posted before."""
+    if not client_token:
+        return None
+    existing = (
+        Message.objects.select_related("conversation")
+        .filter(author=actor, client_token=client_token)
+        .first()
+    )
+    if existing is None:
+        return None
+    if existing.conversation.ticket_id != ticket.pk or existing.direction != direction:
+        raise ReplyValidationError(
+            {
+                "client_token": _(
+                    "This draft was already sent from another ticket or tab. Reload the page "
+                    "and write it again."
+                )
+            }
+        )
+    return existing
+
+
+@transaction.atomic
+def _store_reply(
+    ticket: Ticket,
+    *,
+    actor: User,
+    html: str,
+    to: str | Iterable[str],
+    cc: str | Iterable[str],
+    bcc: str | Iterable[str],
+    attachments: Sequence[UploadedFile],
+    client_token: str,
+    now: dt.datetime | None,
+) -> Message:
     now = now or timezone.now()
     ticket = access_ticket(ticket.pk, actor=actor)
+    existing = _stored_draft(
+        ticket, actor=actor, client_token=client_token, direction=MessageDirection.OUTBOUND
+    )
+    if existing is not None:
+        return existing  # sent (or queued) already: nothing more to do
     rules = HelpDeskSettings.load()
     body_html = mail.clean_editor_html(html)
     errors: dict[str, str] = {}
@@ -308,6 +395,7 @@ def send_reply(
         in_reply_to=parent.message_id if parent is not None else "",
         references=mail.trim_references(references),
         delivery_status=DeliveryStatus.QUEUED,
+        client_token=client_token or None,
         created_at=now,
     )
     _store_attachments(message, attachments)
@@ -432,7 +520,6 @@ def retry_delivery(message: Message, *, actor: User) -> Message:
 # --- Comments and mentions -------------------------------------------------------------------
 
 
-@transaction.atomic
 def add_comment(
     ticket: Ticket,
     *,
@@ -440,13 +527,48 @@ def add_comment(
     html: str,
     mentioned_user_ids: Iterable[int] = (),
     ticket_url: str = "",
+    client_token: str = "",
     now: dt.datetime | None = None,
 ) -> Message:
     """An internal note on the ticket, never sent to the customer. Each mentioned user whose
     "@Name" is still in the text and who may see the ticket gets a notification and, after
-    commit, an email (`ticket_url` links back to the ticket)."""
+    commit, an email (`ticket_url` links back to the ticket). The same draft
+    (`client_token`) posted again returns the comment stored the first time."""
+    return _once_per_draft(
+        lambda: _store_comment(
+            ticket,
+            actor=actor,
+            html=html,
+            mentioned_user_ids=mentioned_user_ids,
+            ticket_url=ticket_url,
+            client_token=client_token,
+            now=now,
+        ),
+        ticket=ticket,
+        actor=actor,
+        client_token=client_token,
+        direction=MessageDirection.COMMENT,
+    )
+
+
+@transaction.atomic
+def _store_comment(
+    ticket: Ticket,
+    *,
+    actor: User,
+    html: str,
+    mentioned_user_ids: Iterable[int],
+    ticket_url: str,
+    client_token: str,
+    now: dt.datetime | None,
+) -> Message:
     now = now or timezone.now()
     ticket = access_ticket(ticket.pk, actor=actor)
+    existing = _stored_draft(
+        ticket, actor=actor, client_token=client_token, direction=MessageDirection.COMMENT
+    )
+    if existing is not None:
+        return existing
     body_html = mail.clean_editor_html(html)
     if mail.is_blank_html(body_html):
         raise ReplyValidationError({"html": _("Write a comment before saving it.")})
@@ -461,6 +583,7 @@ def add_comment(
         body_html=body_html,
         body_text=text,
         delivery_status=DeliveryStatus.RECEIVED,
+        client_token=client_token or None,
         created_at=now,
     )
     _record_activity(ticket, now=now, author=None, preview=None)

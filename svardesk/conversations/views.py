@@ -89,6 +89,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             cc=data["cc"],
             bcc=data["bcc"],
             attachments=data["attachments"],
+            client_token=data["client_token"],
         )
     except services.ReplyValidationError as exc:
         return _compose_errors(request, ticket, "reply", exc.errors)
@@ -103,7 +104,13 @@ def comment(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = request_user(request)
     ticket = access_ticket(ticket_id, actor=user)
     form = CommentForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return _compose_errors(
+            request,
+            ticket,
+            "comment",
+            {k: " ".join(str(e) for e in v) for k, v in form.errors.items()},
+        )
     try:
         services.add_comment(
             ticket,
@@ -111,6 +118,7 @@ def comment(request: HttpRequest, ticket_id: int) -> HttpResponse:
             html=form.cleaned_data.get("html", ""),
             mentioned_user_ids=form.mention_ids(),
             ticket_url=request.build_absolute_uri(reverse("tickets:detail", args=[ticket.pk])),
+            client_token=form.cleaned_data["client_token"],
         )
     except services.ReplyValidationError as exc:
         return _compose_errors(request, ticket, "comment", exc.errors)

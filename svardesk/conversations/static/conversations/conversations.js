@@ -42,6 +42,15 @@
   }
 
   function draftKey(composer, tab) { return "svardesk.draft." + composer.dataset.ticketId + "." + tab; }
+  function tokenKey(composer, tab) { return draftKey(composer, tab) + ".token"; }
+
+  // Each draft carries a token; the server stores a draft posted twice (a double click, a
+  // retried request) once. A new one after each successful send.
+  function newDraftToken() {
+    var bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
 
   function setupEditor(composer, form, labels) {
     var el = form.querySelector("[data-editor]");
@@ -62,8 +71,14 @@
     el.removeAttribute("aria-label");
     labelToolbar(quill, labels);
 
+    var token = form.querySelector("[data-draft-token]");
     var saved = storageGet(window.sessionStorage, draftKey(composer, tab));
-    if (saved) quill.clipboard.dangerouslyPasteHTML(saved);
+    if (saved) {
+      quill.clipboard.dangerouslyPasteHTML(saved);
+      // A restored draft keeps its token: had it been sent before the reload, it is not sent again.
+      var savedToken = storageGet(window.sessionStorage, tokenKey(composer, tab));
+      if (token && savedToken) token.value = savedToken;
+    }
     var saveTimer = null;
     var lastTyping = 0;
     function sync() { hidden.value = editorHtml(quill); }
@@ -72,8 +87,13 @@
       sync();
       clearTimeout(saveTimer);
       saveTimer = setTimeout(function () {
-        if (hidden.value) storageSet(window.sessionStorage, draftKey(composer, tab), hidden.value);
-        else storageDel(window.sessionStorage, draftKey(composer, tab));
+        if (hidden.value) {
+          storageSet(window.sessionStorage, draftKey(composer, tab), hidden.value);
+          if (token) storageSet(window.sessionStorage, tokenKey(composer, tab), token.value);
+        } else {
+          storageDel(window.sessionStorage, draftKey(composer, tab));
+          storageDel(window.sessionStorage, tokenKey(composer, tab));
+        }
       }, 400);
       if (source === "user" && Date.now() - lastTyping > TYPING_EVERY_MS) {
         lastTyping = Date.now();
@@ -123,7 +143,12 @@
     if (ids) ids.innerHTML = "";
     var errors = form.querySelector(".compose-errors");
     if (errors) errors.innerHTML = "";
-    if (el) storageDel(window.sessionStorage, draftKey(composer, el.dataset.editor));
+    var token = form.querySelector("[data-draft-token]");
+    if (token) token.value = newDraftToken();
+    if (el) {
+      storageDel(window.sessionStorage, draftKey(composer, el.dataset.editor));
+      storageDel(window.sessionStorage, tokenKey(composer, el.dataset.editor));
+    }
   }
 
   // --- Tabs --------------------------------------------------------------------------------
