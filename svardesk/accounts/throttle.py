@@ -7,7 +7,7 @@
   `FORWARDED_ALLOW_IPS` (see `svardesk serve`).
 - An *address*'s failures, from any client, only slow its sign-ins down: nothing for the first
   few, then a wait that doubles up to `LOGIN_SLOWDOWN_MAX_SECONDS`. The sign-in view awaits it
-  on the event loop (`await_slowdown`), so a waiting sign-in occupies no worker.
+  on the event loop, so a waiting sign-in occupies no worker thread (views.sign_in).
 - A successful sign-in and a password reset clear the address's failures. Neither clears a
   client's: whoever holds one account could otherwise reset their own count between guesses.
 - Addresses are counted in the form sign-in matches them by (`queries.sign_in_address`), so no
@@ -16,7 +16,6 @@
 Counts live in Django's cache: per process by default, shared through Redis with REDIS_URL.
 """
 
-import asyncio
 import hashlib
 import ipaddress
 import math
@@ -104,16 +103,14 @@ def refused_for(client: str) -> int:
     return _seconds_left(cache.get(_refused_key(client)))
 
 
-async def await_slowdown(*, address: str, client: str) -> None:
-    """Wait out the address's slow-down without holding a thread. A refused client is answered
-    at once (the form refuses it)."""
+async def slowdown_before_sign_in(*, address: str, client: str) -> float:
+    """Seconds a sign-in must wait before its password is checked; 0 for a refused client,
+    which is answered at once (the form refuses it)."""
     key = _address_key(address)
     found = await cache.aget_many([key, _refused_key(client)])
     if _seconds_left(found.get(_refused_key(client))):
-        return
-    delay = slowdown_after(int(found.get(key, 0)))
-    if delay:
-        await asyncio.sleep(delay)
+        return 0
+    return slowdown_after(int(found.get(key, 0)))
 
 
 def _count(key: str, window: int) -> int:

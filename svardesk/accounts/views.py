@@ -1,9 +1,11 @@
+import asyncio
 from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -35,11 +37,23 @@ async def sign_in(request: HttpRequest) -> HttpResponse:
     event loop rather than slept in a thread, and before the form touches the database; the
     form then runs as any synchronous view does."""
     if request.method == "POST":
-        await throttle.await_slowdown(
+        delay = await throttle.slowdown_before_sign_in(
             address=str(request.POST.get("username", "")), client=throttle.client_of(request)
         )
+        if delay:
+            await sync_to_async(_release_database_connections)()
+            await asyncio.sleep(delay)
     response = await sync_to_async(_login_page)(request)
     return cast(HttpResponse, response)
+
+
+def _release_database_connections() -> None:
+    """Reading the session may already have taken a connection (any cookie makes it read):
+    give it back for the wait — to the pool on PostgreSQL — or a handful of slowed sign-ins
+    would hold every pooled connection of the process."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -378,3 +378,48 @@ def test_over_http_a_user_signs_in_and_gets_their_language():
     assert "/accounts/login/" not in preferences.url
     assert preferences.headers["Content-Language"].startswith("sv")
     assert '<html lang="sv' in html
+
+
+@pytest.mark.django_db
+def test_a_slowed_sign_in_gives_its_database_connection_back_while_it_waits(settings):
+    """A session cookie (anyone can send one) makes the request read the database before the
+    view: during the wait that connection goes back (to PostgreSQL's pool), or ten slowed
+    sign-ins would hold a web process's ten pooled connections."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    if connections["default"].vendor == "sqlite":
+        pytest.skip(
+            "Django never closes an in-memory SQLite test database (and SQLite has no pool)"
+        )
+    settings.LOGIN_SLOWDOWN_MAX_SECONDS = 0.6
+    for _ in range(6):
+        throttle.record_failure(address="nobody@example.com", client="192.0.2.1")
+
+    def connection_is_open() -> bool:
+        return connections["default"].connection is not None
+
+    async def scenario() -> tuple[int, bool]:
+        client = AsyncClient()
+        client.cookies["sessionid"] = "x" * 32  # read from the database, found nowhere
+        try:
+            sign_in = asyncio.ensure_future(
+                client.post(
+                    reverse("accounts:login"),
+                    {"username": "nobody@example.com", "password": "wrong"},
+                    REMOTE_ADDR=REAL_USER,
+                )
+            )
+            await asyncio.sleep(0.3)  # the sign-in is waiting now
+            # AsyncClient runs the synchronous parts on one thread: this probe runs there too.
+            open_while_waiting = await sync_to_async(connection_is_open)()
+            response = await sign_in
+        finally:
+            await sync_to_async(connections.close_all)()
+        return response.status_code, open_while_waiting
+
+    status, open_while_waiting = asyncio.run(scenario())
+
+    assert status == 200
+    assert open_while_waiting is False
