@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -138,10 +138,7 @@ def test_the_sign_in_view_waits_on_the_event_loop():
     """The slow-down is awaited by an async view: it keeps no thread of the server busy."""
     from svardesk.accounts import views
 
-    match = reverse("accounts:login")
-    from django.urls import resolve
-
-    assert resolve(match).func is views.sign_in
+    assert resolve(reverse("accounts:login")).func is views.sign_in
     assert asyncio.iscoroutinefunction(views.sign_in)
 
 
