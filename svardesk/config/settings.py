@@ -216,6 +216,14 @@ else:
 # --- Inbound email (SMTP receiver, IMAP polling, raw-MIME endpoint) ---------------------------
 # Largest raw message accepted by any way in (SMTP answers 552, HTTP 413, IMAP leaves it).
 EMAIL_MAX_MESSAGE_BYTES = env_int("SVARDESK_EMAIL_MAX_BYTES", 50 * 1024 * 1024)
+# A message with more MIME parts or attachments is quarantined unread: each attachment is a
+# file and a row written while the database is locked, each part a node in memory. Real mail
+# stays far below (a long thread forwarded with its files: tens); raise them and reprocess.
+EMAIL_MAX_PARTS = env_int("SVARDESK_EMAIL_MAX_PARTS", 500)
+EMAIL_MAX_ATTACHMENTS = env_int("SVARDESK_EMAIL_MAX_ATTACHMENTS", 100)
+# Raw mail one processing batch takes (at least one message, however large): parsing needs a
+# few times a message's size in memory.
+INBOUND_BATCH_MAX_BYTES = env_int("SVARDESK_INBOUND_BATCH_BYTES", 20 * 1024 * 1024)
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en"

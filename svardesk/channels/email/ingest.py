@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Length
 from django.utils import timezone
 from huey.constants import EmptyData
 
@@ -198,7 +199,7 @@ def process_inbound_email_now(
     if not attempt_counted:
         inbound.attempts += 1
     try:
-        parsed = parse_email(bytes(inbound.raw), lenient=lenient)
+        parsed = _parse(bytes(inbound.raw), lenient=lenient)
     except ParseError as exc:
         return _finish(inbound, InboundStatus.QUARANTINED, error=str(exc))
     except Exception as exc:
@@ -296,6 +297,16 @@ def _deliver(inbound: InboundEmail, parsed: ParsedEmail) -> InboundEmail:
     return inbound
 
 
+def _parse(raw: bytes, *, lenient: bool = False) -> ParsedEmail:
+    """parse_email with the settings' limits on MIME parts and attachments."""
+    return parse_email(
+        raw,
+        lenient=lenient,
+        max_parts=settings.EMAIL_MAX_PARTS,
+        max_attachments=settings.EMAIL_MAX_ATTACHMENTS,
+    )
+
+
 # --- Batches --------------------------------------------------------------------------------
 
 BATCH_SIZE = 100
@@ -305,12 +316,17 @@ PARENT_WAIT = dt.timedelta(minutes=10)
 
 def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
     """Process the stored messages waiting for their first try — the oldest `limit` of
-    them, in one transaction: the task `enqueue_processing` schedules. The rules are
+    them, up to settings.INBOUND_BATCH_MAX_BYTES of raw mail (at least one message), in one
+    transaction: the task `enqueue_processing` schedules. The rules are
     `process_inbound_email_now`'s; only the statements are shared (one lookup of the rows,
-    one INSERT per table for what they create, one status update per status). Rows another
-    worker holds are skipped (PostgreSQL), so workers share a burst without waiting on each
-    other. `first_id` is the message that scheduled the batch: if it waits after a failed
-    try, this is its retry and it is processed alone.
+    one INSERT per table for what they create, one status update per status). `first_id`
+    is the message that scheduled the batch: if it waits after a failed try, this is its
+    retry and it is processed alone.
+
+    The batch first claims its rows in a short transaction of its own (their first attempt
+    is counted and committed), so other workers take the next ones, and a message that
+    kills the worker outright is never claimed by a batch again: the sweep tries such rows
+    one by one. Raw bytes are read one message at a time, never for the whole batch.
 
     An unexpected failure rolls the whole batch back and every row is then processed alone,
     so one bad message costs only itself; the failure of `first_id` itself is raised (its
@@ -322,50 +338,77 @@ def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
     from huey.contrib.djhuey import HUEY
 
     _batch_started(HUEY.storage)
+    claimed, more = _claim_batch(limit)
+    if not claimed:
+        return 0  # an earlier batch took them
+    if more and not HUEY.immediate:
+        # More are waiting: the next batch starts now, on another worker.
+        from svardesk.channels.email.tasks import process_inbound_email
+
+        process_inbound_email(claimed[-1])
     stored: list[InboundAttachment] = []
     rows: list[InboundEmail] = []
     try:
         with transaction.atomic():
-            # The oldest messages never tried; those that failed wait for their own retry.
             rows = list(
-                InboundEmail.objects.select_for_update(skip_locked=True)
-                .filter(status=InboundStatus.RECEIVED, attempts=0)
-                .order_by("pk")[:limit]
+                InboundEmail.objects.defer("raw")
+                .filter(pk__in=claimed, status=InboundStatus.RECEIVED)
+                .order_by("pk")
             )
-            if not rows:
-                return 0  # an earlier batch took them
-            if len(rows) == limit and not HUEY.immediate:
-                # More may be waiting: the next batch starts now, on another worker, and
-                # skips the rows this one holds.
-                from svardesk.channels.email.tasks import process_inbound_email
-
-                process_inbound_email(rows[-1].pk)
             _relax_commit()
             later = _process_claimed(rows, stored)
     except Exception:
         delete_attachment_files(stored)
         logger.warning("Batch from inbound email %s failed; processing it row by row", first_id)
-        for row in rows:
-            if row.pk == first_id:
+        for inbound_id in claimed:
+            if inbound_id == first_id:
                 continue
             try:
-                process_inbound_email_now(row.pk)
+                process_inbound_email_now(inbound_id, attempt_counted=True)
             except Exception:
-                logger.exception("Inbound email %s failed", row.pk)
-        process_inbound_email_now(first_id)
+                logger.exception("Inbound email %s failed", inbound_id)
+        process_inbound_email_now(first_id, attempt_counted=first_id in claimed)
         return 0
     for inbound_id in later:  # bounces: their own path, after the batch
-        process_inbound_email_now(inbound_id)
-    return len(rows)
+        process_inbound_email_now(inbound_id, attempt_counted=True)
+    return len(claimed)
+
+
+def _claim_batch(limit: int) -> tuple[list[int], bool]:
+    """The ids of the oldest messages never tried — at most `limit`, and raw bytes up to the
+    budget (the first one whatever its size) — with their first attempt counted, committed.
+    Rows another worker is claiming are skipped (PostgreSQL). Also says whether more wait."""
+    budget = settings.INBOUND_BATCH_MAX_BYTES
+    with transaction.atomic():
+        _relax_commit()  # lost in a crash, the rows are simply claimed again
+        waiting = list(
+            InboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(status=InboundStatus.RECEIVED, attempts=0)
+            .annotate(raw_size=Length("raw"))
+            .order_by("pk")
+            .values_list("pk", "raw_size")[:limit]
+        )
+        claimed: list[int] = []
+        total = 0
+        for inbound_id, size in waiting:
+            if claimed and total + (size or 0) > budget:
+                break
+            claimed.append(inbound_id)
+            total += size or 0
+        if claimed:
+            InboundEmail.objects.filter(pk__in=claimed).update(attempts=1)
+    return claimed, len(claimed) < len(waiting) or len(waiting) == limit
 
 
 def _tried_before(inbound_id: int) -> bool:
-    """Whether the row waits after a failed try (its task is a retry). Plain SQL: run for
-    every batch, and the ORM would cost more than the answer."""
+    """Whether the row waits after a failed try (its task is a retry; a row a batch only
+    claimed has no error). Plain SQL: run for every batch, and the ORM would cost more than
+    the answer."""
     table = connection.ops.quote_name(InboundEmail._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s AND attempts > 0",  # noqa: S608
+            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s AND attempts > 0"  # noqa: S608
+            " AND error <> ''",
             [inbound_id, InboundStatus.RECEIVED.value],
         )
         return cursor.fetchone() is not None
@@ -389,7 +432,7 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
             _set_status(row, InboundStatus.DUPLICATE, message=already[row.pk])
             continue
         try:
-            parsed = parse_email(bytes(row.raw))
+            parsed = _parse(_raw_of(row))
         except ParseError as exc:
             _set_status(row, InboundStatus.QUARANTINED, error=str(exc))
             continue
@@ -407,6 +450,7 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
     depth_of: dict[str, int] = {}  # Message-ID of a row in this batch → its wave
     for row, parsed in parsed_rows:
         verdict = loops.classify(parsed)
+        parsed.mime = None  # the MIME tree holds the encoded parts: free it before the next
         if verdict.bounce is not None and loops.has_null_return_path(parsed):
             later.append(row.pk)
             continue
@@ -433,12 +477,23 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
             stored.extend(a for a in item.attachments if a.stored_name)
         _record_wave(wave)
     _save_statuses([r for r in rows if r.pk not in later and r.pk not in deferred])
+    if deferred:  # not tried yet: its later try is a batch's again
+        InboundEmail.objects.filter(pk__in=deferred, status=InboundStatus.RECEIVED).update(
+            attempts=0
+        )
     return later
+
+
+def _raw_of(row: InboundEmail) -> bytes:
+    """One row's raw bytes, read when it is processed (batches defer the column)."""
+    raw = InboundEmail.objects.filter(pk=row.pk).order_by().values_list("raw", flat=True).first()
+    return bytes(raw or b"")
 
 
 def _save_statuses(rows: list[InboundEmail]) -> None:
     """The final status of every finished row: one UPDATE per status and channel for rows
-    with a recorded message (found by its Message-ID), one per row otherwise."""
+    with a recorded message (found by its Message-ID), one per row otherwise. (Their
+    attempt was counted when the batch claimed them.)"""
     now = timezone.now()
     groups: dict[tuple[str, int], list[int]] = {}
     for row in rows:
@@ -447,7 +502,6 @@ def _save_statuses(rows: list[InboundEmail]) -> None:
                 status=row.status,
                 error=row.error,
                 processed_at=now,
-                attempts=F("attempts") + 1,
             )
         else:
             groups.setdefault((row.status, row.channel.channel_id), []).append(row.pk)
@@ -460,7 +514,6 @@ def _save_statuses(rows: list[InboundEmail]) -> None:
             error="",
             recorded_message=Subquery(recorded),
             processed_at=now,
-            attempts=F("attempts") + 1,
         )
 
 
@@ -694,7 +747,9 @@ def process_pending_inbound(*, older_than: dt.timedelta | None = None, limit: in
     query = InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
     if older_than is not None:
         query = query.filter(received_at__lt=timezone.now() - older_than)
-    ids = list(query.order_by("received_at", "id").values_list("pk", flat=True)[:limit])
+    # Fewest attempts first: a message that stopped the worker on its last try comes after
+    # the others, so it never keeps them waiting.
+    ids = list(query.order_by("attempts", "received_at", "id").values_list("pk", flat=True)[:limit])
     for inbound_id in ids:
         # Count the attempt before trying: a message that kills its worker outright (the
         # case this sweep exists for) must not be retried forever.

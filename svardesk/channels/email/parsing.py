@@ -10,6 +10,7 @@ is clean Unicode without NUL characters, safe for any database.
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import datetime as dt
 import email
@@ -19,6 +20,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import errors as email_errors
+from email.feedparser import BytesFeedParser
 from email.message import Message as MimeMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -32,9 +34,13 @@ from svardesk.conversations.content import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_ATTACHMENTS",
+    "DEFAULT_MAX_PARTS",
+    "MessageLimitError",
     "ParseError",
     "ParsedAttachment",
     "ParsedEmail",
+    "count_mime_parts",
     "decode_bytes",
     "decode_header_value",
     "format_address",
@@ -53,8 +59,19 @@ SYNTHETIC_DOMAIN = "synthetic.svardesk.invalid"
 MAX_REFERENCES = 100
 
 
+# Every part costs a node while parsing and every attachment a file and a row: past these a
+# message is refused (settings EMAIL_MAX_PARTS / EMAIL_MAX_ATTACHMENTS pass the real limits).
+DEFAULT_MAX_PARTS = 500
+DEFAULT_MAX_ATTACHMENTS = 100
+
+
 class ParseError(Exception):
     """The message cannot be read (e.g. broken MIME structure). Its raw bytes stay stored."""
+
+
+class MessageLimitError(ParseError):
+    """The message has more MIME parts or attachments than are read. Its raw bytes stay
+    stored; after raising the limit it can be processed again."""
 
 
 @dataclass(frozen=True)
@@ -353,14 +370,46 @@ _FATAL_DEFECTS = (
 )
 
 
+class _Budget:
+    """Parts and attachments counted while walking, shared by nested collectors: the walk
+    stops at the first one over the limit, before decoding what follows."""
+
+    def __init__(self, *, max_parts: int, max_attachments: int) -> None:
+        self.max_parts = max_parts
+        self.max_attachments = max_attachments
+        self.parts = 0
+        self.attachments = 0
+
+    def count_part(self) -> None:
+        self.parts += 1
+        if self.parts > self.max_parts:
+            raise MessageLimitError(
+                f"The message has more than {self.max_parts} MIME parts "
+                "(SVARDESK_EMAIL_MAX_PARTS). It was not processed."
+            )
+
+    def count_attachment(self) -> None:
+        self.attachments += 1
+        if self.attachments > self.max_attachments:
+            raise MessageLimitError(
+                f"The message has more than {self.max_attachments} attachments "
+                "(SVARDESK_EMAIL_MAX_ATTACHMENTS). It was not processed."
+            )
+
+
 class _Collector:
-    def __init__(self, *, lenient: bool) -> None:
+    def __init__(self, *, lenient: bool, budget: _Budget) -> None:
         self.lenient = lenient
+        self.budget = budget
         self.texts: list[str] = []
         self.htmls: list[str] = []
         self.attachments: list[tuple[MimeMessage, bytes, str]] = []  # part, payload, ctype
 
-    def walk(self, part: MimeMessage, *, in_alternative: bool = False) -> None:
+    def walk(
+        self, part: MimeMessage, *, in_alternative: bool = False, is_root: bool = False
+    ) -> None:
+        if not is_root:
+            self.budget.count_part()
         self._check(part)
         ctype = part.get_content_type()
         if ctype == "message/rfc822" or ctype == "message/global":
@@ -385,7 +434,7 @@ class _Collector:
         text_found = False
         html_candidates: list[_Collector] = []
         for child in children:
-            sub = _Collector(lenient=self.lenient)
+            sub = _Collector(lenient=self.lenient, budget=self.budget)
             sub.walk(child)
             if sub.texts and not text_found:
                 self.texts.extend(sub.texts)
@@ -429,6 +478,7 @@ class _Collector:
         self._attach(part, payload, ctype)
 
     def _attach(self, part: MimeMessage, payload: bytes, ctype: str) -> None:
+        self.budget.count_attachment()
         self.attachments.append((part, payload, ctype))
 
     def _attach_message(self, part: MimeMessage) -> None:
@@ -454,6 +504,15 @@ def _defect_text(defect: email_errors.MessageDefect) -> str:
 
 
 def _payload(part: MimeMessage) -> bytes:
+    raw = part.get_payload()
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if isinstance(raw, str) and encoding == "base64":
+        # binascii skips line breaks in one pass; the standard library first splits the
+        # text into a list of lines (~6 times the part's size in memory for a large file).
+        try:
+            return binascii.a2b_base64(raw)
+        except (binascii.Error, ValueError):
+            pass  # bad padding, 8-bit bytes: the standard library's repairs below
     data = part.get_payload(decode=True)
     if isinstance(data, bytes):
         return data
@@ -514,14 +573,55 @@ _CID_REFERENCE = re.compile(r"cid:([^\"'\s>)]+)", re.IGNORECASE)
 
 # --- The parser -----------------------------------------------------------------------------
 
+_BOUNDARY_PARAMETER = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.I)
+_DELIMITER_LINE = re.compile(rb"\n--([^\r\n]{1,202})")
 
-def parse_email(raw: bytes, *, lenient: bool = False) -> ParsedEmail:
+
+def count_mime_parts(raw: bytes) -> int:
+    """How many MIME parts the message opens, from its bytes alone (one pass, nothing
+    decoded): the lines "--<boundary>" for the boundaries its headers declare. A boundary
+    this scan cannot see (e.g. an RFC 2231 continuation) is counted while walking."""
+    boundaries = {a or b for a, b in _BOUNDARY_PARAMETER.findall(raw)}
+    if not boundaries:
+        return 0
+    return sum(1 for token in _DELIMITER_LINE.findall(raw) if token.rstrip(b" \t") in boundaries)
+
+
+# The parser reads its input a line at a time; fed at once, it first holds the whole message
+# as text and as a list of lines (~8 times its size at the peak).
+_FEED_CHUNK = 1 << 20
+
+
+def _parse_mime(raw: bytes) -> MimeMessage:
+    parser = BytesFeedParser(policy=compat32)
+    view = memoryview(raw)
+    for start in range(0, len(raw), _FEED_CHUNK):
+        parser.feed(view[start : start + _FEED_CHUNK].tobytes())
+    return parser.close()
+
+
+def parse_email(
+    raw: bytes,
+    *,
+    lenient: bool = False,
+    max_parts: int = DEFAULT_MAX_PARTS,
+    max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+) -> ParsedEmail:
     """Parse a raw message. Raises ParseError when it cannot be read; with `lenient` a broken
-    structure is read as best it can (the undecodable rest becomes the text body)."""
+    structure is read as best it can (the undecodable rest becomes the text body).
+    MessageLimitError (even when lenient) when it has more than `max_parts` MIME parts or
+    `max_attachments` attachments: counted in its bytes before parsing, and again while
+    walking, before the rest is decoded."""
     if not raw or not raw.strip():
         raise ParseError("The message is empty.")
+    parts = count_mime_parts(raw)
+    if parts > max_parts:
+        raise MessageLimitError(
+            f"The message has {parts} MIME parts; at most {max_parts} are read "
+            "(SVARDESK_EMAIL_MAX_PARTS). It was not processed."
+        )
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = _parse_mime(raw)
     except Exception as exc:  # the parser itself gave up
         raise ParseError(f"The message could not be read: {exc}") from exc
     if not msg.keys():
@@ -532,8 +632,11 @@ def parse_email(raw: bytes, *, lenient: bool = False) -> ParsedEmail:
         raise ParseError("The message has no readable sender address (From).")
     from_name, from_address = senders[0] if senders else ("", "")
 
-    collector = _Collector(lenient=lenient)
-    collector.walk(msg)
+    collector = _Collector(
+        lenient=lenient,
+        budget=_Budget(max_parts=max_parts, max_attachments=max_attachments),
+    )
+    collector.walk(msg, is_root=True)
     html = "\n".join(collector.htmls)
     text = "\n\n".join(t.strip("\n") for t in collector.texts if t.strip())
     if not text and html:
