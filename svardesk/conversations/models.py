@@ -137,6 +137,10 @@ class Message(models.Model):
     # at the same time; cleared when the attempt ends.
     sending_since = models.DateTimeField(null=True, blank=True)
     last_send_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Where a delivered reply went: "smtp://host:port", or "console" when no mail server is
+    # configured and it was only written to the server's console — shown beside "Sent" so
+    # nobody believes a customer got mail that was only printed. NULL until delivered.
+    delivered_via = models.CharField(max_length=255, null=True, blank=True)
     is_auto_generated = models.BooleanField(default=False)
     # The agent's draft this reply or comment came from (a random token the composer sends),
     # so the same draft posted twice is stored and sent once. NULL for everything else:

@@ -425,7 +425,7 @@ def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
     A failure records the error; on the final attempt the message becomes "failed" (the
     ticket shows Retry), otherwise DeliveryFailedError is raised so the task retries. No
     transaction is held while talking to the SMTP server."""
-    from svardesk.channels.email.outbound import smtp_connection_for
+    from svardesk.channels.email.outbound import describe_destination, smtp_connection_for
 
     message = _load_outbound(message_id)
     if message is None or message.delivery_status != DeliveryStatus.QUEUED:
@@ -468,7 +468,10 @@ def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
             return "failed"
         raise DeliveryFailedError(error) from exc
     Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.QUEUED).update(
-        delivery_status=DeliveryStatus.SENT, delivery_error="", sending_since=None
+        delivery_status=DeliveryStatus.SENT,
+        delivery_error="",
+        sending_since=None,
+        delivered_via=describe_destination(connection)[:255],
     )
     _announce(ticket_id, None)
     return "sent"

@@ -34,3 +34,17 @@ def smtp_connection_for(
         timeout=params["EMAIL_TIMEOUT"],
         fail_silently=fail_silently,
     )
+
+
+def describe_destination(connection: BaseEmailBackend) -> str:
+    """Where mail handed to `connection` ends up, in words a ticket can show: "smtp://host:port"
+    for a mail server, "console" when it is only written to the server's output (the embedded
+    default without SVARDESK_SMTP_URL), else the backend's short name ("locmem", "filebased")."""
+    if isinstance(connection, EmailBackend):
+        return f"smtp://{connection.host}:{connection.port}"
+    module = type(connection).__module__
+    return (
+        module.rsplit(".", 1)[-1]
+        if module.startswith("django.core.mail.backends.")
+        else (type(connection).__name__)
+    )
