@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from svardesk.accounts import services, throttle
-from svardesk.accounts.models import Language, TicketAccess, User
+from svardesk.accounts.models import DateStyle, Language, TicketAccess, User
 from svardesk.teams.models import Team
 
 
@@ -79,6 +79,10 @@ class ResetPasswordForm(SetPasswordForm):
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=())
+    # Not required: a form from before the preference existed means "automatic".
+    date_style = forms.ChoiceField(
+        label=_("Date and time format"), choices=DateStyle.choices, required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,6 +8,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from svardesk.accounts.regional import language_code_of
+
 
 class UserPreferencesMiddleware:
     # Async-capable so an async view (the sign-in's slow-down) is awaited, not run in a thread.
@@ -52,7 +54,8 @@ def _signed_in_user(request: HttpRequest) -> Any:
 
 def _activate(request: HttpRequest, user: Any) -> None:
     if user is not None and user.is_authenticated:
-        translation.activate(user.language)
+        # The language with the region of the user's dates ("en-gb"): accounts.regional.
+        translation.activate(language_code_of(user))
         request.LANGUAGE_CODE = user.language
         try:
             timezone.activate(zoneinfo.ZoneInfo(user.time_zone))

@@ -50,6 +50,16 @@ class Language(models.TextChoices):
     SWEDISH = "sv", _("Swedish")
 
 
+class DateStyle(models.TextChoices):
+    """How dates and times are written (accounts.regional). Automatic follows the language
+    and, for English, the time zone: US zones write the US way, every other the UK way."""
+
+    AUTOMATIC = "auto", _("Automatic (from your language and time zone)")
+    SWEDEN = "se", _("Sweden (2026-12-06 06:03)")
+    UK = "gb", _("UK (06/12/2026 06:03)")
+    US = "us", _("US (12/06/2026 6:03 AM)")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in. `is_superuser` is the product's *super admin*: every permission,
     every ticket, the settings area."""
@@ -79,6 +89,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    date_style = models.CharField(
+        _("date and time format"),
+        max_length=4,
+        choices=DateStyle.choices,
+        default=DateStyle.AUTOMATIC,
+    )
     primary_team = models.ForeignKey(
         "teams.Team",
         verbose_name=_("main team"),

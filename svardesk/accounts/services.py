@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from svardesk.accounts import throttle
 from svardesk.accounts.exceptions import UserValidationError
-from svardesk.accounts.models import Language, User
+from svardesk.accounts.models import DateStyle, Language, User
 from svardesk.core.on_commit import after_commit
 from svardesk.teams.models import Membership, Team
 
@@ -98,12 +98,17 @@ def set_user_teams(
 
 
 @transaction.atomic
-def update_preferences(user: User, *, language: str, time_zone: str) -> User:
+def update_preferences(
+    user: User, *, language: str, time_zone: str, date_style: str = DateStyle.AUTOMATIC
+) -> User:
     if language not in Language.values:
         raise UserValidationError(_("Unknown language."))
+    if date_style not in DateStyle.values:
+        raise UserValidationError(_("Unknown date and time format."))
     user.language = language
     user.time_zone = time_zone
-    user.save(update_fields=["language", "time_zone"])
+    user.date_style = date_style
+    user.save(update_fields=["language", "time_zone", "date_style"])
     return user
 
 

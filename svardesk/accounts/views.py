@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from svardesk.accounts import services, throttle
 from svardesk.accounts.forms import EmailLoginForm, PreferencesForm, ResetPasswordForm
+from svardesk.accounts.models import DateStyle
+from svardesk.accounts.regional import language_code_of
 
 
 class LoginView(auth_views.LoginView):
@@ -87,12 +89,19 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 user,  # type: ignore[arg-type]
                 language=form.cleaned_data["language"],
                 time_zone=form.cleaned_data["time_zone"],
+                date_style=form.cleaned_data["date_style"] or DateStyle.AUTOMATIC,
             )
-            translation.activate(form.cleaned_data["language"])
+            translation.activate(language_code_of(user))  # type: ignore[arg-type]
             messages.success(request, _("Your preferences were saved."))
             return redirect("accounts:preferences")
     else:
-        form = PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone})  # type: ignore[union-attr]
+        form = PreferencesForm(
+            initial={
+                "language": user.language,  # type: ignore[union-attr]
+                "time_zone": user.time_zone,  # type: ignore[union-attr]
+                "date_style": user.date_style,  # type: ignore[union-attr]
+            }
+        )
     context: dict[str, object] = {"form": form, "base_template": "workspace/auth_base.html"}
     if user.can_use_workspace:  # type: ignore[union-attr]
         from svardesk.workspace.context import workspace_context

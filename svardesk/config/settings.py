@@ -229,6 +229,9 @@ INBOUND_BATCH_MAX_BYTES = env_int("SVARDESK_INBOUND_BATCH_BYTES", 20 * 1024 * 10
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("sv", _("Swedish"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates by language and region: the user's pair is activated as one code ("en-gb", "sv-us";
+# accounts.regional) and its formats are in core/formats/.
+FORMAT_MODULE_PATH = "svardesk.core.formats"
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -7,6 +7,7 @@ Also the editor's HTML clean-up (nh3) and the HTML → plain-text rendering for 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from email.utils import getaddresses
@@ -15,9 +16,11 @@ from html.parser import HTMLParser
 import nh3
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from svardesk.accounts import regional
+from svardesk.accounts.models import User
 from svardesk.channels.email.parsing import format_address, single_line
 from svardesk.conversations.models import Message
 
@@ -211,15 +214,18 @@ def sender_display_name(message: Message) -> str:
     return agent or team
 
 
-def _quoted_history(parent: Message | None) -> tuple[str, str]:
-    """The message replied to, quoted below the reply (HTML, text)."""
+def _quoted_history(parent: Message | None, *, agent: User | None) -> tuple[str, str]:
+    """The message replied to, quoted below the reply (HTML, text). Its header is written
+    as the agent reads the message in Svardesk: their language, time zone and date style
+    (a worker sends it, where none of those is active)."""
     if parent is None:
         return "", ""
     who = parent.sender_name or parent.sender_address
     if parent.sender_name and parent.sender_address:
         who = f"{parent.sender_name} <{parent.sender_address}>"
-    when = formats.date_format(parent.created_at, "DATETIME_FORMAT")
-    intro = _("On %(date)s, %(sender)s wrote:") % {"date": when, "sender": who}
+    with regional.as_user(agent) if agent is not None else contextlib.nullcontext():
+        when = formats.date_format(timezone.localtime(parent.created_at), "DATETIME_FORMAT")
+        intro = _("On %(date)s, %(sender)s wrote:") % {"date": when, "sender": who}
     parent_html = parent.body_html or html.escape(parent.body_text).replace("\n", "<br>")
     parent_text = parent.body_text or html_to_text(parent.body_html)
     quoted_html = (
@@ -239,7 +245,7 @@ def build_reply_email(
     email_channel = message.channel.email
     from_header = format_address(sender_display_name(message), email_channel.address)
     body_html = message.body_html
-    quoted_html, quoted_text = _quoted_history(parent)
+    quoted_html, quoted_text = _quoted_history(parent, agent=message.author)
     text = (message.body_text or html_to_text(body_html)).strip()
     if quoted_text:
         text = f"{text}\n\n{quoted_text}"

@@ -167,6 +167,7 @@ def test_saving_a_builtin_status_unchanged_keeps_it_builtin(client, super_admin)
     client.force_login(super_admin)
     form = client.get(reverse("settings:stage_edit", args=[stage.pk])).content.decode()
     assert 'value="Väntar på oss"' in form
+    assert "Ett inbyggt namn: varje användare läser det på sitt eget språk." in form
     response = client.post(
         reverse("settings:stage_edit", args=[stage.pk]), {"name": "Väntar på oss", "kind": "closed"}
     )

@@ -1,0 +1,5 @@
+"""Formats for the language code en_GB (see svardesk.core.formats)."""
+
+from svardesk.core.formats.styles import UK
+
+globals().update(UK)
