@@ -399,3 +399,21 @@ def test_load_gives_up_when_another_session_holds_the_tables():
 
     assert not Ticket.objects.exists()
     assert not User.objects.filter(email=LOGINS["admin"].email).exists()
+
+
+@pytest.mark.django_db
+def test_demo_tickets_are_in_the_builtin_pipeline_and_read_swedish():
+    from django.utils import translation
+
+    load_demo(_options())
+
+    tickets = list(Ticket.objects.select_related("stage", "pipeline"))
+    assert {t.pipeline.builtin_key for t in tickets} == {"support"}
+    assert {t.stage.builtin_key for t in tickets} <= {
+        "new", "waiting_on_contact", "waiting_on_us", "closed"
+    }  # fmt: skip
+    with translation.override("sv"):
+        assert {t.pipeline.display_name for t in tickets} == {"Supportflöde"}
+        assert {t.stage.display_name for t in tickets} <= {
+            "Ny", "Väntar på kontakt", "Väntar på oss", "Stängd"
+        }  # fmt: skip
