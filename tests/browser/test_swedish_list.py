@@ -60,3 +60,26 @@ def test_swedish_relative_times_and_statuses_show_whole(page, screenshot, width,
     assert all(fits for _time, fits, _status, _status_fits in shown.values()), shown
     assert {status for _time, _fits, status, _ok in shown.values()} == {"Ny", "Väntar på kontakt"}
     assert all(status_fits for *_rest, status_fits in shown.values()), shown
+
+
+def test_swedish_ticket_page_reads_swedish_with_swedish_dates(page, screenshot, agent):
+    from svardesk.tickets import services
+
+    swede = UserFactory(
+        email="svea@svardesk.test", first_name="Svea", language="sv", time_zone="Europe/Stockholm"
+    )
+    ticket = TicketFactory(name="Fakturan saknas")
+    services.update_ticket(
+        ticket.pk, actor=agent, changes={"stage": stage_named("Waiting on contact").pk}
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, swede.email)
+    page.goto(f"/tickets/{ticket.pk}/")
+    event = page.locator("li.event").filter(has_text="ändrade")
+    event.wait_for()
+    screenshot("sv-ticket-1366x768")
+    assert " ".join(event.inner_text().split()).startswith(
+        "Anna Agent ändrade Ärendestatus från Ny till Väntar på kontakt"
+    )
+    title = event.locator("time").get_attribute("title") or ""
+    assert re.fullmatch(r"\d{1,2} [a-zåäö]+ \d{4} \d{2}:\d{2}", title.replace("\xa0", " ")), title
