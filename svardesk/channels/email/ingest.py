@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Length
 from django.utils import timezone
 from huey.constants import EmptyData
@@ -312,6 +312,9 @@ def _parse(raw: bytes, *, lenient: bool = False) -> ParsedEmail:
 BATCH_SIZE = 100
 # How long a reply waits for its parent message still being processed elsewhere.
 PARENT_WAIT = dt.timedelta(minutes=10)
+# A batch finishes in seconds (its raw mail is at most INBOUND_BATCH_MAX_BYTES): a row it
+# claimed longer ago than this and still "received" was in a batch that died.
+CLAIM_LEASE = dt.timedelta(minutes=2)
 
 
 def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
@@ -396,7 +399,9 @@ def _claim_batch(limit: int) -> tuple[list[int], bool]:
             claimed.append(inbound_id)
             total += size or 0
         if claimed:
-            InboundEmail.objects.filter(pk__in=claimed).update(attempts=1)
+            InboundEmail.objects.filter(pk__in=claimed).update(
+                attempts=1, claimed_at=timezone.now()
+            )
     return claimed, len(claimed) < len(waiting) or len(waiting) == limit
 
 
@@ -742,11 +747,15 @@ def reprocess(inbound: InboundEmail, *, lenient: bool = False) -> InboundEmail |
 
 
 def process_pending_inbound(*, older_than: dt.timedelta | None = None, limit: int = 500) -> int:
-    """Process rows still "received" (a crash between storing and processing, a lost task).
-    Returns how many were looked at. Failures stay for the next run."""
+    """Process rows still "received" (a crash between storing and processing, a lost task,
+    a batch that died: claimed over CLAIM_LEASE ago), one at a time. Returns how many were
+    looked at. Failures stay for the next run."""
     query = InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
     if older_than is not None:
-        query = query.filter(received_at__lt=timezone.now() - older_than)
+        now = timezone.now()
+        query = query.filter(
+            Q(received_at__lt=now - older_than) | Q(claimed_at__lt=now - CLAIM_LEASE)
+        )
     # Fewest attempts first: a message that stopped the worker on its last try comes after
     # the others, so it never keeps them waiting.
     ids = list(query.order_by("attempts", "received_at", "id").values_list("pk", flat=True)[:limit])

@@ -67,6 +67,9 @@ class InboundEmail(models.Model):
     )
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # When a processing batch claimed the row (counting its first attempt). A row still
+    # "received" long after was in a batch that died: the sweep tries it alone.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

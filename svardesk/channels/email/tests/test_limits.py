@@ -4,10 +4,12 @@ is read; a batch holds one raw message in memory at a time and takes messages up
 budget; a message that kills its batch never blocks the ones behind it."""
 
 import contextlib
+import datetime as dt
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from svardesk.channels.email import ingest, parsing
 from svardesk.channels.email.models import InboundEmail, InboundStatus
@@ -228,3 +230,22 @@ def test_a_message_that_kills_its_batch_never_blocks_the_ones_behind_it(monkeypa
     }
     assert Ticket.objects.count() == 3
     del good
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_rows_of_a_batch_that_died_after_the_lease():
+    channel = connect()
+    abandoned = _store(channel, build_raw(message_id="<abandoned@x>"))
+    in_flight = _store(channel, build_raw(message_id="<in-flight@x>"))
+    now = timezone.now()
+    InboundEmail.objects.filter(pk=abandoned.pk).update(
+        attempts=1, claimed_at=now - ingest.CLAIM_LEASE - dt.timedelta(seconds=5)
+    )
+    InboundEmail.objects.filter(pk=in_flight.pk).update(attempts=1, claimed_at=now)
+
+    assert ingest.process_pending_inbound(older_than=dt.timedelta(minutes=10)) == 1
+
+    abandoned.refresh_from_db()
+    in_flight.refresh_from_db()
+    assert (abandoned.status, abandoned.attempts) == (InboundStatus.PROCESSED, 2)
+    assert (in_flight.status, in_flight.attempts) == (InboundStatus.RECEIVED, 1)
