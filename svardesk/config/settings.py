@@ -98,11 +98,19 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work beside the writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" halfway through.
+    # synchronous=FULL: a commit is on disk when it returns, so mail acknowledged to its
+    # sender (SMTP 250, HTTP 202, an advanced IMAP UID) survives a power loss; NORMAL may
+    # lose the last commits. Cost: bench/README.md. (NORMAL only to measure that cost.)
+    sqlite_sync = env_str("SVARDESK_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+    if sqlite_sync not in ("FULL", "EXTRA", "NORMAL"):
+        raise ImproperlyConfigured(
+            f"SVARDESK_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL, not {sqlite_sync!r}"
+        )
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous={sqlite_sync}; PRAGMA foreign_keys=ON;"
             " PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
         ),
     }
