@@ -9,6 +9,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from svardesk.core.parsing import parse_id
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -57,7 +59,8 @@ class CommentForm(forms.Form):
         """The users picked from the @mention list; services keep only real, still-mentioned
         users who may see the ticket."""
         values = self.data.getlist("mentions") if hasattr(self.data, "getlist") else []
-        return [int(v) for v in values if str(v).isdigit()][:50]
+        ids = (parse_id(value) for value in values)  # ASCII digits: int() takes "٣" too
+        return [pk for pk in ids if pk is not None][:50]
 
 
 class SpamForm(forms.Form):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from svardesk.core.parsing import is_ascii_digits
+
 FOLD_FROM = (
     "ÀÁÂÃÄÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģ"
     "ĤĥĨĩĪīĬĭĮįĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžƠơƯưǍǎǏǐǑǒǓǔǕǖ"
@@ -95,7 +97,7 @@ def parse_query(text: str) -> ParsedQuery:
     text = (text or "").strip()[:MAX_QUERY_LENGTH]
     ticket_id = None
     bare = text[1:] if text.startswith("#") else text
-    if bare.isdigit() and len(bare) <= 15:
+    if is_ascii_digits(bare) and len(bare) <= 15:
         ticket_id = int(bare)
     if text.startswith("#") and ticket_id is not None:
         # "#1234" is an id and nothing else.
@@ -109,7 +111,7 @@ def parse_query(text: str) -> ParsedQuery:
         if len(digits) >= MIN_PHONE_DIGITS:
             phone = digits
     tokens: tuple[str, ...] = ()
-    if (not phone or text.isdigit()) and "@" not in text:
+    if (not phone or is_ascii_digits(text)) and "@" not in text:
         # A formatted phone number's pieces ("+46", "70") are not words worth matching, and
         # an address ("anna@", "@acme.se") is searched for as an address, not as words.
         tokens = tuple(dict.fromkeys(fold(text).split()))[:MAX_TOKENS]

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from svardesk.accounts.models import User
+from svardesk.core.parsing import parse_id
 from svardesk.search.backends import Part, get_backend
 from svardesk.search.normalise import ParsedQuery, parse_query
 from svardesk.tickets.models import Ticket
@@ -201,12 +203,24 @@ def _encode_cursor(ticket: Ticket) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[int, dt.datetime, int] | None:
+    """The (rank, last activity, id) a page starts after; None when the cursor is not one
+    this module wrote (a hand-edited one gives the first page, never an error)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         tag, tier, at, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        parsed = parse_datetime(at)
+        # Well-formed but impossible ("2024-02-30") raises ValueError too.
+        parsed = parse_datetime(at) if isinstance(at, str) and at.isascii() else None
     except (ValueError, TypeError, json.JSONDecodeError):
         return None
-    if tag != "search" or parsed is None:
+    if tag != "search" or parsed is None or timezone.is_naive(parsed):
         return None
-    return int(tier), parsed, int(pk)
+    try:
+        parsed = parsed.astimezone(dt.UTC)  # as the database compares it
+    except OverflowError:  # "0001-01-01T00:00+01:00" is before year 1 in UTC
+        return None
+    if tier not in (TIER_ID, TIER_EXACT, TIER_NAME, TIER_TEXT) or isinstance(tier, bool):
+        return None
+    ticket_id = parse_id(pk)
+    if ticket_id is None:
+        return None
+    return int(tier), parsed, ticket_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,9 @@ from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.fields import CharField, DateTimeField, FloatField, IntegerField, TextField
 from django.db.models.functions import Coalesce, Concat, Lower
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
+from svardesk.core.parsing import MAX_ID
 from svardesk.ticket_views.filters import (
     CHECKBOX,
     MULTI,
@@ -193,10 +196,22 @@ def decode_sort_value(raw: Any, value_kind: str) -> Any:
     from django.utils.dateparse import parse_datetime
 
     if value_kind == "datetime":
-        return parse_datetime(raw) if isinstance(raw, str) else None
+        try:
+            # Well-formed but impossible ("2024-02-30") raises ValueError.
+            moment = parse_datetime(raw) if isinstance(raw, str) and raw.isascii() else None
+            # Naive or before year 1 in UTC: not a value this list wrote.
+            return moment.astimezone(dt.UTC) if moment and timezone.is_aware(moment) else None
+        except (ValueError, OverflowError):
+            return None
     if value_kind == "number":
-        return raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
-    return raw if isinstance(raw, str) else None
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            return None
+        # Sort values are ids, ranks and stored numbers: a 64-bit integer or a finite float
+        # (the database cannot bind a bigger int).
+        if isinstance(raw, int) and abs(raw) > MAX_ID:
+            return None
+        return raw if math.isfinite(raw) else None
+    return raw if isinstance(raw, str) and "\x00" not in raw else None
 
 
 # --- Cells ----------------------------------------------------------------------------------

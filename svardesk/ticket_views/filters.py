@@ -51,6 +51,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
+from svardesk.core.parsing import is_ascii_digits, parse_id
 from svardesk.tickets import properties as props
 from svardesk.tickets.models import PropertyType
 from svardesk.tickets.queries import user_team_ids
@@ -72,7 +73,9 @@ LIST_VALUE = frozenset({IN, NOT_IN})
 
 ME = "me"
 MY_TEAM = "my_team"
-_RELATIVE_DAYS = re.compile(r"^(last|next)_(\d{1,4})_days$")
+# Dates a filter may name: their day's bounds and any time zone's offset stay in range.
+_FIRST_YEAR, _LAST_YEAR = 2, 9998
+_RELATIVE_DAYS = re.compile(r"^(last|next)_([0-9]{1,4})_days$")  # ASCII digits only
 
 # Kinds of property, as far as filtering goes.
 TEXT, NUMBER, DATE, DATETIME = "text", "number", "date", "datetime"
@@ -338,6 +341,8 @@ def _parse_value(
         text = str(raw)
         if len(text) > 1000:
             raise FilterError(_("That value is too long."))
+        if "\x00" in text:  # PostgreSQL cannot compare text holding a NUL character
+            raise FilterError(_("That filter is not understood."))
         return text
     if kind == NUMBER:
         return _parse_number(raw, spec)
@@ -362,18 +367,16 @@ def _parse_value(
         return ME
     if kind == TEAM and str(raw).strip().lower() == MY_TEAM:
         return MY_TEAM
-    # USER, TEAM, REF: an id.
-    try:
-        number = int(str(raw).strip())
-    except ValueError as exc:
-        raise FilterError(_("Choose one of the listed options.")) from exc
-    if number <= 0 or number > 2**62:
+    # USER, TEAM, REF: an id, in ASCII digits.
+    number = parse_id(raw.strip() if isinstance(raw, str) else raw)
+    if number is None:
         raise FilterError(_("Choose one of the listed options."))
     return number
 
 
 def _parse_number(raw: Any, spec: props.PropertySpec) -> int | float:
-    if isinstance(raw, bool):
+    # Decimal() reads other scripts' digits ("٣") too: numbers are ASCII here.
+    if isinstance(raw, bool) or not str(raw).isascii():
         raise FilterError(_("Enter a number for %(label)s.") % {"label": spec.label})
     try:
         number = Decimal(str(raw).strip())
@@ -389,30 +392,25 @@ def _parse_number(raw: Any, spec: props.PropertySpec) -> int | float:
 def _parse_moment(raw: Any, spec: props.PropertySpec) -> dt.date | dt.datetime:
     """A date (a whole day) or an instant. Epoch milliseconds (HubSpot's form) are instants;
     a datetime without an offset is in the viewer's time zone (made aware when compiled)."""
-    if isinstance(raw, dt.datetime):
-        return raw
-    if isinstance(raw, dt.date):
-        return raw
-    text = str(raw).strip()
-    if text.isdigit() and len(text) >= 9:
+    invalid = FilterError(_("Enter a valid date for %(label)s.") % {"label": spec.label})
+    moment: dt.date | dt.datetime | None = None
+    if isinstance(raw, dt.date):  # a datetime too
+        moment = raw
+    else:
+        text = str(raw).strip()
+        if not text.isascii():  # Django's date parsing reads any script's digits
+            raise invalid
         try:
-            return dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
+            if is_ascii_digits(text) and len(text) >= 9:
+                moment = dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
+            else:
+                # A well-formed impossible date ("2024-02-30") raises ValueError.
+                moment = parse_date(text) or parse_datetime(text)
         except (OverflowError, OSError, ValueError) as exc:
-            raise FilterError(
-                _("Enter a valid date for %(label)s.") % {"label": spec.label}
-            ) from exc
-    try:
-        day = parse_date(text)
-    except ValueError:
-        day = None
-    if day is not None:
-        return day
-    try:
-        moment = parse_datetime(text)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise FilterError(_("Enter a valid date for %(label)s.") % {"label": spec.label})
+            raise invalid from exc
+    # Years 1 and 9999 leave no room for a day's bounds or a time zone's offset.
+    if moment is None or not _FIRST_YEAR <= moment.year <= _LAST_YEAR:
+        raise invalid
     return moment
 
 

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from svardesk.core.parsing import parse_id
 from svardesk.teams.models import Team
 from svardesk.ticket_views import filters as f
 from svardesk.ticket_views.state import LAST_DAYS, NEXT_DAYS
@@ -150,15 +151,18 @@ def _value_label(spec: props.PropertySpec, value: Any) -> str:
     if kind == f.CHECKBOX:
         return _("Yes") if text.lower() in {"true", "1", "yes", "on"} else _("No")
     if kind in (f.DATE, f.DATETIME):
-        day = parse_date(text) if len(text) == 10 else None
-        if day:
-            return date_format(day, "SHORT_DATE_FORMAT")
-        moment = parse_datetime(text)
+        try:  # a well-formed impossible date ("2024-02-30") raises; it shows as typed
+            day = parse_date(text) if len(text) == 10 else None
+            if day:
+                return date_format(day, "SHORT_DATE_FORMAT")
+            moment = parse_datetime(text)
+        except ValueError:
+            return text
         if moment:
             return date_format(moment, "SHORT_DATETIME_FORMAT")
         return text
-    if text.isdigit():
-        number = int(text)
+    number = parse_id(text)
+    if number is not None:
         if kind == f.USER:
             user = get_user_model().objects.filter(pk=number).first()
             return user.display_name if user else _("Unknown user")

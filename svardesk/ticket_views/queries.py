@@ -27,6 +27,7 @@ from django.utils.functional import Promise
 from svardesk.accounts.models import User
 from svardesk.core.exceptions import NotFoundError
 from svardesk.core.local_cache import cached
+from svardesk.core.parsing import MAX_ID, parse_id
 from svardesk.teams.models import Team
 from svardesk.ticket_views.columns import (
     DEFAULT_SORT,
@@ -304,10 +305,9 @@ def request_custom_views(request: HttpRequest) -> list[CustomView]:
 
 def access_custom_view(view_id: object, *, actor: User) -> CustomView:
     """The view if the actor may see it; NotFoundError otherwise (no hint that it exists)."""
-    try:
-        pk = int(str(view_id))
-    except (TypeError, ValueError) as exc:
-        raise NotFoundError("No such view") from exc
+    pk = parse_id(view_id)
+    if pk is None:  # not an id, or past what the database stores
+        raise NotFoundError("No such view")
     view = CustomView.objects.filter(visible_views_q(actor), pk=pk).first()
     if view is None:
         raise NotFoundError("No such view")
@@ -474,6 +474,8 @@ def _decode_cursor(cursor: str, sort: Sort, value_kind: str) -> tuple[object, in
     except (ValueError, TypeError, json.JSONDecodeError):
         return None
     if token != sort.token or isinstance(pk, bool) or not isinstance(pk, int):
+        return None
+    if not 0 < pk <= MAX_ID:  # the database cannot bind a bigger int
         return None
     value = decode_sort_value(raw_value, value_kind)
     if value is None:

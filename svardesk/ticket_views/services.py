@@ -3,6 +3,7 @@ on selected tickets, which go through the tickets' own services one ticket at a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
 from svardesk.core.exceptions import NotFoundError
+from svardesk.core.parsing import parse_id
 from svardesk.teams.models import Team
 from svardesk.ticket_views.columns import available_columns, parse_columns, parse_sort
 from svardesk.ticket_views.exceptions import (
@@ -28,6 +30,7 @@ from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.models import Stage
 from svardesk.tickets.queries import access_ticket, visible_tickets
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 MAX_FILTERS = 18  # HubSpot's limit on filters in one search
 _LIMIT_LOCK = 7_482_211  # PostgreSQL advisory lock: one view creation at a time
 
@@ -49,7 +52,8 @@ def _clean(
     columns: Sequence[str],
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    name = (name or "").strip()
+    # Control characters (NUL above all, which PostgreSQL refuses) never belong in a name.
+    name = _CONTROL_CHARACTERS.sub("", name or "").strip()
     if not name:
         errors["name"] = _("Give the view a name.")
     elif len(name) > 100:
@@ -288,7 +292,4 @@ def bulk_mark_spam(selection: Iterable[ListedTicket], *, actor: User) -> BulkRes
 
 
 def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)  # ASCII digits only: int() takes "٣" too

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from svardesk.core.parsing import parse_ascii_int
 from svardesk.ticket_views.filters import (
     BETWEEN,
     CONTAINS_TOKEN,
@@ -145,7 +146,8 @@ def parse_list_state(params: QueryDict | Mapping[str, Any]) -> ListState:
     if chosen:  # the column chooser's checkboxes
         columns = ",".join(chosen)[:1000]
     state = ListState(
-        q=str(params.get("q") or "").strip()[:200],
+        # NUL never means anything in a search, and PostgreSQL refuses it in text.
+        q=str(params.get("q") or "").replace("\x00", "").strip()[:200],
         sort=str(params.get("sort") or "").strip()[:70],
         columns=columns,
     )
@@ -174,11 +176,11 @@ def filter_from_form(data: QueryDict, spec: props.PropertySpec | None) -> Filter
     operator = (data.get("add_operator") or "").strip().upper()
     values = [v for v in data.getlist("add_value") if str(v).strip()]
     if operator in (LAST_DAYS, NEXT_DAYS):
-        days = str(data.get("add_days") or (values[0] if values else "")).strip()
-        if not days.isdigit() or not 0 < int(days) <= 3650:
+        days = parse_ascii_int(str(data.get("add_days") or (values[0] if values else "")).strip())
+        if days is None or not 0 < days <= 3650:
             raise FilterError(_("Give a number of days."))
         direction = "last" if operator == LAST_DAYS else "next"
-        return Filter(prop, BETWEEN, value=f"{direction}_{int(days)}_days")
+        return Filter(prop, BETWEEN, value=f"{direction}_{days}_days")
     if operator in NO_VALUE:
         return Filter(prop, operator)
     if operator == BETWEEN:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from svardesk.accounts.queries import request_user
 from svardesk.core.decorators import workspace_required
 from svardesk.core.exceptions import NotFoundError
+from svardesk.core.parsing import parse_ascii_int, parse_id
 from svardesk.search.queries import search_condition, search_tickets
 from svardesk.teams.models import Team
 from svardesk.ticket_views import labels, queries, services
@@ -439,9 +440,9 @@ def _editor(request: HttpRequest, view: CustomView | None) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         filters, filter_errors = _decode_all(data.getlist("f"))
-        remove = data.get("remove")
-        if remove is not None and remove.isdigit():
-            filters = [item for i, item in enumerate(filters) if i != int(remove)]
+        remove = parse_ascii_int(data.get("remove"))
+        if remove is not None:
+            filters = [item for i, item in enumerate(filters) if i != remove]
         action = data.get("action", "")
         if action == "add":
             try:
@@ -452,7 +453,7 @@ def _editor(request: HttpRequest, view: CustomView | None) -> HttpResponse:
                 errors["filters"] = str(exc)
         name = data.get("name", "")
         sharing = data.get("sharing", Sharing.PRIVATE)
-        team_ids = [int(t) for t in data.getlist("teams") if str(t).isdigit()]
+        team_ids = [pk for pk in map(parse_id, data.getlist("teams")) if pk is not None]
         sort, columns = data.get("sort", ""), [c for c in data.get("cols", "").split(",") if c]
         if filter_errors:
             errors["filters"] = filter_errors[0]
