@@ -482,9 +482,9 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
             stored.extend(a for a in item.attachments if a.stored_name)
         _record_wave(wave)
     _save_statuses([r for r in rows if r.pk not in later and r.pk not in deferred])
-    if deferred:  # not tried yet: its later try is a batch's again
+    if deferred:  # not tried yet: its later try is a batch's again (and not the sweep's)
         InboundEmail.objects.filter(pk__in=deferred, status=InboundStatus.RECEIVED).update(
-            attempts=0
+            attempts=0, claimed_at=None
         )
     return later
 

@@ -160,6 +160,8 @@ def test_a_reply_waits_while_its_parent_is_still_being_processed():
     assert ingest.process_inbound_batch(reply.pk) == 1
     reply.refresh_from_db()
     assert reply.status == InboundStatus.RECEIVED  # not threaded into a new ticket
+    # Not tried: the next batch takes it again, and the sweep does not count it as abandoned.
+    assert (reply.attempts, reply.claimed_at) == (0, None)
     assert not Message.objects.filter(message_id="<child@x>").exists()
 
     ingest.process_inbound_batch(parent.pk)  # the retry: alone
