@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from svardesk.accounts import throttle
 from svardesk.accounts.exceptions import UserValidationError
 from svardesk.accounts.models import DateStyle, Language, User
+from svardesk.accounts.signals import access_changed
 from svardesk.core.on_commit import after_commit
 from svardesk.teams.models import Membership, Team
 
@@ -24,6 +25,15 @@ _ADMIN_FIELDS = {
     "language",
     "time_zone",
 }
+
+# What a user's open live sockets were opened with: a change to any closes them.
+_ACCESS_FIELDS = ("is_active", "is_superuser", "has_seat", "ticket_access")
+
+
+def _announce_access_changed(user_ids: Iterable[int]) -> None:
+    """After commit, close the users' open live sockets: they were opened with the old
+    permissions (the browser reconnects with the new ones)."""
+    after_commit(access_changed.send, sender=User, user_ids=sorted(set(user_ids)))
 
 
 @transaction.atomic
@@ -46,7 +56,7 @@ def create_user(
     if not password:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    set_user_teams(user, actor=actor, primary_team=primary_team, teams=teams)
+    _replace_teams(user, primary_team=primary_team, teams=teams)  # no socket to tell yet
     return user
 
 
@@ -72,10 +82,13 @@ def update_user(
         fields["email"] = str(fields["email"]).strip().lower()
         if User.objects.filter(email__iexact=fields["email"]).exclude(pk=user.pk).exists():
             raise UserValidationError(_("A user with this email address already exists."))
+    access_before = [getattr(user, name) for name in _ACCESS_FIELDS]
     for name, value in fields.items():
         setattr(user, name, value)
     user.save(update_fields=sorted(fields) or None)
-    set_user_teams(user, actor=actor, primary_team=primary_team, teams=teams)
+    teams_changed = _replace_teams(user, primary_team=primary_team, teams=teams)
+    if teams_changed or access_before != [getattr(user, name) for name in _ACCESS_FIELDS]:
+        _announce_access_changed([user.pk])
     return user
 
 
@@ -84,6 +97,12 @@ def set_user_teams(
     user: User, *, actor: User | None, primary_team: Team | None, teams: Iterable[Team]
 ) -> None:
     """Make `teams` (plus the main team, which is always a membership) the user's teams."""
+    if _replace_teams(user, primary_team=primary_team, teams=teams):
+        _announce_access_changed([user.pk])
+
+
+def _replace_teams(user: User, *, primary_team: Team | None, teams: Iterable[Team]) -> bool:
+    """Whether the user's teams changed."""
     wanted = {team.pk for team in teams}
     if primary_team is not None:
         wanted.add(primary_team.pk)
@@ -95,6 +114,7 @@ def set_user_teams(
         user.save(update_fields=["primary_team"])
     if hasattr(user, "_svardesk_team_ids"):
         del user._svardesk_team_ids
+    return bool(current ^ wanted)
 
 
 @transaction.atomic
@@ -119,4 +139,5 @@ def reset_password(user: User, *, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     after_commit(throttle.clear_address_failures, user.email)
+    _announce_access_changed([user.pk])  # their sockets were signed in with the old password
     return user

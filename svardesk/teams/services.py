@@ -5,8 +5,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from svardesk.accounts.signals import access_changed
 from svardesk.core.exceptions import SvardeskError
-from svardesk.teams.models import Team
+from svardesk.core.on_commit import after_commit
+from svardesk.teams.models import Membership, Team
 
 
 class TeamValidationError(SvardeskError):
@@ -36,4 +38,7 @@ def rename_team(team: Team, *, actor: Any, name: str) -> Team:
 @transaction.atomic
 def delete_team(team: Team, *, actor: Any) -> None:
     """Delete a team. Its tickets keep their owner and lose the team; members lose it too."""
+    members = list(Membership.objects.filter(team=team).values_list("user_id", flat=True))
     team.delete()
+    # The members' open live sockets were opened with the team in their scope.
+    after_commit(access_changed.send, sender=Team, user_ids=sorted(members))

@@ -1,5 +1,6 @@
 """Every read of tickets a view or the API makes, with the reader's ticket access built in."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -22,14 +23,50 @@ def user_team_ids(user: User) -> list[int]:
     return cached
 
 
-def ticket_access_q(user: User) -> Q:
-    """The tickets a user may see, as a condition. Super admins and "all tickets" see all;
-    "team" sees their teams' tickets and their own; "own" sees only tickets they own."""
+@dataclass(frozen=True)
+class TicketScope:
+    """The tickets a user may see: every ticket (`sees_all`), or those of `team_ids` and
+    those `user_id` owns. The database filters with `as_q()`; a live update, which carries a
+    changed ticket's team and owner, is checked in memory with `includes()`."""
+
+    user_id: int
+    sees_all: bool
+    team_ids: tuple[int, ...]
+
+    def as_q(self) -> Q:
+        if self.sees_all:
+            return Q()
+        if self.team_ids:
+            return Q(team_id__in=self.team_ids) | Q(owner_id=self.user_id)
+        return Q(owner_id=self.user_id)
+
+    def includes(self, *, team_id: int | None, owner_id: int | None) -> bool:
+        return (
+            self.sees_all
+            or (owner_id is not None and owner_id == self.user_id)
+            or (team_id is not None and team_id in self.team_ids)
+        )
+
+
+def ticket_scope(user: User) -> TicketScope:
+    """Super admins and "all tickets" see all; "team" sees their teams' tickets and their own;
+    "own" sees only tickets they own."""
     if user.is_superuser or user.ticket_access == TicketAccess.ALL:
-        return Q()
+        return TicketScope(user_id=user.pk, sees_all=True, team_ids=())
     if user.ticket_access == TicketAccess.TEAM:
-        return Q(team_id__in=user_team_ids(user)) | Q(owner_id=user.pk)
-    return Q(owner_id=user.pk)
+        return TicketScope(user_id=user.pk, sees_all=False, team_ids=tuple(user_team_ids(user)))
+    return TicketScope(user_id=user.pk, sees_all=False, team_ids=())
+
+
+def ticket_access_q(user: User) -> Q:
+    """The tickets a user may see, as a condition (`ticket_scope`)."""
+    return ticket_scope(user).as_q()
+
+
+def ticket_team_and_owner(ticket_id: int) -> tuple[int | None, int | None]:
+    """What `TicketScope.includes` needs to know of a ticket; (None, None) if it is gone."""
+    row = Ticket.objects.filter(pk=ticket_id).values_list("team_id", "owner_id").first()
+    return row if row is not None else (None, None)
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:

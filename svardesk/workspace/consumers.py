@@ -1,24 +1,60 @@
 """Live updates for the workspace over WebSocket.
 
-The socket carries only "ticket N changed"; browsers then fetch what they show through the
-ordinary permission-checked HTTP views, so nothing a user may not see travels on it.
+The socket carries only "ticket N changed", and only for tickets in its user's scope; browsers
+then fetch what they show through the ordinary permission-checked HTTP views. A broadcast
+carries the changed ticket's team and owner ids, so each socket decides in memory, with the
+same rule as every ticket query (`tickets.queries.TicketScope`), whether to pass the id on.
 
 Presence ("who else is viewing or replying to this ticket") rides the same socket: a browser
-joins a ticket's group only after `access_ticket` allowed it, and only names of agents on
-that ticket reach the group's members.
+joins a ticket's group only after `access_ticket` allowed it for the user as the database has
+them at that moment, and only names of agents on that ticket reach the group's members.
+
+The scope is read when the socket opens. When the user's permissions change (teams, ticket
+access, seat, super admin, deactivation, password), `accounts.signals.access_changed`
+reaches the user's group and each of their sockets closes with ACCESS_CHANGED_CLOSE_CODE;
+the browser reconnects and so picks up the new scope.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+if TYPE_CHECKING:
+    from svardesk.tickets.queries import TicketScope
 
 WORKSPACE_GROUP = "workspace"
 MAX_PRESENCE_TICKETS = 20
 
+# Close codes (4000-4999 are the application's). The browser stops on NOT_ALLOWED (the user
+# may no longer use the workspace: signed out, deactivated, no seat) and reconnects soon on
+# ACCESS_CHANGED.
+NOT_ALLOWED_CLOSE_CODE = 4403
+ACCESS_CHANGED_CLOSE_CODE = 4001
+
 
 def ticket_group(ticket_id: int) -> str:
     return f"ticket.{ticket_id}"
+
+
+def user_group(user_id: int) -> str:
+    """Every open socket of one user: where "your permissions changed" is sent."""
+    return f"user.{user_id}"
+
+
+@database_sync_to_async
+def _scope_of(user: Any) -> "TicketScope":
+    from svardesk.tickets.queries import ticket_scope
+
+    return ticket_scope(user)
+
+
+@database_sync_to_async
+def _reloaded(user_id: int) -> Any:
+    from svardesk.accounts.models import User
+
+    return User.objects.filter(pk=user_id).first()
 
 
 @database_sync_to_async
@@ -35,26 +71,57 @@ def _may_access(user: Any, ticket_id: int) -> bool:
 
 class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
+        self.closing = False
+        self.presence_tickets: set[int] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.can_use_workspace:
-            await self.close(code=4403)
+            await self.close(code=NOT_ALLOWED_CLOSE_CODE)
             return
-        self.presence_tickets: set[int] = set()
+        self.user_id: int = user.pk
+        self.ticket_scope: TicketScope = await _scope_of(user)
         await self.channel_layer.group_add(WORKSPACE_GROUP, self.channel_name)
+        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "user_id"):
+            return  # refused at connect: it joined no group
         await self.channel_layer.group_discard(WORKSPACE_GROUP, self.channel_name)
-        for ticket_id in list(getattr(self, "presence_tickets", ())):
+        await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+        for ticket_id in list(self.presence_tickets):
             await self._leave(ticket_id)
 
+    async def _close_once(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
+
     async def ticket_changed(self, event: dict[str, Any]) -> None:
+        if self.closing or not self.ticket_scope.includes(
+            team_id=event.get("team_id"), owner_id=event.get("owner_id")
+        ):
+            return
         await self.send_json({"type": "ticket.changed", "ticket_id": event["ticket_id"]})
+
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        await self._close_once(ACCESS_CHANGED_CLOSE_CODE)
+
+    async def _current_user(self) -> Any:
+        """The socket's user as the database has them now, or None if they may no longer use
+        the workspace. With a session (a browser), Django's own check: a changed password
+        signs the session out."""
+        if "session" in self.scope:
+            user = await get_user(self.scope)
+        else:
+            user = await _reloaded(self.user_id)
+        if user is None or not user.is_authenticated or user.pk != self.user_id:
+            return None
+        return user if user.can_use_workspace else None
 
     # --- Presence --------------------------------------------------------------------------
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
+        if not isinstance(content, dict) or self.closing:
             return
         kind = content.get("type")
         raw_id = content.get("ticket_id")
@@ -74,14 +141,24 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
             await self._leave(ticket_id)
 
     async def _join(self, ticket_id: int) -> bool:
-        if ticket_id in self.presence_tickets:
-            return True
-        if len(self.presence_tickets) >= MAX_PRESENCE_TICKETS:
+        """Join (or re-join) a ticket's presence, checked against the user's access as it is
+        now: an announcement of a permission change can be lost, this check cannot."""
+        if ticket_id not in self.presence_tickets and (
+            len(self.presence_tickets) >= MAX_PRESENCE_TICKETS
+        ):
             return False
-        if not await _may_access(self.scope["user"], ticket_id):
+        user = await self._current_user()
+        if user is None:
+            await self._close_once(NOT_ALLOWED_CLOSE_CODE)
             return False
-        self.presence_tickets.add(ticket_id)
-        await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
+        self.ticket_scope = await _scope_of(user)
+        if not await _may_access(user, ticket_id):
+            if ticket_id in self.presence_tickets:
+                await self._leave(ticket_id)
+            return False
+        if ticket_id not in self.presence_tickets:
+            self.presence_tickets.add(ticket_id)
+            await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
         return True
 
     async def _leave(self, ticket_id: int) -> None:
@@ -105,7 +182,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def presence_event(self, event: dict[str, Any]) -> None:
-        if event.get("sender") == self.channel_name:
+        if event.get("sender") == self.channel_name or self.closing:
             return
         await self.send_json(
             {

@@ -4,15 +4,18 @@ The in-memory channel layer lives inside one process, but `svardesk serve` runs 
 server, where the browsers' sockets are, and the worker, where inbound and outgoing email is
 handled. So the web process listens on a Unix datagram socket in the data folder
 (`live.sock`, mode 0600) and passes what arrives on to its own channel layer; other processes
-send small JSON datagrams `{"group": ..., "message": {...}}` to it. Only "ticket N changed"
-for the workspace group is passed on; anything else is dropped. A datagram nobody receives
-is dropped too: a live update is a courtesy, the change itself is committed.
+send small JSON datagrams `{"group": ..., "message": {...}}` to it. Only two are passed on,
+rebuilt from checked fields: "ticket N changed" (with its team and owner ids) for the
+workspace group, and "access changed" for one user's group (`user.<id>`: their sockets
+close). Anything else is dropped. A datagram nobody receives is dropped too: a live update is
+a courtesy, the change itself is committed.
 """
 
 import asyncio
 import json
 import logging
 import os
+import re
 import socket
 import tempfile
 from pathlib import Path
@@ -26,7 +29,7 @@ from svardesk.workspace.consumers import WORKSPACE_GROUP
 logger = logging.getLogger(__name__)
 
 SOCKET_NAME = "live.sock"
-MESSAGE_TYPES = frozenset({"ticket.changed"})
+USER_GROUP = re.compile(r"user\.[1-9][0-9]{0,18}", re.ASCII)
 
 
 def socket_path() -> Path:
@@ -59,15 +62,30 @@ def parse(data: bytes) -> tuple[str, dict[str, Any]] | None:
         payload = json.loads(data)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(payload, dict) or payload.get("group") != WORKSPACE_GROUP:
+    if not isinstance(payload, dict) or not isinstance(payload.get("message"), dict):
         return None
-    message = payload.get("message")
-    if not isinstance(message, dict) or message.get("type") not in MESSAGE_TYPES:
+    group, message = payload.get("group"), payload["message"]
+    if group == WORKSPACE_GROUP and message.get("type") == "ticket.changed":
+        ticket_id = message.get("ticket_id")
+        team_id, owner_id = message.get("team_id"), message.get("owner_id")
+        if not _is_id(ticket_id) or not all(v is None or _is_id(v) for v in (team_id, owner_id)):
+            return None
+        # Without a team and owner (from an older process) only all-ticket users hear of it.
+        return WORKSPACE_GROUP, {
+            "type": "ticket.changed",
+            "ticket_id": ticket_id,
+            "team_id": team_id,
+            "owner_id": owner_id,
+        }
+    if not isinstance(group, str) or not USER_GROUP.fullmatch(group):
         return None
-    ticket_id = message.get("ticket_id")
-    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-        return None
-    return WORKSPACE_GROUP, {"type": message["type"], "ticket_id": ticket_id}
+    if message.get("type") == "access.changed":
+        return group, {"type": "access.changed"}
+    return None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _RelayProtocol(asyncio.DatagramProtocol):

@@ -164,6 +164,7 @@ def test_a_broadcast_without_a_relay_is_dropped_quietly(data_dir):
     assert asyncio.run(restart()) is True
 
 
+@pytest.mark.django_db(transaction=True)  # the broadcast reads the ticket on another thread
 def test_with_a_browser_connected_here_the_change_goes_straight_to_it(agent, data_dir):
     ticket = TicketFactory()
 

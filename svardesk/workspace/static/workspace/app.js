@@ -49,11 +49,19 @@
     var pending = null;
     var socket;
     var delay = 1000;
+    var openedAt = 0;
+    var rescoped = false;
     function open() {
       socket = new WebSocket(scheme + location.host + shell.dataset.wsUrl);
       socket.onopen = function () {
         delay = 1000;
+        openedAt = Date.now();
         document.body.dispatchEvent(new CustomEvent("svardesk:live-open", { bubbles: true }));
+        if (rescoped) {
+          // Changes outside the old scope were not announced: refetch what the page lists.
+          rescoped = false;
+          document.body.dispatchEvent(new CustomEvent("svardesk:tickets-changed", { bubbles: true }));
+        }
       };
       socket.onmessage = function (event) {
         // Presence and per-ticket notices for the conversation (conversations.js).
@@ -73,7 +81,16 @@
         }, 400);
       };
       socket.onclose = function (event) {
-        if (event.code === 4403) return;
+        if (event.code === 4403) return;  // may no longer use the workspace (consumers.py)
+        if (event.code === 4001 && Date.now() - openedAt > 5000) {
+          // The user's permissions changed: reconnect soon for the new scope, spread over
+          // a moment (a team's members are all closed at once). A socket that lived only
+          // briefly backs off as any other would.
+          rescoped = true;
+          setTimeout(open, 500 + Math.random() * 1500);
+          return;
+        }
+        rescoped = rescoped || event.code === 4001;
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 30000);
       };
