@@ -98,16 +98,12 @@ def _opener():
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
 
 
-def _log_in(url):
+def _log_in(url, email="owner@example.com", password="an owner password 1"):
     opener, jar = _opener()
     page = opener.open(f"{url}/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": token,
-            "username": "owner@example.com",
-            "password": "an owner password 1",
-        }
+        {"csrfmiddlewaretoken": token, "username": email, "password": password}
     ).encode()
     request = urllib.request.Request(
         f"{url}/accounts/login/", data=body, headers={"Referer": f"{url}/accounts/login/"}
@@ -211,6 +207,70 @@ def test_with_redis_a_worker_process_reaches_the_browsers(served_with_redis):
     messages = run_async(scenario())
     assert [m["ticket_id"] for m in messages] == [101, 102, 103]
     assert {m["type"] for m in messages} == {"ticket.changed"}
+
+
+# A team agent and a ticket of each team, made in the served database.
+TEAM_AGENT_AND_TICKETS = """
+from svardesk.accounts.services import create_user
+from svardesk.teams.services import create_team
+from svardesk.tickets.queries import get_default_pipeline
+from svardesk.tickets.services import create_ticket
+
+billing, support = create_team(actor=None, name="Billing"), create_team(actor=None, name="Support")
+bo = create_user(actor=None, email="bo@example.com", password="a billing password 1",
+                 has_seat=True, ticket_access="team", primary_team=billing, teams=[billing])
+tickets = [create_ticket(actor=None, name=t.name, pipeline=get_default_pipeline(), team=t)
+           for t in (support, billing)]
+print(bo.pk, *(t.pk for t in tickets))
+"""
+
+
+def test_with_redis_sockets_follow_their_users_permissions(served_with_redis):
+    """Over Redis, from another process: a team agent's socket hears of its team's ticket but
+    not of another team's, and a change to the agent's permissions closes it."""
+    url, env = served_with_redis["url"], served_with_redis["env"]
+
+    def shell(code: str) -> str:
+        done = subprocess.run(
+            [*SVARDESK, "shell", "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    printed = shell(TEAM_AGENT_AND_TICKETS).splitlines()[-1]
+    bo_id, support_ticket, billing_ticket = map(int, printed.split())
+    _opener, jar = _log_in(url, "bo@example.com", "a billing password 1")
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    changes = (
+        "from svardesk.workspace.live import broadcast_ticket_changed\n"
+        f"for ticket_id in ({support_ticket}, {billing_ticket}):\n"
+        "    broadcast_ticket_changed(None, ticket_id=ticket_id)\n"
+    )
+    to_own_tickets = (
+        "from svardesk.accounts.models import User\n"
+        "from svardesk.accounts.services import update_user\n"
+        f"bo = User.objects.get(pk={bo_id})\n"
+        "update_user(bo, actor=None, primary_team=bo.primary_team, teams=bo.teams.all(),"
+        " ticket_access='own')\n"
+    )
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        async with websockets.connect(
+            url.replace("http://", "ws://") + "/ws/workspace/",
+            additional_headers={"Cookie": cookies, "Origin": url},
+        ) as ws:
+            await asyncio.sleep(0.5)  # the consumer has joined its groups
+            await loop.run_in_executor(None, shell, changes)
+            heard = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+            await loop.run_in_executor(None, shell, to_own_tickets)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), timeout=10)
+            return heard, closed.value.rcvd.code
+
+    heard, close_code = run_async(scenario())
+    assert heard == {"type": "ticket.changed", "ticket_id": billing_ticket}
+    assert close_code == 4001
 
 
 def test_a_quiet_log_for_ordinary_requests(served_logged):
