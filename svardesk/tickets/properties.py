@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from svardesk.core.local_cache import cached
+from svardesk.core.parsing import parse_id
 from svardesk.tickets.models import (
     Category,
     Pipeline,
@@ -218,14 +219,24 @@ def display_value(spec: PropertySpec, value: Any) -> str:
         return ", ".join(str(labels.get(v, v)) for v in values)
     if spec.type == PropertyType.CHECKBOX:
         return str(_("Yes")) if value else str(_("No"))
+    # A custom value is JSON kept from when it was written: it can be of another type now,
+    # or an impossible date. It then reads as it was stored.
     if spec.type == PropertyType.DATE:
-        parsed_date = parse_date(str(value))
+        try:
+            parsed_date = parse_date(str(value))
+        except ValueError:
+            parsed_date = None
         return date_format(parsed_date, "SHORT_DATE_FORMAT") if parsed_date else str(value)
     if spec.type == PropertyType.DATETIME:
-        parsed = parse_datetime(str(value))
-        if parsed is None:
+        try:
+            parsed = parse_datetime(str(value))
+        except ValueError:
+            parsed = None
+        if parsed is None or timezone.is_naive(parsed):
             return str(value)
         return date_format(timezone.localtime(parsed), "SHORT_DATETIME_FORMAT")
+    if spec.type in (PropertyType.USER, PIPELINE, STAGE, TEAM, CONTACT) and parse_id(value) is None:
+        return str(_("Unknown user")) if spec.type == PropertyType.USER else str(value)
     if spec.type == PropertyType.USER:
         user = get_user_model().objects.filter(pk=value).first()
         return user.display_name if user else str(_("Unknown user"))

@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from svardesk.accounts.queries import request_user
 from svardesk.conversations.queries import conversation_context
 from svardesk.core.decorators import workspace_required
+from svardesk.core.parsing import parse_id
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services, sidebar
 from svardesk.tickets.exceptions import (
@@ -244,7 +245,8 @@ def create_ticket(request: HttpRequest) -> HttpResponse:
 @workspace_required
 def stage_options(request: HttpRequest) -> HttpResponse:
     """The status choices of the pipeline picked in the create panel."""
-    pipeline = Pipeline.objects.filter(pk=request.GET.get("pipeline") or 0).first()
+    pipeline_id = parse_id(request.GET.get("pipeline"))  # ASCII digits, or no pipeline
+    pipeline = Pipeline.objects.filter(pk=pipeline_id).first() if pipeline_id else None
     if pipeline is None:
         raise Http404("No such pipeline")
     return render(

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from svardesk.ticket_views.models import CustomView
+from svardesk.tickets.models import PropertyDefinition
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,44 @@ def test_bulk_status_that_is_not_an_ascii_id_is_refused(client, agent, stage):
     assert (ticket.stage_id, ticket.version) == before
     messages = [str(m) for m in response.wsgi_request._messages]
     assert messages == ["Choose an existing status."]
+
+
+# --- Other views that read a query string (found by test_no_server_errors' sweep) ------------
+
+
+def test_back_to_list_link_ignores_a_view_key_that_is_no_slug(client, agent):
+    ticket = TicketFactory()
+    client.force_login(agent)
+    for key, back in [("a b", "/tickets/"), ("\x00", "/tickets/"), ("sent", "/views/sent/")]:
+        response = client.get(reverse("tickets:detail", args=[ticket.pk]), {"view": key})
+        assert response.status_code == 200
+        assert f'<a href="{back}" data-back-to-list>' in response.content.decode()
+
+
+@pytest.mark.parametrize("pipeline", ["²", "٣", "abc", "99999999999999999999999", ""])
+def test_stage_options_for_a_pipeline_that_is_no_id_is_not_found(client, agent, pipeline):
+    client.force_login(agent)
+    response = client.get(reverse("tickets:stage_options"), {"pipeline": pipeline})
+    assert response.status_code == 404
+
+
+def test_mention_search_ignores_nul(client, agent):
+    client.force_login(agent)
+    response = client.get(reverse("conversations:mentions"), {"q": "An\x00na"})
+    assert response.status_code == 200
+    assert [user["id"] for user in response.json()["results"]] == [agent.pk]
+
+
+def test_ticket_page_shows_custom_values_of_the_wrong_type_as_stored(client, agent):
+    """A custom value is JSON: a property's type can change after values were stored."""
+    for name, kind in [("reviewer", "user"), ("renewal", "date"), ("called_at", "datetime")]:
+        PropertyDefinition.objects.create(name=name, label=name.title(), type=kind)
+    custom = {"reviewer": "someone", "renewal": "2024-02-30", "called_at": "2024-05-01T10:00:00"}
+    ticket = TicketFactory(custom=custom)
+    client.force_login(agent)
+    response = client.get(reverse("tickets:detail", args=[ticket.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Unknown user" in body
+    assert "2024-02-30" in body
+    assert "2024-05-01T10:00:00" in body

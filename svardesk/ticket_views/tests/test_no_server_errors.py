@@ -11,6 +11,7 @@ superscripts included), encoded filters, dates that do not exist, huge numbers, 
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from typing import Any
 
@@ -35,7 +36,7 @@ from svardesk.ticket_views.filters import (
 from svardesk.ticket_views.models import CustomView
 from svardesk.ticket_views.services import create_view
 from svardesk.ticket_views.state import LAST_DAYS, NEXT_DAYS, QUICK_FILTERS
-from svardesk.tickets.models import PropertyDefinition
+from svardesk.tickets.models import PropertyDefinition, Ticket
 from tests.factories import ContactFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -258,19 +259,50 @@ def _ticket_view_patterns() -> list[URLPattern]:
 PATTERNS = _ticket_view_patterns()
 
 
+def _reads_query_string(pattern: URLPattern) -> bool:
+    view = inspect.unwrap(pattern.callback)
+    try:
+        return "request.GET" in inspect.getsource(view)
+    except (OSError, TypeError):  # a class-based or built-in view: not ours to parse
+        return False
+
+
+def _other_query_patterns() -> list[tuple[str, URLPattern]]:
+    """(namespace, pattern) of every other view of ours that reads its query string: the
+    ticket page's way back to its list, the create panel's statuses, the mention search…"""
+    found: list[tuple[str, URLPattern]] = []
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif (
+                namespace not in ("", "ticket_views")
+                and pattern.callback.__module__.startswith("svardesk.")
+                and _reads_query_string(pattern)
+            ):
+                found.append((namespace, pattern))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+OTHER_PATTERNS = _other_query_patterns()
+
+
 def test_the_walk_finds_the_list_urls():
     names = {pattern.name for pattern in PATTERNS}
     assert names >= {"all", "view", "custom", "criteria", "create", "edit", "sidebar_counts"}
+    others = {f"{namespace}:{pattern.name}" for namespace, pattern in OTHER_PATTERNS}
+    assert others >= {"tickets:detail", "tickets:stage_options", "conversations:mentions"}
 
 
 @st.composite
-def url_kwargs(draw: st.DrawFn, pattern: URLPattern, view_ids: list[int]) -> dict[str, Any]:
+def url_kwargs(draw: st.DrawFn, pattern: URLPattern, ids: list[int]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for name, converter in pattern.pattern.converters.items():  # type: ignore[attr-defined]
         if isinstance(converter, IntConverter):
-            kwargs[name] = draw(
-                st.sampled_from(view_ids) | st.integers(min_value=0, max_value=10**30)
-            )
+            kwargs[name] = draw(st.sampled_from(ids) | st.integers(min_value=0, max_value=10**30))
         else:  # a slug: a default view's key, or not
             keys = [view.key for view in DEFAULT_VIEWS]
             slugs = st.from_regex(r"[-a-zA-Z0-9_]{1,20}", fullmatch=True)
@@ -341,5 +373,43 @@ def test_no_query_string_gets_a_server_error(client, request, world, pattern, wh
             method = "post"
             response = client.post(url, data, **FRAGMENTS[fragment])
         assert response.status_code < 500, (method, url, query, fragment)
+
+    run()
+
+
+OTHER_KEYS = ["q", "view", "pipeline", "inline", "page", "next", "current"]
+
+
+@pytest.mark.parametrize("who", ["agent", "team_agent", "super_admin"])  # settings pages too
+@pytest.mark.parametrize(
+    ("namespace", "pattern"), OTHER_PATTERNS, ids=[f"{n}:{p.name}" for n, p in OTHER_PATTERNS]
+)
+def test_no_query_string_gets_other_views_a_server_error(
+    client, request, world, namespace, pattern, who
+):
+    """The same for the other views that read a query string (GET only: their forms and
+    actions are their own apps' to test)."""
+    client.force_login(request.getfixturevalue(who))
+    client.raise_request_exception = False
+    ids = sorted({*world, *Ticket.objects.values_list("pk", flat=True)})
+    keys = st.sampled_from(OTHER_KEYS) | _text(8)
+
+    @settings(
+        max_examples=EXAMPLES // 3,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        kwargs=url_kwargs(pattern, ids),
+        query=st.lists(st.tuples(keys, _mostly(numbers, scalars)), max_size=4),
+        fragment=st.sampled_from(sorted(FRAGMENTS)),
+    )
+    def run(kwargs: dict[str, Any], query: list[tuple[str, str]], fragment: str) -> None:
+        url = reverse(f"{namespace}:{pattern.name}", kwargs=kwargs)
+        data: dict[str, list[str]] = {}
+        for key, value in query:
+            data.setdefault(key, []).append(value)
+        response = client.get(url, data, **FRAGMENTS[fragment])
+        assert response.status_code < 500, (url, query, fragment)
 
     run()
