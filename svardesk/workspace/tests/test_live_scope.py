@@ -21,10 +21,11 @@ from svardesk.accounts import services as account_services
 from svardesk.accounts.models import User
 from svardesk.config.asgi import application
 from svardesk.teams import services as team_services
-from svardesk.teams.models import Membership
+from svardesk.teams.models import Membership, Team
 from svardesk.workspace import relay
 from svardesk.workspace.consumers import ACCESS_CHANGED_CLOSE_CODE, NOT_ALLOWED_CLOSE_CODE
 from svardesk.workspace.live import broadcast_ticket_changed
+from svardesk.workspace.settings import users as users_settings
 from tests.factories import TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -285,6 +286,62 @@ def test_a_permission_change_closes_the_users_open_sockets(
     closed, colleague_still_open = asyncio.run(scenario())
     assert closed == [{"closed": ACCESS_CHANGED_CLOSE_CODE}] * 2
     assert colleague_still_open
+
+
+def _save_in_settings(admin: User, user: User, **changes: object) -> None:
+    """The user's settings form as the super admin sees it, with `changes`, saved."""
+    client = Client()
+    client.force_login(admin)
+    form = {**users_settings._initial_for(User.objects.get(pk=user.pk)), **changes}
+    data = {name: value for name, value in form.items() if value not in (False, None)}
+    response = client.post(reverse("settings:user_edit", args=[user.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def _delete_in_settings(admin: User, team: Team) -> None:
+    client = Client()
+    client.force_login(admin)
+    response = client.post(reverse("settings:team_delete", args=[team.pk]))
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("change", "ticket_access", "keeps_billing"),
+    [
+        pytest.param(
+            lambda admin, bo, billing: _save_in_settings(admin, bo, primary_team=""),
+            "team",
+            False,
+            id="team-removed-in-settings",
+        ),
+        pytest.param(
+            lambda admin, bo, billing: _save_in_settings(admin, bo, ticket_access="own"),
+            "own",
+            True,
+            id="ticket-access-in-settings",
+        ),
+        pytest.param(
+            lambda admin, bo, billing: _delete_in_settings(admin, billing),
+            "team",
+            False,
+            id="team-deleted-in-settings",
+        ),
+    ],
+)
+def test_a_permission_change_in_the_settings_screens_closes_the_users_sockets(
+    change, ticket_access, keeps_billing, super_admin, team_agent, billing_team
+):
+    async def scenario():  # type: ignore[no-untyped-def]
+        bo = await _connected(team_agent)
+        await sync_to_async(change)(super_admin, team_agent, billing_team)
+        closed = await bo.receive()
+        await bo.disconnect()
+        return closed
+
+    assert asyncio.run(scenario()) == {"closed": ACCESS_CHANGED_CLOSE_CODE}
+    bo = User.objects.get(pk=team_agent.pk)
+    assert bo.ticket_access == ticket_access
+    assert list(bo.teams.values_list("name", flat=True)) == (["Billing"] if keeps_billing else [])
 
 
 @pytest.mark.parametrize(
