@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('email_channel', '0002_transports'),
+        ("email_channel", "0002_transports"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundemail',
-            name='claimed_at',
+            model_name="inboundemail",
+            name="claimed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
