@@ -39,7 +39,9 @@ def page(browser, live_server, transactional_db):  # type: ignore[no-untyped-def
     from tests.factories import default_pipeline
 
     default_pipeline()
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url)
+    # A laptop's window, not a big screen: the workspace must work at 1366x768 (and 1280x720,
+    # which the tests that check layout use too).
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

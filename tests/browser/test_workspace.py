@@ -93,7 +93,8 @@ def test_switch_the_ui_to_swedish(page, screenshot, agent, support_team):
     page.get_by_label("Language").select_option("sv")
     page.get_by_label("Time zone").select_option("Europe/Stockholm")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    # Swedish with the Swedish date style: the page's language carries the region (sv-se).
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^sv(-se)?$"))
     page.goto("/views/all-open/")
     expect(page.locator('a[data-view="unassigned"] .view-label')).to_have_text("Otilldelade")
     expect(page.get_by_role("button", name="Skapa ärende")).to_be_visible()
@@ -186,3 +187,20 @@ def test_assign_to_me_looks_like_a_button_not_a_field(page, screenshot, agent):
     assert button.bounding_box()["width"] < 0.8 * owner.bounding_box()["width"]
     assert style(button, "color") != style(owner, "color")
     assert style(button, "backgroundColor") != style(owner, "backgroundColor")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1366, 768)])
+def test_create_panel_keeps_its_buttons_in_view_and_scrolls_its_body(
+    page, screenshot, agent, width, height
+):
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, agent.email)
+    page.get_by_role("button", name="Create ticket").click()
+    panel = page.get_by_role("dialog", name="Create ticket")
+    create = panel.get_by_role("button", name="Create", exact=True)
+    expect(create).to_be_in_viewport()
+    body = panel.locator(".panel-body")
+    assert body.evaluate("e => e.scrollHeight > e.clientHeight")  # the form is taller...
+    body.evaluate("e => e.scrollTo(0, e.scrollHeight)")  # ...and its body scrolls
+    expect(panel.get_by_label("Team")).to_be_in_viewport()
+    screenshot(f"en-create-panel-{width}x{height}")
