@@ -46,6 +46,7 @@ from svardesk.conversations.queries import (
 )
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
+from svardesk.core.parsing import parse_id
 from svardesk.tickets.models import Stage, Ticket
 from svardesk.tickets.queries import access_ticket, visible_tickets
 from svardesk.tickets.services import mark_spam, update_ticket
@@ -590,7 +591,7 @@ def _store_comment(
         created_at=now,
     )
     _record_activity(ticket, now=now, author=None, preview=None)
-    ids = {int(pk) for pk in mentioned_user_ids if str(pk).isdigit()}
+    ids = {pk for pk in map(parse_id, mentioned_user_ids) if pk is not None}
     for user in mentionable_users().filter(pk__in=ids).exclude(pk=actor.pk):
         if f"@{user.display_name}" not in text:
             continue

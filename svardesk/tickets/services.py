@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from svardesk.accounts.models import User
 from svardesk.core.local_cache import clear_local_cache
 from svardesk.core.on_commit import after_commit
+from svardesk.core.parsing import parse_id
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries as ticket_queries
 from svardesk.tickets import sidebar
@@ -460,10 +461,10 @@ def _pk(value: Any) -> Any:
     value = getattr(value, "pk", value)
     if value in ("", None):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise props.PropertyValueError(_("Choose one of the listed options.")) from exc
+    pk = parse_id(value)  # ASCII digits only: int() would take "٣" as 3
+    if pk is None:
+        raise props.PropertyValueError(_("Choose one of the listed options."))
+    return pk
 
 
 def _fields_for(name: str, spec: props.PropertySpec) -> set[str]:

@@ -21,6 +21,8 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from svardesk.core.parsing import parse_id
+
 if TYPE_CHECKING:
     from svardesk.tickets.queries import TicketScope
 
@@ -125,11 +127,8 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type")
         raw_id = content.get("ticket_id")
-        if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
-            return
-        try:
-            ticket_id = int(raw_id)
-        except ValueError:
+        ticket_id = parse_id(raw_id)  # ASCII digits only: int() would take "٣" as 3
+        if ticket_id is None:
             return
         if kind == "presence.join":
             if await self._join(ticket_id):

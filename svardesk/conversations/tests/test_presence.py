@@ -127,3 +127,24 @@ def test_closing_the_socket_tells_the_others(agent, super_admin):
 
     left = asyncio.run(scenario())
     assert (left["state"], left["user_id"]) == ("left", super_admin.pk)
+
+
+def test_a_ticket_id_in_other_digits_joins_nothing(agent, super_admin, support_team):
+    """int() reads "٣" as 3: the socket takes ASCII digits (or a JSON number) only."""
+    ticket = TicketFactory(team=support_team)
+    other_digits = str(ticket.pk).translate(
+        str.maketrans("0123456789", "".join(chr(0x0660 + i) for i in range(10)))
+    )
+
+    async def scenario():  # type: ignore[no-untyped-def]
+        anna = await _connect(agent)
+        ada = await _connect(super_admin)
+        await anna.send_json_to({"type": "presence.join", "ticket_id": ticket.pk})
+        await asyncio.sleep(0.2)
+        await ada.send_json_to({"type": "presence.join", "ticket_id": other_digits})
+        heard = await anna.receive_nothing(timeout=0.5)
+        await anna.disconnect()
+        await ada.disconnect()
+        return heard
+
+    assert asyncio.run(scenario()) is True

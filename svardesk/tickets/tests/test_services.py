@@ -67,6 +67,25 @@ def test_create_ticket_rejects_owner_without_seat(agent, no_seat_user):
     assert "owner" in exc.value.errors
 
 
+@pytest.mark.parametrize(
+    "digits",
+    ["".join(chr(0x0660 + i) for i in range(10)), "".join(chr(0xFF10 + i) for i in range(10))],
+    ids=["arabic-indic", "fullwidth"],
+)
+def test_an_owner_id_in_other_digits_is_refused_and_changes_nothing(agent, super_admin, digits):
+    """int() reads "٣" as 3: ids from a request are ASCII digits or nothing, so the agent's
+    own id written in other digits names nobody."""
+    ticket = services.create_ticket(actor=agent, name="Whose", pipeline=default_pipeline())
+    owner = str(agent.pk).translate(str.maketrans("0123456789", digits))
+
+    with pytest.raises(TicketValidationError) as exc:
+        services.update_ticket(ticket.pk, actor=super_admin, changes={"owner": owner})
+
+    assert "owner" in exc.value.errors
+    ticket.refresh_from_db()
+    assert ticket.owner_id is None
+
+
 def test_update_records_each_change_with_old_and_new(agent, super_admin):
     ticket = services.create_ticket(
         actor=agent, name="Slow login", pipeline=default_pipeline(), priority="LOW"
