@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "servestatic.middleware.ServeStaticMiddleware",
     # Content-Security-Policy on every page (core/csp.py): scripts, styles and images from us.
     "svardesk.core.csp.content_security_policy",
+    # Query strings without NUL (PostgreSQL refuses it in text; views read request.GET).
+    "svardesk.core.middleware.strip_nul_from_query_string",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
