@@ -24,10 +24,11 @@ export SVARDESK_DATA_DIR="${SVARDESK_TEST_DATA_DIR:-$ROOT/data/test}"
 mkdir -p "$SVARDESK_DATA_DIR"
 unset DATABASE_URL REDIS_URL SVARDESK_SMTP_URL
 
-echo "==> Lint, format, types, migrations, catalogues"
+echo "==> Lint, format, types, import contracts, migrations, catalogues"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy svardesk
+.venv/bin/lint-imports --no-cache
 .venv/bin/svardesk makemigrations --check --dry-run --verbosity 0
 .venv/bin/svardesk check --fail-level WARNING
 .venv/bin/python scripts/check_catalogues.py
