@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from svardesk.accounts import regional
 from svardesk.accounts.models import User
-from svardesk.channels.email.parsing import format_address, single_line
+from svardesk.channels.email.parsing import format_address
 from svardesk.conversations.models import Message
+from svardesk.core.text import single_line
 
 # What the reply editor produces (Quill: bold, italic, underline, lists, links, quote), and
 # nothing else: pasted styles, scripts and images from elsewhere are dropped.

@@ -31,7 +31,7 @@ from svardesk.conversations.models import (
 )
 from svardesk.core.exceptions import NotFoundError
 from svardesk.tickets.models import Ticket, TicketEvent
-from svardesk.tickets.queries import access_ticket, ticket_access_q
+from svardesk.tickets.queries import access_ticket, ticket_scope
 
 MENTION_RESULTS = 10
 NOTIFICATIONS_SHOWN = 100
@@ -368,11 +368,11 @@ def visible_notifications(user: User) -> QuerySet[Notification]:
     made: a user moved off a team stops seeing that team's notifications (and gets them
     back with the access)."""
     notifications = Notification.objects.filter(user=user)
-    access = ticket_access_q(user)
-    if not access:  # sees every ticket
+    scope = ticket_scope(user)
+    if scope.sees_all:
         return notifications
     return notifications.filter(
-        Q(ticket__isnull=True) | Q(ticket__in=Ticket.objects.filter(access).values("pk"))
+        Q(ticket__isnull=True) | Q(ticket__in=Ticket.objects.filter(scope.as_q()).values("pk"))
     )
 
 

@@ -245,8 +245,7 @@ def message_images(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_GET
 def mention_search(request: HttpRequest) -> JsonResponse:
     """Up to 10 workspace users matching ?q= by name or email, for @mentions."""
-    # NUL never means anything in a name, and PostgreSQL refuses it in text.
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    query = request.GET.get("q", "").strip()[:100]  # NUL is gone (strip_nul_from_query_string)
     users = queries.search_mentionable_users(query)
     return JsonResponse(
         {

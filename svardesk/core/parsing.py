@@ -7,7 +7,11 @@ caller turns into a 400 or a field error."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # The largest id either database stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
@@ -37,3 +41,16 @@ def parse_id(value: object) -> int | None:
     else:
         number = parse_ascii_int(value)
     return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def parse_aware_datetime(text: object) -> dt.datetime | None:
+    """An ISO 8601 date and time with its offset, in UTC (as the database compares it); None
+    for anything else: not ASCII (Django's parser reads any script's digits), impossible
+    ("2024-02-30"), without an offset, or before year 1 once in UTC."""
+    if not isinstance(text, str) or not text.isascii():
+        return None
+    try:
+        moment = parse_datetime(text)
+        return moment.astimezone(dt.UTC) if moment and timezone.is_aware(moment) else None
+    except (ValueError, OverflowError):
+        return None

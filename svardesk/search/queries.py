@@ -23,11 +23,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from svardesk.accounts.models import User
-from svardesk.core.parsing import parse_id
+from svardesk.core.parsing import parse_aware_datetime, parse_id
 from svardesk.search.backends import Part, get_backend
 from svardesk.search.normalise import ParsedQuery, parse_query
 from svardesk.tickets.models import Ticket
@@ -208,15 +206,10 @@ def _decode_cursor(cursor: str) -> tuple[int, dt.datetime, int] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         tag, tier, at, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        # Well-formed but impossible ("2024-02-30") raises ValueError too.
-        parsed = parse_datetime(at) if isinstance(at, str) and at.isascii() else None
     except (ValueError, TypeError, json.JSONDecodeError):
         return None
-    if tag != "search" or parsed is None or timezone.is_naive(parsed):
-        return None
-    try:
-        parsed = parsed.astimezone(dt.UTC)  # as the database compares it
-    except OverflowError:  # "0001-01-01T00:00+01:00" is before year 1 in UTC
+    parsed = parse_aware_datetime(at)
+    if tag != "search" or parsed is None:
         return None
     if tier not in (TIER_ID, TIER_EXACT, TIER_NAME, TIER_TEXT) or isinstance(tier, bool):
         return None

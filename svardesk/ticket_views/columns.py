@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Concat, Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from svardesk.core.parsing import MAX_ID
+from svardesk.core.parsing import MAX_ID, parse_aware_datetime
 from svardesk.ticket_views.filters import (
     CHECKBOX,
     MULTI,
@@ -193,16 +193,8 @@ def encode_sort_value(value: Any) -> Any:
 
 def decode_sort_value(raw: Any, value_kind: str) -> Any:
     """A cursor's sort value back in the type the database compares; None if malformed."""
-    from django.utils.dateparse import parse_datetime
-
     if value_kind == "datetime":
-        try:
-            # Well-formed but impossible ("2024-02-30") raises ValueError.
-            moment = parse_datetime(raw) if isinstance(raw, str) and raw.isascii() else None
-            # Naive or before year 1 in UTC: not a value this list wrote.
-            return moment.astimezone(dt.UTC) if moment and timezone.is_aware(moment) else None
-        except (ValueError, OverflowError):
-            return None
+        return parse_aware_datetime(raw)  # a naive or impossible one is not one we wrote
     if value_kind == "number":
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             return None
@@ -251,7 +243,6 @@ def table_rows(tickets: list[Any], columns: list[Column]) -> list[Row]:
 
 
 def _cell_text(ticket: Any, column: Column, user_names: Mapping[int, str]) -> str:
-    from django.utils import timezone
     from django.utils.formats import date_format
 
     key = column.key

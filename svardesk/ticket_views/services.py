@@ -3,7 +3,6 @@ on selected tickets, which go through the tickets' own services one ticket at a 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
 from svardesk.core.exceptions import NotFoundError
-from svardesk.core.parsing import parse_id
+from svardesk.core.parsing import parse_ascii_int, parse_id
+from svardesk.core.text import single_line
 from svardesk.teams.models import Team
 from svardesk.ticket_views.columns import available_columns, parse_columns, parse_sort
 from svardesk.ticket_views.exceptions import (
@@ -30,7 +30,6 @@ from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.models import Stage
 from svardesk.tickets.queries import access_ticket, visible_tickets
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 MAX_FILTERS = 18  # HubSpot's limit on filters in one search
 _LIMIT_LOCK = 7_482_211  # PostgreSQL advisory lock: one view creation at a time
 
@@ -53,7 +52,7 @@ def _clean(
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
     # Control characters (NUL above all, which PostgreSQL refuses) never belong in a name.
-    name = _CONTROL_CHARACTERS.sub("", name or "").strip()
+    name = single_line(name or "")
     if not name:
         errors["name"] = _("Give the view a name.")
     elif len(name) > 100:
@@ -203,8 +202,9 @@ def parse_selection(values: Iterable[object]) -> list[ListedTicket]:
     hand-made post) is refused as a whole: acting on it could overwrite someone's change."""
     selection: dict[int, ListedTicket] = {}
     for raw in values:
-        pk, _sep, version = str(raw).partition(":")
-        if not (_is_ascii_number(pk) and _is_ascii_number(version)):
+        pk_text, _sep, version_text = str(raw).partition(":")
+        pk, version = parse_id(pk_text), parse_ascii_int(version_text)
+        if pk is None or version is None:
             raise CustomViewValidationError(
                 {
                     "tickets": _(
@@ -213,16 +213,12 @@ def parse_selection(values: Iterable[object]) -> list[ListedTicket]:
                     )
                 }
             )
-        selection.setdefault(int(pk), ListedTicket(int(pk), int(version)))
+        selection.setdefault(pk, ListedTicket(pk, version))
     if len(selection) > MAX_BULK:
         raise CustomViewValidationError(
             {"tickets": _("Select at most %(n)s tickets at a time.") % {"n": MAX_BULK}}
         )
     return list(selection.values())
-
-
-def _is_ascii_number(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def bulk_update_tickets(
@@ -239,7 +235,7 @@ def bulk_update_tickets(
     changes = dict(changes)
     if changes.get("stage"):
         # A status belongs to a pipeline: moving to it moves the ticket to its pipeline.
-        stage_id = _int_or_none(changes["stage"])
+        stage_id = parse_id(changes["stage"])
         stage = Stage.objects.filter(pk=stage_id).first() if stage_id else None
         if stage is None:
             raise CustomViewValidationError({"stage": _("Choose an existing status.")})
@@ -289,7 +285,3 @@ def bulk_mark_spam(selection: Iterable[ListedTicket], *, actor: User) -> BulkRes
         result.changed = ticket_services.mark_spam(fresh, actor=actor, is_spam=True)
     result.unchanged = len(fresh) - result.changed
     return result
-
-
-def _int_or_none(value: Any) -> int | None:
-    return parse_id(value)  # ASCII digits only: int() takes "٣" too

@@ -146,8 +146,7 @@ def parse_list_state(params: QueryDict | Mapping[str, Any]) -> ListState:
     if chosen:  # the column chooser's checkboxes
         columns = ",".join(chosen)[:1000]
     state = ListState(
-        # NUL never means anything in a search, and PostgreSQL refuses it in text.
-        q=str(params.get("q") or "").replace("\x00", "").strip()[:200],
+        q=str(params.get("q") or "").strip()[:200],
         sort=str(params.get("sort") or "").strip()[:70],
         columns=columns,
     )

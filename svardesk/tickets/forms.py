@@ -1,7 +1,6 @@
 """Forms for creating and editing tickets, built from the property registry so custom
 properties appear wherever built-in ones do."""
 
-import re
 from typing import Any
 
 from django import forms
@@ -10,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from svardesk.accounts.models import User
+from svardesk.core.text import single_line
 from svardesk.crm.models import Contact
 from svardesk.teams.models import Team
 from svardesk.tickets import properties as props
@@ -28,10 +28,8 @@ class SingleLineField(forms.CharField):
     """Text on one line: line breaks and other control characters become a space (a ticket
     name is the subject of every reply, where a line break would fail the sending)."""
 
-    _controls = re.compile(r"[ \t]*[\x00-\x1f\x7f-\x9f\u2028\u2029]+[ \t]*")
-
     def to_python(self, value: Any) -> str:
-        return self._controls.sub(" ", super().to_python(value) or "").strip()
+        return single_line(super().to_python(value) or "")
 
 
 def builtin_form_field(spec: props.PropertySpec, *, required: bool = False) -> forms.Field:

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import NotFoundError
+from svardesk.core.parsing import parse_id
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import CreateFormField, Pipeline, Stage, Ticket, TicketEvent
 
@@ -78,17 +79,18 @@ def visible_contacts(user: User) -> QuerySet[Contact]:
     every contact. Team- and own-scoped users: only contacts already on a ticket they can see
     — a contact id from elsewhere would let them act on another team's customer (mark the
     ticket spam and block that customer's mail, say)."""
-    if user.is_superuser or user.ticket_access == TicketAccess.ALL:
+    scope = ticket_scope(user)
+    if scope.sees_all:
         return Contact.objects.all()
-    return Contact.objects.filter(Exists(visible_tickets(user).filter(contact_id=OuterRef("pk"))))
+    tickets = Ticket.objects.filter(scope.as_q(), contact_id=OuterRef("pk"))
+    return Contact.objects.filter(Exists(tickets))
 
 
 def may_use_contact(user: User | None, contact_id: Any) -> bool:
     """Whether the contact exists and `user` may put it on a ticket (`visible_contacts`);
     None — mail, scripts — may use any contact."""
-    try:
-        pk = int(contact_id)
-    except (TypeError, ValueError):
+    pk = parse_id(contact_id)  # ASCII digits only: int() would take "٣" as 3
+    if pk is None:
         return False
     contacts = Contact.objects.all() if user is None else visible_contacts(user)
     return contacts.filter(pk=pk).exists()

@@ -32,6 +32,7 @@ from svardesk.conversations.content import (
     split_quoted_html,
     split_quoted_text,
 )
+from svardesk.core.text import single_line
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENTS",
@@ -48,7 +49,6 @@ __all__ = [
     "normalise_message_id",
     "parse_email",
     "parse_message_ids",
-    "single_line",
     "split_quoted",
     "split_quoted_html",
     "split_quoted_text",
@@ -230,15 +230,6 @@ def _decode_word(charset: str, encoding: str, text: str) -> str:
 
 # C0 and C1 controls, DEL and the Unicode line and paragraph separators: an encoded word can
 # hide any of them, and a line break in a subject breaks every reply built from it.
-_CONTROL_RUN = re.compile(r"[ \t]*[\x00-\x1f\x7f-\x9f\u2028\u2029]+[ \t]*")
-
-
-def single_line(value: str) -> str:
-    """`value` on one line: every run of control characters (with the blanks around it)
-    becomes one space."""
-    return _CONTROL_RUN.sub(" ", value).strip()
-
-
 def decode_header_value(value: object) -> str:
     """A header's text: RFC 2047 encoded words decoded (whitespace between adjacent ones
     dropped), raw 8-bit bytes guessed, folding undone, control characters (after decoding)
