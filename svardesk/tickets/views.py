@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from svardesk.accounts.queries import request_user
 from svardesk.conversations.queries import conversation_context
 from svardesk.core.decorators import workspace_required
-from svardesk.core.parsing import parse_id
+from svardesk.core.parsing import parse_ascii_int, parse_id
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services, sidebar
 from svardesk.tickets.exceptions import (
@@ -81,10 +81,9 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = queries.access_ticket(ticket_id, actor=request_user(request))
     # Every edit says which version of the ticket it was made on; without one it could
     # silently overwrite someone else's change.
-    raw_version = request.POST.get("version", "")
-    if not (raw_version.isascii() and raw_version.isdigit()):
+    version = parse_ascii_int(request.POST.get("version", ""))
+    if version is None:
         return HttpResponseBadRequest(MISSING_VERSION)
-    version = int(raw_version)
     specs = props.property_specs_by_name()
     changes: dict[str, Any] = {}
     for name in request.POST:
