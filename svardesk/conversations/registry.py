@@ -57,6 +57,16 @@ class ChannelState:
     settings_url: str = ""
 
 
+@dataclass(frozen=True)
+class ConversationAction:
+    """A button the ticket page shows for a conversation of this channel (e.g. "Close chat"):
+    a POST to `url` (CSRF-protected, permission-checked by the channel's view)."""
+
+    label: str | Promise
+    url: str
+    confirm: str | Promise = ""  # a question asked before posting, "" for none
+
+
 class ChannelAdapter:
     """One channel kind as the core sees it. Subclass it in the channel app and register an
     instance with `register`. Every method has a safe default except `deliver`."""
@@ -94,6 +104,12 @@ class ChannelAdapter:
         """Why no reply can be sent on `conversation` now (e.g. the reply window closed),
         in the agent's language; "" when it can."""
         return ""
+
+    def conversation_actions(
+        self, conversation: Conversation, *, actor: User
+    ) -> list[ConversationAction]:
+        """Buttons the ticket page shows beside the reply editor for this conversation."""
+        return []
 
     def own_addresses(self) -> set[str]:
         """Addresses that are ours on this channel (never a reply's recipient)."""
