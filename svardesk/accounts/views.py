@@ -104,7 +104,5 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
     context: dict[str, object] = {"form": form, "base_template": "workspace/auth_base.html"}
     if user.can_use_workspace:  # type: ignore[union-attr]
-        from svardesk.workspace.context import workspace_context
-
-        context.update(workspace_context(request), base_template="workspace/workspace.html")
+        context["base_template"] = "workspace/workspace.html"
     return render(request, "accounts/preferences.html", context)

@@ -28,7 +28,6 @@ from svardesk.core.exceptions import NotFoundError
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.queries import access_ticket, list_timeline
 from svardesk.tickets.views import _detail_context
-from svardesk.workspace.context import workspace_context
 
 # Shown inline only when asked for and harmless in a browser; everything else downloads.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -268,7 +267,6 @@ def notifications(request: HttpRequest) -> HttpResponse:
     }
     if _is_htmx(request) and not request.htmx.boosted:  # type: ignore[attr-defined]
         return render(request, "conversations/partials/_notifications.html", context)
-    context.update(workspace_context(request))
     return render(request, "conversations/notifications.html", context)
 
 

@@ -50,6 +50,7 @@ from svardesk.ticket_views.filters import (
 from svardesk.ticket_views.models import CustomView, Sharing
 from svardesk.ticket_views.queries import request_specs
 from svardesk.ticket_views.rendering import column_choices_html, default_rows, options_html
+from svardesk.ticket_views.sidebar import sidebar_context
 from svardesk.ticket_views.state import (
     ListState,
     decode_filter,
@@ -59,7 +60,6 @@ from svardesk.ticket_views.state import (
 )
 from svardesk.tickets.forms import assignable_users
 from svardesk.tickets.models import Pipeline, Priority, Source, Stage
-from svardesk.workspace.context import sidebar_context, workspace_context
 
 
 def _fragment(request: HttpRequest) -> str:
@@ -76,7 +76,7 @@ def _render_list(request: HttpRequest, context: dict[str, Any], current_view: st
         return render(request, "ticket_views/partials/_rows.html", context)
     if fragment == "list":
         return render(request, "ticket_views/partials/_list.html", context)
-    context.update(workspace_context(request, current_view=current_view))
+    context["current_view"] = current_view
     return render(request, "ticket_views/list.html", context)
 
 
@@ -509,7 +509,7 @@ def _editor(request: HttpRequest, view: CustomView | None) -> HttpResponse:
         "title": _("Edit view") if view else _("Create view"),
     }
     status = 422 if errors and request.method == "POST" and data.get("action") == "save" else 200
-    context.update(workspace_context(request, current_view=view.key if view else ""))
+    context["current_view"] = view.key if view else ""
     return render(request, "ticket_views/view_form.html", context, status=status)
 
 

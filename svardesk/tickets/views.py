@@ -28,7 +28,6 @@ from svardesk.tickets.forms import (
     assignable_users,
 )
 from svardesk.tickets.models import Category, Pipeline, Priority, Ticket
-from svardesk.workspace.context import workspace_context
 
 HEADER_PROPERTIES = ("owner", "priority", "category", "stage")
 
@@ -69,7 +68,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and not htmx.history_restore_request and not htmx.boosted:
         return render(request, "tickets/partials/_detail.html", context)
-    context.update(workspace_context(request, current_view=request.GET.get("view", "")))
+    context["current_view"] = request.GET.get("view", "")
     return render(request, "tickets/detail.html", context)
 
 

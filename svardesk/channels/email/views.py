@@ -23,7 +23,7 @@ from svardesk.channels.email.models import EmailChannel, InboundStatus
 from svardesk.channels.email.services import EmailChannelValidationError
 from svardesk.conversations.models import HelpDeskSettings
 from svardesk.core.decorators import account_access_required, super_admin_required
-from svardesk.workspace.settings.common import found, render_settings
+from svardesk.core.shortcuts import found, render_settings
 
 ACCEPTED_RAW_TYPES = {"", "message/rfc822", "text/plain", "application/octet-stream"}
 

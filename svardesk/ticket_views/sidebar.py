@@ -1,4 +1,5 @@
-"""What every full workspace page shows around its content: the sidebar."""
+"""The workspace sidebar's views with their counts, as its template draws them. The shell's
+`{% workspace_sidebar %}` tag and the counts fragment (`views.sidebar_counts`) both use it."""
 
 from typing import Any
 
@@ -10,6 +11,8 @@ from svardesk.ticket_views.rendering import sidebar_links_html
 
 
 def sidebar_context(request: HttpRequest, *, current_view: str = "") -> dict[str, Any]:
+    """The context of `workspace/partials/_sidebar_views.html` for the request's user, with
+    `current_view` (a view key) highlighted."""
     views = sidebar(
         request_user(request), specs=request_specs(request), views=request_custom_views(request)
     )
@@ -24,7 +27,3 @@ def sidebar_context(request: HttpRequest, *, current_view: str = "") -> dict[str
         "counts_computed_at": views.computed_at,
         "current_view": current_view,
     }
-
-
-def workspace_context(request: HttpRequest, *, current_view: str = "") -> dict[str, Any]:
-    return sidebar_context(request, current_view=current_view)
