@@ -60,6 +60,13 @@ class DateStyle(models.TextChoices):
     US = "us", _("US (12/06/2026 6:03 AM)")
 
 
+class ChatStatus(models.TextChoices):
+    """Whether the user takes live chats while they have the workspace open (the user menu)."""
+
+    AVAILABLE = "available", _("Available")
+    AWAY = "away", _("Away")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in. `is_superuser` is the product's *super admin*: every permission,
     every ticket, the settings area."""
@@ -107,6 +114,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         "teams.Team", through="teams.Membership", related_name="members", blank=True
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Available for chat only while also present: a workspace socket open (accounts.presence).
+    chat_status = models.CharField(
+        _("chat status"), max_length=16, choices=ChatStatus.choices, default=ChatStatus.AVAILABLE
+    )
     # The ticket page's right sidebar as this user arranged it: {"order": [card keys],
     # "hidden": [property names]} (see tickets.sidebar).
     ticket_sidebar = models.JSONField(_("ticket sidebar layout"), default=dict, blank=True)
@@ -154,6 +165,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def can_use_workspace(self) -> bool:
         """Only super admins and users with a paid seat may open the help desk."""
         return self.is_active and (self.is_superuser or self.has_seat)
+
+    @property
+    def takes_chats(self) -> bool:
+        """May use the workspace and says Available (presence is the other half)."""
+        return self.can_use_workspace and self.chat_status == ChatStatus.AVAILABLE
 
     @property
     def may_manage_views(self) -> bool:

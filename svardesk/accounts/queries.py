@@ -6,6 +6,7 @@ from typing import cast
 from django.db.models import Q
 from django.http import HttpRequest
 
+from svardesk.accounts import presence
 from svardesk.accounts.models import User
 
 
@@ -37,3 +38,11 @@ def find_user_for_sign_in(address: str) -> User | None:
         # Only addresses stored before this rule can collide; the exact one wins, or none.
         matches = [user for user in matches if user.email == address.strip().lower()]
     return matches[0] if len(matches) == 1 else None
+
+
+def chat_agents_available() -> bool:
+    """Whether any agent takes chats now: an active user with a seat or a super admin, whose
+    chat status is Available, with the workspace open (a live workspace socket). Cheap enough
+    for every visitor message: one cache read, kept a second or two in each process
+    (accounts.presence)."""
+    return presence.any_agent_available()

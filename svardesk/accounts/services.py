@@ -6,10 +6,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from svardesk.accounts import throttle
+from svardesk.accounts import presence, throttle
 from svardesk.accounts.exceptions import UserValidationError
-from svardesk.accounts.models import DateStyle, Language, User
+from svardesk.accounts.models import ChatStatus, DateStyle, Language, User
 from svardesk.accounts.signals import access_changed
+from svardesk.core.exceptions import PermissionDeniedError
 from svardesk.core.on_commit import after_commit
 from svardesk.teams.models import Membership, Team
 
@@ -89,6 +90,7 @@ def update_user(
     teams_changed = _replace_teams(user, primary_team=primary_team, teams=teams)
     if teams_changed or access_before != [getattr(user, name) for name in _ACCESS_FIELDS]:
         _announce_access_changed([user.pk])
+        after_commit(presence.set_available, user.pk, user.takes_chats)
     return user
 
 
@@ -129,6 +131,21 @@ def update_preferences(
     user.time_zone = time_zone
     user.date_style = date_style
     user.save(update_fields=["language", "time_zone", "date_style"])
+    return user
+
+
+@transaction.atomic
+def set_chat_status(user: User, *, status: str, actor: User) -> User:
+    """Set whether `user` takes live chats while they have the workspace open. Only the user
+    themself may: it says whether they are at their desk."""
+    if actor.pk != user.pk:
+        raise PermissionDeniedError(_("You can only change your own chat status."))
+    if status not in ChatStatus.values:
+        raise UserValidationError(_("Unknown chat status."))
+    if user.chat_status != status:
+        user.chat_status = status
+        user.save(update_fields=["chat_status"])
+    after_commit(presence.set_available, user.pk, user.takes_chats)
     return user
 
 

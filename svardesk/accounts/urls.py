@@ -21,4 +21,5 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("preferences/", views.preferences, name="preferences"),
+    path("chat-status/", views.chat_status, name="chat_status"),
 ]

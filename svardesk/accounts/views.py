@@ -10,12 +10,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from svardesk.accounts import services, throttle
+from svardesk.accounts.exceptions import UserValidationError
 from svardesk.accounts.forms import EmailLoginForm, PreferencesForm, ResetPasswordForm
 from svardesk.accounts.models import DateStyle
+from svardesk.accounts.queries import request_user
 from svardesk.accounts.regional import language_code_of
+from svardesk.core.decorators import workspace_required
 
 
 class LoginView(auth_views.LoginView):
@@ -106,3 +111,32 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if user.can_use_workspace:  # type: ignore[union-attr]
         context["base_template"] = "workspace/workspace.html"
     return render(request, "accounts/preferences.html", context)
+
+
+@workspace_required
+@require_POST
+def chat_status(request: HttpRequest) -> HttpResponse:
+    """The user menu's Available / Away: always the signed-in user's own status. HTMX gets the
+    control back (and the badge beside the user's name, out of band); a plain form post goes
+    back to the page it came from."""
+    user = request_user(request)
+    status = 200
+    try:
+        services.set_chat_status(user, status=str(request.POST.get("status", "")), actor=user)
+    except UserValidationError:
+        status = 400  # htmx shows its "That didn't work" toast; the control shows the status
+    if getattr(request, "htmx", False):
+        return render(
+            request,
+            "accounts/partials/_chat_status.html",
+            {"swap_badge": True},
+            status=status,
+        )
+    if status != 200:
+        return HttpResponse(_("Unknown chat status."), status=status, content_type="text/plain")
+    back = request.headers.get("referer", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect("ticket_views:all")

@@ -32,6 +32,11 @@ def cached(key: str, load: Callable[[], T], *, ttl: float = TTL_SECONDS) -> T:
     return value
 
 
+def forget(key: str) -> None:
+    """Forget one entry: the next `cached` call with `key` loads it again."""
+    _entries.pop(key, None)
+
+
 def clear_local_cache(*_args: object, **_kwargs: object) -> None:
     """Forget everything (usable as a signal receiver)."""
     _entries.clear()

@@ -15,16 +15,22 @@ reaches the user's group and each of their sockets closes with ACCESS_CHANGED_CL
 the browser reconnects and so picks up the new scope.
 """
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from svardesk.accounts import presence
 from svardesk.core.parsing import parse_id
 
 if TYPE_CHECKING:
     from svardesk.tickets.queries import TicketScope
+
+logger = logging.getLogger(__name__)
 
 WORKSPACE_GROUP = "workspace"
 MAX_PRESENCE_TICKETS = 20
@@ -71,6 +77,20 @@ def _may_access(user: Any, ticket_id: int) -> bool:
     return True
 
 
+@database_sync_to_async
+def _takes_chats(user_id: int) -> bool:
+    from svardesk.accounts.models import User
+
+    user = User.objects.filter(pk=user_id).first()
+    return bool(user is not None and user.takes_chats)
+
+
+# The presence record is in the cache (Redis, with REDIS_URL): off the database's thread.
+_mark_present = sync_to_async(presence.mark_present, thread_sensitive=False)
+_refresh_presence = sync_to_async(presence.refresh, thread_sensitive=False)
+_mark_absent = sync_to_async(presence.mark_absent, thread_sensitive=False)
+
+
 class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.closing = False
@@ -83,6 +103,8 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         self.ticket_scope: TicketScope = await _scope_of(user)
         await self.channel_layer.group_add(WORKSPACE_GROUP, self.channel_name)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        # Present before the socket is accepted: once open, the agent counts for chat.
+        await self._start_presence(available=user.takes_chats)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -92,6 +114,38 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         for ticket_id in list(self.presence_tickets):
             await self._leave(ticket_id)
+        await self._stop_presence()
+
+    # --- Chat presence: "has the workspace open" (accounts.presence) ------------------------
+
+    async def _start_presence(self, *, available: bool) -> None:
+        try:
+            await _mark_present(self.user_id, self.channel_name, available=available)
+        except Exception:  # the cache is down: the workspace works on, chat sees nobody
+            logger.exception("Could not record the workspace socket's presence")
+        self.heartbeat = asyncio.create_task(self._heartbeat(asyncio.current_task()))
+
+    async def _heartbeat(self, consumer_task: "asyncio.Task[Any] | None") -> None:
+        """Refresh the presence while this socket's consumer runs. If the consumer stops
+        without a disconnect, so does this, and the presence lapses."""
+        while True:
+            await asyncio.sleep(presence.heartbeat_seconds())
+            if consumer_task is not None and consumer_task.done():
+                return
+            try:
+                available = await _takes_chats(self.user_id)
+                await _refresh_presence(self.user_id, self.channel_name, available=available)
+            except Exception:
+                logger.exception("Could not refresh the workspace socket's presence")
+
+    async def _stop_presence(self) -> None:
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
+        try:
+            await _mark_absent(self.user_id, self.channel_name)
+        except Exception:
+            logger.exception("Could not clear the workspace socket's presence")
 
     async def _close_once(self, code: int) -> None:
         if not self.closing:
