@@ -1,9 +1,16 @@
 from django.urls import include, path
 
+from svardesk.tickets import urls as tickets_urls
+from svardesk.workspace import ticket_page
+
 urlpatterns = [
     path("", include("svardesk.workspace.urls")),
     path("", include("svardesk.ticket_views.urls")),
-    path("tickets/", include("svardesk.tickets.urls")),
+    # One "tickets" namespace: the ticket's own actions and the ticket page composed above.
+    path(
+        "tickets/",
+        include(([*tickets_urls.urlpatterns, *ticket_page.urlpatterns], tickets_urls.app_name)),
+    ),
     path("", include("svardesk.conversations.urls")),
     path("accounts/", include("svardesk.accounts.urls")),
     path("settings/channels/", include("svardesk.channels.email.settings_urls")),

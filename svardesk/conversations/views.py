@@ -26,8 +26,8 @@ from svardesk.conversations.forms import CommentForm, ReplyForm, SpamForm
 from svardesk.core.decorators import workspace_required
 from svardesk.core.exceptions import NotFoundError
 from svardesk.tickets.models import Ticket
+from svardesk.tickets.page import detail_context
 from svardesk.tickets.queries import access_ticket, list_timeline
-from svardesk.tickets.views import _detail_context
 
 # Shown inline only when asked for and harmless in a browser; everything else downloads.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -35,6 +35,16 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    """The ticket page's fragment after a conversation action: the ticket's part
+    (`tickets.page`, which knows no conversation) with the conversation beside it."""
+    context = detail_context(request, ticket)
+    user = request_user(request)
+    context.update(queries.conversation_context(ticket, actor=user, timeline=context["timeline"]))
+    context.update(extra)
+    return context
 
 
 def _detail(request: HttpRequest, ticket: Ticket, *, status: int = 200, **extra: Any) -> Any:

@@ -1,0 +1,166 @@
+"""The ticket page, composed above the domain apps: the ticket (`tickets.page`) with its
+conversation (`conversations.queries.conversation_context`), as a full page in the workspace
+shell or as the `#ticket-detail` fragment, and the in-place edits that redraw it. The URL names
+stay in the `tickets` namespace (`tickets:detail`, …): `config/urls.py` mounts `urlpatterns`
+beside `tickets.urls`."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from svardesk.accounts.queries import request_user
+from svardesk.conversations.queries import conversation_context
+from svardesk.core.decorators import workspace_required
+from svardesk.core.parsing import parse_ascii_int
+from svardesk.tickets import properties as props
+from svardesk.tickets import queries, services
+from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
+from svardesk.tickets.forms import MISSING_VERSION, PropertyEditForm
+from svardesk.tickets.models import Ticket
+from svardesk.tickets.page import detail_context
+
+
+def ticket_page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    """Everything `tickets/partials/_detail.html` draws: the ticket, then its conversation
+    woven with the ticket's timeline, then `extra` (a toast, a conflict, errors)."""
+    context = detail_context(request, ticket)
+    context.update(
+        conversation_context(ticket, actor=request_user(request), timeline=context["timeline"])
+    )
+    context.update(extra)
+    return context
+
+
+@workspace_required
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
+    context = ticket_page_context(request, ticket)
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if htmx and not htmx.history_restore_request and not htmx.boosted:
+        return render(request, "tickets/partials/_detail.html", context)
+    context["current_view"] = request.GET.get("view", "")
+    return render(request, "tickets/detail.html", context)
+
+
+@workspace_required
+@require_POST
+def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """In-place edit of header fields (and any property posted by name): returns the detail
+    fragment; a stale edit returns it with the latest values and a conflict notice (409)."""
+    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
+    # Every edit says which version of the ticket it was made on; without one it could
+    # silently overwrite someone else's change.
+    version = parse_ascii_int(request.POST.get("version", ""))
+    if version is None:
+        return HttpResponseBadRequest(MISSING_VERSION)
+    specs = props.property_specs_by_name()
+    changes: dict[str, Any] = {}
+    for name in request.POST:
+        spec = specs.get(name)
+        if spec is not None and spec.is_editable:
+            values = request.POST.getlist(name)
+            changes[name] = values if spec.is_multiple else values[-1]
+    status = 200
+    extra: dict[str, Any] = {}
+    try:
+        ticket = services.update_ticket(
+            ticket.pk,
+            actor=request_user(request),
+            changes=changes,
+            expected_version=version,
+        )
+        extra["toast"] = _("Ticket updated.")
+    except StaleTicketError:
+        status = 409
+        extra["conflict"] = _(
+            "Someone else changed this ticket while you were looking at it. Your change was not "
+            "saved; the latest values are shown — check them and make your change again."
+        )
+    except TicketValidationError as exc:
+        status = 422
+        extra["errors"] = exc.errors
+    ticket = queries.access_ticket(ticket.pk, actor=request_user(request))
+    return render(
+        request,
+        "tickets/partials/_detail.html",
+        ticket_page_context(request, ticket, **extra),
+        status=status,
+    )
+
+
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpResponse:
+    """The right sidebar's in-place editor for one property."""
+    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
+    spec = props.get_spec(name)
+    if spec is None or not spec.is_editable:
+        raise Http404("No such property")
+    if request.method == "GET":
+        form = PropertyEditForm(
+            spec=spec,
+            actor=request_user(request),
+            ticket=ticket,
+            initial={
+                "value": props.form_initial(spec, props.plain_value(ticket, spec)),
+                "version": ticket.version,
+            },
+        )
+        return render(
+            request,
+            "tickets/partials/_property_form.html",
+            {"ticket": ticket, "spec": spec, "form": form},
+        )
+    form = PropertyEditForm(request.POST, spec=spec, actor=request_user(request), ticket=ticket)
+    if not form.is_valid():
+        return render(
+            request,
+            "tickets/partials/_property_form.html",
+            {"ticket": ticket, "spec": spec, "form": form},
+            status=422,
+        )
+    status = 200
+    extra: dict[str, Any] = {}
+    try:
+        ticket = services.update_ticket(
+            ticket.pk,
+            actor=request_user(request),
+            changes={name: form.plain_value()},
+            expected_version=form.cleaned_data["version"],
+        )
+        extra["toast"] = _("Ticket updated.")
+    except StaleTicketError:
+        status = 409
+        extra["conflict"] = _(
+            "Someone else changed this ticket while you were editing. Your change was not saved; "
+            "the latest values are shown."
+        )
+    except TicketValidationError as exc:
+        form.add_error("value", exc.errors.get(name, str(exc)))
+        return render(
+            request,
+            "tickets/partials/_property_form.html",
+            {"ticket": ticket, "spec": spec, "form": form},
+            status=422,
+        )
+    ticket = queries.access_ticket(ticket.pk, actor=request_user(request))
+    response = render(
+        request,
+        "tickets/partials/_detail.html",
+        ticket_page_context(request, ticket, **extra),
+        status=status,
+    )
+    # The form sits inside the sidebar; a saved (or stale) edit refreshes the whole ticket.
+    return reswap(retarget(response, "#ticket-detail"), "outerHTML")
+
+
+urlpatterns: list[URLPattern] = [
+    path("<int:ticket_id>/", ticket_detail, name="detail"),
+    path("<int:ticket_id>/properties/", update_properties, name="update_properties"),
+    path("<int:ticket_id>/properties/<slug:name>/", edit_property, name="edit_property"),
+]
