@@ -234,7 +234,7 @@ def _web_server() -> Iterator[str]:
     """The product's web server, configured as `svardesk serve` configures it, in a thread."""
     import uvicorn
 
-    from svardesk.core.management.commands.serve import web_server_config
+    from svardesk.workspace.management.commands.serve import web_server_config
 
     port = free_port()
     server = uvicorn.Server(web_server_config(host="127.0.0.1", port=port, log_level="warning"))

@@ -1,5 +1,7 @@
 """`svardesk serve`: the whole product in one command — the ASGI web server (HTTP and
-WebSockets), and the background worker with its scheduler as a child process."""
+WebSockets), the background worker with its scheduler as a child process, the email channel's
+built-in SMTP receiver and the live-update relay. It lives in the workspace, above the domain
+apps and the channels, because it starts parts of several of them; `core` imports none."""
 
 import asyncio
 import os
