@@ -264,6 +264,10 @@ MEDIA_URL = "/media/"
 # --- Product limits ---------------------------------------------------------------------------
 TICKET_LIST_PAGE_SIZE = env_int("SVARDESK_PAGE_SIZE", 50)
 SIDEBAR_COUNT_CACHE_SECONDS = env_int("SVARDESK_COUNT_CACHE_SECONDS", 5)
+# An agent counts as present for chat while a workspace socket of theirs is open: the socket
+# refreshes its presence every third of this many seconds, so one that dies without saying so
+# (its process killed) lapses within it (accounts.presence).
+CHAT_PRESENCE_TTL_SECONDS = env_float("SVARDESK_CHAT_PRESENCE_TTL", 30.0)
 # Custom views in the whole help desk (all users, all sharings together).
 CUSTOM_VIEW_LIMIT = env_int("SVARDESK_CUSTOM_VIEW_LIMIT", 50)
 
