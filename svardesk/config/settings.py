@@ -27,6 +27,8 @@ ALLOWED_HOSTS = env_list(
     "SVARDESK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("SVARDESK_CSRF_TRUSTED_ORIGINS", [])
+# Where this Svardesk is reached from outside, for addresses printed by commands (connect_form).
+BASE_URL = env_str("SVARDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "svardesk.tickets",
     "svardesk.conversations",
     "svardesk.channels.email",
+    "svardesk.channels.forms",
     "svardesk.ticket_views",
     "svardesk.search",
     "svardesk.workspace",
@@ -254,6 +257,7 @@ NODE_MODULES = Path(env_str("SVARDESK_NODE_MODULES", str(PROJECT_DIR / "node_mod
 STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/quill", NODE_MODULES / "quill" / "dist"),
+    ("vendor/sortable", NODE_MODULES / "sortablejs"),
 ]
 # Serve the collected files and, for a checkout without collectstatic, the finders' files.
 SERVESTATIC_USE_FINDERS = True
@@ -270,6 +274,12 @@ SIDEBAR_COUNT_CACHE_SECONDS = env_int("SVARDESK_COUNT_CACHE_SECONDS", 5)
 CHAT_PRESENCE_TTL_SECONDS = env_float("SVARDESK_CHAT_PRESENCE_TTL", 30.0)
 # Custom views in the whole help desk (all users, all sharings together).
 CUSTOM_VIEW_LIMIT = env_int("SVARDESK_CUSTOM_VIEW_LIMIT", 50)
+
+# --- Forms channel (docs/forms.md) ------------------------------------------------------------
+# Submissions one client (IP address; an IPv6 /64) may send per window, and the largest POST.
+FORMS_RATE_LIMIT = env_int("SVARDESK_FORMS_RATE_LIMIT", 20)
+FORMS_RATE_WINDOW_SECONDS = env_int("SVARDESK_FORMS_RATE_WINDOW", 60)
+FORMS_MAX_BODY_BYTES = env_int("SVARDESK_FORMS_MAX_BYTES", 64 * 1024)
 
 LOGGING = {
     "version": 1,
