@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "svardesk.tickets",
     "svardesk.conversations",
     "svardesk.channels.email",
+    "svardesk.channels.chat",
     "svardesk.channels.forms",
     "svardesk.ticket_views",
     "svardesk.search",

@@ -1,0 +1,59 @@
+"""Rate limits on visitor messages, per visitor and per IP address, in Django's cache (per
+process by default, shared through Redis with REDIS_URL): fixed windows of a minute."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_visitor: int
+    per_ip: int
+    max_message_chars: int
+    max_frame_bytes: int
+
+
+def current_limits() -> Limits:
+    """Settings CHAT_* override the defaults (tests do; an install may)."""
+    return Limits(
+        per_visitor=int(getattr(settings, "CHAT_MESSAGES_PER_VISITOR_PER_MINUTE", 20)),
+        per_ip=int(getattr(settings, "CHAT_MESSAGES_PER_IP_PER_MINUTE", 60)),
+        max_message_chars=int(getattr(settings, "CHAT_MAX_MESSAGE_CHARS", 4000)),
+        max_frame_bytes=int(getattr(settings, "CHAT_MAX_FRAME_BYTES", 32 * 1024)),
+    )
+
+
+def _count(key: str, now: float) -> tuple[int, int]:
+    """Add one to `key`'s counter in the current window: (count, seconds left)."""
+    window = int(now // WINDOW_SECONDS)
+    full_key = f"chat:rate:{key}:{window}"
+    cache.add(full_key, 0, timeout=WINDOW_SECONDS + 5)
+    try:
+        count = cache.incr(full_key)
+    except ValueError:  # expired between add and incr
+        cache.set(full_key, 1, timeout=WINDOW_SECONDS + 5)
+        count = 1
+    left = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+    return int(count), left
+
+
+def take(*, visitor_key: str, ip: str | None, limits: Limits, now: float | None = None) -> int:
+    """Count one message for the visitor and the IP. 0 when it may be stored, else the
+    seconds until it may be tried again (then nothing is counted for the visitor)."""
+    moment = time.time() if now is None else now
+    if ip:
+        count, left = _count(f"ip:{ip}", moment)
+        if count > limits.per_ip:
+            return left
+    count, left = _count(f"visitor:{visitor_key}", moment)
+    if count > limits.per_visitor:
+        return left
+    return 0

@@ -1,0 +1,50 @@
+"""Website origins as the chat channel stores and compares them: scheme://host[:port]."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class InvalidOriginError(ValueError):
+    """Not an http(s) origin."""
+
+
+def normalise_origin(value: str) -> str:
+    """ "HTTPS://Shop.Example:443/" → "https://shop.example". Raises InvalidOriginError for
+    anything but an http or https origin (a path, query, user or fragment is refused, so a
+    pasted page URL is not silently cut to its origin)."""
+    text = value.strip()
+    if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise InvalidOriginError(value)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidOriginError(value) from exc
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in DEFAULT_PORTS or not host:
+        raise InvalidOriginError(value)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise InvalidOriginError(value)
+    try:
+        host = host.encode("idna").decode("ascii") if not host.startswith("[") else host
+    except UnicodeError as exc:
+        raise InvalidOriginError(value) from exc
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # urlsplit drops an IPv6 address's brackets
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def origin_or_none(value: str | None) -> str | None:
+    """The normalised origin of a request's Origin header, or None (absent, "null", bad)."""
+    if not value:
+        return None
+    try:
+        return normalise_origin(value)
+    except InvalidOriginError:
+        return None
