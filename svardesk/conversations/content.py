@@ -194,6 +194,9 @@ _SKIP_TAGS = {"script", "style", "head", "title", "template", "noscript"}
 
 
 class _TextExtractor(HTMLParser):
+    """Blocks become blank lines, list items "- " or "1. " (indented when nested), quotes
+    "> ", and a link keeps its web address in brackets when its text is not the address."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
@@ -201,11 +204,17 @@ class _TextExtractor(HTMLParser):
         self.skip_depth = 0
         self.quote_depth = 0
         self.pre_depth = 0
+        self.lists: list[list[int]] = []  # [ordered (0/1), items so far] per open list
+        self.links: list[tuple[str | None, list[str]]] = []  # (href, text) per open <a>
+        self.indent = ""  # a nested list item's indentation, kept through the strip
 
     def _flush(self) -> None:
         text = "".join(self.current)
         if not self.pre_depth:
             text = re.sub(r"[ \t\r\n\f\u00a0]+", " ", text).strip()
+        if text and self.indent:
+            text = self.indent + text
+        self.indent = ""
         prefix = "> " * self.quote_depth
         self.lines.append(f"{prefix}{text}".rstrip() if prefix else text)
         self.current = []
@@ -225,15 +234,29 @@ class _TextExtractor(HTMLParser):
         elif tag == "li":
             if self.current:
                 self._flush()
-            self.current.append("- ")
+            marker = "- "
+            if self.lists:
+                self.lists[-1][1] += 1
+                if self.lists[-1][0]:
+                    marker = f"{self.lists[-1][1]}. "
+            self.indent = "  " * max(len(self.lists) - 1, 0)
+            self.current.append(marker)
         elif tag in ("td", "th"):
             self.current.append(" ")
+        elif tag == "a":
+            self.links.append((dict(attrs).get("href"), []))
         elif tag in _BLOCK_TAGS:
-            self._break()
+            if tag in ("ul", "ol") and self.lists:
+                if self.current:  # a list nested in an item: the item's text stays above it
+                    self._flush()
+            else:
+                self._break()
             if tag == "blockquote":
                 self.quote_depth += 1
             elif tag == "pre":
                 self.pre_depth += 1
+            elif tag in ("ul", "ol"):
+                self.lists.append([1 if tag == "ol" else 0, 0])
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -243,8 +266,20 @@ class _TextExtractor(HTMLParser):
             self.skip_depth = max(0, self.skip_depth - 1)
             return
         if tag == "li":
-            self._flush()
+            if self.current:
+                self._flush()
+        elif tag == "a" and self.links:
+            href, text = self.links.pop()
+            label = "".join(text).strip()
+            if href and href.startswith(("http://", "https://")) and href != label:
+                self.current.append(f" ({href})")
         elif tag in _BLOCK_TAGS:
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+                if self.lists:  # the end of a nested list: the outer list goes on
+                    if self.current:
+                        self._flush()
+                    return
             self._break()
             if tag == "blockquote":
                 self.quote_depth = max(0, self.quote_depth - 1)
@@ -254,6 +289,8 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self.skip_depth:
             self.current.append(data)
+            for _href, text in self.links:
+                text.append(data)
 
     def text(self) -> str:
         if self.current:
@@ -263,7 +300,9 @@ class _TextExtractor(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
-    """Readable plain text of an HTML body (for HTML-only mail, previews and search)."""
+    """Readable plain text of an HTML body: the one HTML → text rendering, for HTML-only
+    mail, previews and search, an agent's reply (its plain part, a chat's text) and
+    quoted history."""
     if not html:
         return ""
     parser = _TextExtractor()

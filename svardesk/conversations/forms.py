@@ -44,6 +44,8 @@ def draft_token_field() -> forms.CharField:
 
 class ReplyForm(forms.Form):
     html = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A channel without rich text (chat) gets a plain textarea instead of the editor.
+    text = forms.CharField(label=_("Reply text"), required=False, max_length=100_000)
     client_token = draft_token_field()
     to = forms.CharField(label=_("To"), required=False, max_length=5000)
     cc = forms.CharField(label=_("Cc"), required=False, max_length=5000)

@@ -12,16 +12,15 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 from svardesk.accounts.models import User
-from svardesk.channels.email.models import BlockedSender, EmailChannel
-from svardesk.channels.email.parsing import format_address
-from svardesk.conversations import content, mail
+from svardesk.conversations import content
 from svardesk.conversations.models import (
     Attachment,
-    ChannelKind,
+    Channel,
     Conversation,
     DeliveryStatus,
     HelpDeskSettings,
@@ -29,6 +28,15 @@ from svardesk.conversations.models import (
     MessageDirection,
     Notification,
 )
+from svardesk.conversations.registry import (
+    Capabilities,
+    ChannelAdapter,
+    ConversationAction,
+    UnknownChannelError,
+    get_adapter,
+    registered_adapters,
+)
+from svardesk.core.addresses import address_of, format_address
 from svardesk.core.exceptions import NotFoundError
 from svardesk.tickets.models import Ticket, TicketEvent
 from svardesk.tickets.queries import access_ticket, ticket_scope
@@ -40,26 +48,39 @@ NOTIFICATIONS_SHOWN = 100
 # --- Where a reply goes ------------------------------------------------------------------------
 
 
-def first_email_channel() -> EmailChannel | None:
-    """The oldest connected email address: new conversations start there."""
+def adapter_of(channel: Channel) -> ChannelAdapter | None:
+    """The channel's registered adapter; None when its app is not installed."""
+    try:
+        return get_adapter(channel.kind)
+    except UnknownChannelError:
+        return None
+
+
+def _kinds(*, starting: bool = False) -> list[str]:
+    return [
+        adapter.kind
+        for adapter in registered_adapters()
+        if adapter.capabilities.replies
+        and (adapter.capabilities.starts_conversations or not starting)
+    ]
+
+
+def first_starting_channel() -> Channel | None:
+    """The oldest active channel whose adapter starts conversations (an email address): a
+    ticket without a conversation to reply on gets one there."""
     return (
-        EmailChannel.objects.select_related("channel")
-        .filter(channel__is_active=True)
+        Channel.objects.filter(is_active=True, kind__in=_kinds(starting=True))
         .order_by("pk")
         .first()
     )
 
 
-def email_conversation_of(ticket: Ticket) -> Conversation | None:
-    """The ticket's most recent conversation on a connected email channel."""
+def reply_conversation_of(ticket: Ticket) -> Conversation | None:
+    """The ticket's most recent conversation on an active channel that takes replies (any
+    kind): an agent's reply goes there."""
     return (
-        Conversation.objects.select_related("channel", "channel__email", "contact")
-        .filter(
-            ticket=ticket,
-            channel__kind=ChannelKind.EMAIL,
-            channel__email__isnull=False,
-            channel__is_active=True,
-        )
+        Conversation.objects.select_related("channel", "contact", "ticket")
+        .filter(ticket=ticket, channel__is_active=True, channel__kind__in=_kinds())
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
         .first()
     )
@@ -76,8 +97,11 @@ def reply_target(conversation: Conversation) -> Message | None:
 
 
 def team_addresses() -> set[str]:
-    """Every address we receive mail on (never a recipient of our own replies)."""
-    return {a.lower() for a in EmailChannel.objects.values_list("address", flat=True)}
+    """Every address that is ours on any channel (never a recipient of our own replies)."""
+    ours: set[str] = set()
+    for adapter in registered_adapters():
+        ours |= {a.lower() for a in adapter.own_addresses()}
+    return ours
 
 
 def contact_address(ticket: Ticket) -> str:
@@ -88,29 +112,73 @@ def contact_address(ticket: Ticket) -> str:
     return format_address(name, contact.email)
 
 
+# The editor of a channel that is not registered (its app removed): plain text, nothing more.
+NO_CAPABILITIES = Capabilities()
+
+
 @dataclass(frozen=True)
 class ReplyDefaults:
-    """What the reply tab starts with. `problem` says why no email can be sent yet:
-    "no_channel" (no email address connected) or "no_address" (no one to write to)."""
+    """What the reply tab starts with, and what the conversation's channel lets it offer.
+    `problem` says why no reply can be sent yet: "no_channel" (no channel to reply on or to
+    start a conversation on) or "no_address" (no one to write to); `blocked_reason` is the
+    channel's own reason (e.g. its reply window closed)."""
 
     to: list[str]
     cc: list[str]
     from_address: str
     problem: str = ""
+    channel_kind: str = ""
+    channel_label: str = ""
+    capabilities: Capabilities = NO_CAPABILITIES
+    blocked_reason: str = ""
+    agent_script: str = ""
+    actions: list[ConversationAction] = field(default_factory=list)
+    conversation_id: int | None = None
+
+    @property
+    def editor_key(self) -> str:
+        """Names the editor: a new conversation (or channel) gets a fresh one."""
+        return f"{self.channel_kind or 'none'}-{self.conversation_id or 'new'}"
 
 
-def reply_defaults(ticket: Ticket) -> ReplyDefaults:
-    """To = the customer who wrote last (or the ticket's contact); Cc = everyone else that
-    message went to, except our own addresses. Auto-replies and bounces are never answered."""
-    conversation = email_conversation_of(ticket)
+def _channel_fields(adapter: ChannelAdapter | None, channel: Channel) -> dict[str, Any]:
+    return {
+        "channel_kind": channel.kind,
+        "channel_label": str(adapter.label) if adapter else channel.get_kind_display(),
+        "capabilities": adapter.capabilities if adapter else NO_CAPABILITIES,
+        "agent_script": adapter.agent_script if adapter else "",
+    }
+
+
+def reply_defaults(
+    ticket: Ticket, *, actor: User | None = None, now: dt.datetime | None = None
+) -> ReplyDefaults:
+    """Where the ticket's next reply goes and what the editor offers for its channel. On a
+    channel with To/Cc/Bcc: To = the customer who wrote last (or the ticket's contact); Cc =
+    everyone else that message went to, except our own addresses. Auto-replies and bounces
+    are never answered. On other channels the recipient is the conversation's customer."""
+    conversation = reply_conversation_of(ticket)
     if conversation is None:
-        channel = first_email_channel()
+        channel = first_starting_channel()
         if channel is None:
             return ReplyDefaults([], [], "", problem="no_channel")
+        fields = _channel_fields(adapter_of(channel), channel)
         address = contact_address(ticket)
-        if not address:
-            return ReplyDefaults([], [], channel.address, problem="no_address")
-        return ReplyDefaults([address], [], channel.address)
+        if not address and fields["capabilities"].cc_bcc:
+            return ReplyDefaults([], [], channel.name, problem="no_address", **fields)
+        return ReplyDefaults([address] if address else [], [], channel.name, **fields)
+    adapter = adapter_of(conversation.channel)
+    fields = _channel_fields(adapter, conversation.channel)
+    fields["conversation_id"] = conversation.pk
+    if adapter is not None:
+        fields["blocked_reason"] = str(
+            adapter.reply_blocked_reason(conversation, now=now or timezone.now())
+        )
+        if actor is not None:
+            fields["actions"] = adapter.conversation_actions(conversation, actor=actor)
+    from_address = conversation.channel.name
+    if not fields["capabilities"].cc_bcc:
+        return ReplyDefaults([], [], from_address, **fields)
     ours = team_addresses()
     latest = (
         conversation.messages.filter(direction=MessageDirection.INBOUND, is_auto_generated=False)
@@ -124,7 +192,7 @@ def reply_defaults(ticket: Ticket) -> ReplyDefaults:
         to = [format_address(latest.sender_name, latest.sender_address)]
         seen = {latest.sender_address.lower(), *ours}
         for entry in [*latest.to, *latest.cc]:
-            address = mail.address_of(str(entry))
+            address = address_of(str(entry))
             if address and address not in seen:
                 seen.add(address)
                 cc.append(str(entry))
@@ -138,29 +206,47 @@ def reply_defaults(ticket: Ticket) -> ReplyDefaults:
         )
         if last_out is not None:
             to, cc = list(last_out.to), list(last_out.cc)
-    address = conversation.channel.email.address
     if not to:
-        return ReplyDefaults([], [], address, problem="no_address")
-    return ReplyDefaults(to, cc, address)
+        return ReplyDefaults([], [], from_address, problem="no_address", **fields)
+    return ReplyDefaults(to, cc, from_address, **fields)
 
 
-def sender_address_of(ticket: Ticket) -> str:
-    """Who blocking would stop: the latest customer message's sender, else the contact."""
+@dataclass(frozen=True)
+class SpamSender:
+    """Who blocking would stop, and the channel that would block them (None: no channel of
+    the ticket can block a sender)."""
+
+    address: str
+    adapter: ChannelAdapter | None
+
+
+def spam_sender_of(ticket: Ticket) -> SpamSender:
+    """The latest customer message's sender on its channel; else the contact's email on the
+    first of the ticket's channels that can block a sender."""
     latest = (
-        Message.objects.filter(conversation__ticket=ticket, direction=MessageDirection.INBOUND)
+        Message.objects.select_related("channel")
+        .filter(conversation__ticket=ticket, direction=MessageDirection.INBOUND)
         .exclude(sender_address="")
         .order_by("-created_at", "-id")
         .first()
     )
     if latest is not None:
-        return latest.sender_address.lower()
-    if ticket.contact is not None and ticket.contact.email:
-        return ticket.contact.email.lower()
-    return ""
+        adapter = adapter_of(latest.channel)
+        if adapter is not None and adapter.can_block_senders:
+            return SpamSender(latest.sender_address.lower(), adapter)
+    if ticket.contact is None or not ticket.contact.email:
+        return SpamSender("", None)
+    channels = Channel.objects.filter(conversations__ticket=ticket).distinct().order_by("pk")
+    for channel in channels:
+        adapter = adapter_of(channel)
+        if adapter is not None and adapter.can_block_senders:
+            return SpamSender(ticket.contact.email.lower(), adapter)
+    return SpamSender("", None)
 
 
-def is_blocked(address: str) -> bool:
-    return bool(address) and BlockedSender.objects.filter(address__iexact=address).exists()
+def sender_address_of(ticket: Ticket) -> str:
+    """Who blocking would stop ("" when no channel of the ticket can block them)."""
+    return spam_sender_of(ticket).address
 
 
 def may_block_senders(user: User) -> bool:
@@ -183,6 +269,8 @@ class ThreadMessage:
     quoted: SafeString
     attachments: list[Attachment] = field(default_factory=list)
     blocked_images: int = 0  # remote images left out of `body` and `quoted`
+    channel_kind: str = ""  # the channel the message came or went by ("email", "chat", …)
+    channel_label: str = ""  # its name in the agent's language ("Email", "Chat", …)
 
     kind = "message"
 
@@ -247,12 +335,15 @@ def display_message(message: Message) -> ThreadMessage:
         body = mark_safe(linebreaks(escape(visible_text)))  # noqa: S308 - escaped
         if hidden_text.strip():
             quoted = mark_safe(linebreaks(escape(hidden_text)))  # noqa: S308 - escaped
+    adapter = adapter_of(message.channel)
     return ThreadMessage(
         message=message,
         body=body,
         quoted=quoted,
         attachments=[a for a in attachments if a.pk not in inline],
         blocked_images=blocked_images,
+        channel_kind=message.channel.kind,
+        channel_label=str(adapter.label) if adapter else message.channel.get_kind_display(),
     )
 
 
@@ -281,7 +372,7 @@ def conversation_context(
 ) -> dict[str, Any]:
     """What the ticket page needs for its conversation column and reply editor. The caller
     has checked that `actor` may see the ticket."""
-    sender = sender_address_of(ticket)
+    spam_sender = spam_sender_of(ticket)
     thread = build_thread(ticket, timeline)
     has_inbound = any(
         isinstance(item, ThreadMessage) and item.message.direction == MessageDirection.INBOUND
@@ -300,10 +391,14 @@ def conversation_context(
         "thread_is_sending": sending,
         # An email ticket's description is its first message: show it once, in the thread.
         "show_description": bool(ticket.description) and not has_inbound,
-        "reply_defaults": reply_defaults(ticket),
+        "reply_defaults": reply_defaults(ticket, actor=actor),
         "max_attachment_bytes": HelpDeskSettings.load().max_attachment_bytes,
-        "spam_sender": sender,
-        "spam_sender_blocked": is_blocked(sender) if ticket.is_spam else False,
+        "spam_sender": spam_sender.address,
+        "spam_sender_blocked": (
+            spam_sender.adapter.is_blocked(spam_sender.address)
+            if ticket.is_spam and spam_sender.adapter is not None
+            else False
+        ),
         "may_block_senders": may_block_senders(actor),
     }
 
@@ -409,3 +504,12 @@ def get_notification(notification_id: Any, *, user: User) -> Notification:
     if notification is None:
         raise NotFoundError("No such notification")
     return notification
+
+
+def list_channels() -> list[Channel]:
+    """Every connected channel, active ones first, for Settings → Channels."""
+    return list(Channel.objects.order_by("-is_active", "kind", "name", "pk"))
+
+
+def get_channel(channel_id: int) -> Channel | None:
+    return Channel.objects.filter(pk=channel_id).first()

@@ -10,6 +10,7 @@ docs/channels.md.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,10 @@ class Capabilities:
     # Agents may start a conversation on this channel for a ticket that has none (email
     # can write to the contact's address; a chat or form cannot start one).
     starts_conversations: bool = False
+    # Agents answer on this channel's conversations. False for a channel that only brings
+    # messages in (a web form): a reply then goes to the ticket's conversation on another
+    # channel, or one started on a channel that starts conversations.
+    replies: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class OutboundFields:
     message_id: str = ""
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
+    # The recipients stored on the message (Message.to) when the channel has no cc_bcc and
+    # so the agent chose none: e.g. the visitor's name. Ignored when the agent chose them.
+    to: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ class ChannelAdapter:
 
     kind: str = ""  # a conversations.models.ChannelKind value
     label: str | Promise = ""
+    # One sentence for Settings → Connect a channel (what connecting it gives); "" for none.
+    description: str | Promise = ""
     ticket_source: str = ""  # a tickets.models.Source value for tickets it creates
     capabilities: Capabilities = Capabilities()
     # Static path of a script the ticket page loads when a conversation of this kind is
@@ -81,6 +91,8 @@ class ChannelAdapter:
     # Deliver in the replying process right after commit instead of from the task queue (a
     # chat reply must reach the visitor at once); a failure falls back to the queue's retries.
     delivers_immediately: bool = False
+    # The channel can block a sender (`block_sender`): "Mark as spam" then offers it.
+    can_block_senders: bool = False
 
     def compose_reply(
         self,
@@ -93,6 +105,17 @@ class ChannelAdapter:
         """Fields of an agent's reply on `conversation` (called inside the reply's
         transaction; no network I/O). `parent` is the message it answers, if any."""
         return OutboundFields()
+
+    def compose_automatic(
+        self, conversation: Conversation, *, subject: str, dedupe_key: str
+    ) -> OutboundFields:
+        """Fields of an automatic message (a transcript, a confirmation) on `conversation`
+        (inside the transaction; no network I/O). `message_id` MUST be the same for the same
+        `dedupe_key` on the same channel: the unique (channel, message_id) constraint is what
+        stores and sends the message once."""
+        return OutboundFields(
+            subject=subject, message_id=automatic_message_id(self.kind, dedupe_key)
+        )
 
     def deliver(self, message: Message) -> str:
         """Hand a stored, claimed reply to the channel (called from a background task,
@@ -111,6 +134,19 @@ class ChannelAdapter:
         """Buttons the ticket page shows beside the reply editor for this conversation."""
         return []
 
+    def block_sender(self, address: str, *, actor: User) -> bool:
+        """Send further messages from `address` straight to Spam (inside the spam
+        transaction; the core checked the actor's permission). True when it is blocked now;
+        the default (the channel cannot block) does nothing and returns False."""
+        return False
+
+    def unblock_sender(self, address: str, *, actor: User) -> bool:
+        """Undo `block_sender`. True when `address` was blocked and no longer is."""
+        return False
+
+    def is_blocked(self, address: str) -> bool:
+        return False
+
     def own_addresses(self) -> set[str]:
         """Addresses that are ours on this channel (never a reply's recipient)."""
         return set()
@@ -123,6 +159,18 @@ class ChannelAdapter:
         """Where Settings → Connect a channel sends a super admin for this kind; "" if it
         cannot be connected from the workspace."""
         return ""
+
+    def disconnect_url(self, channel: Channel) -> str:
+        """Where Settings → Channels sends a user to disconnect `channel` (a page of the
+        channel's own, e.g. one that also erases stored credentials); "" for the generic one,
+        which only marks the channel inactive (conversations.services.disconnect_channel)."""
+        return ""
+
+
+def automatic_message_id(kind: str, dedupe_key: str) -> str:
+    """A Message-ID that is the same every time for the same channel kind and key."""
+    digest = hashlib.sha256(f"{kind}\n{dedupe_key}".encode()).hexdigest()[:40]
+    return f"<auto.{digest}@svardesk.invalid>"
 
 
 _adapters: dict[str, ChannelAdapter] = {}

@@ -1,8 +1,12 @@
-"""The agent's side of conversations: replies, internal comments with mentions, delivery of
-outgoing email and its retry, notifications, and marking a ticket's conversation as spam.
+"""The agent's side of conversations: replies, internal comments with mentions, automatic
+messages (transcripts, confirmations), delivery and its retry, notifications, and marking a
+ticket's conversation as spam.
 
-Every write is atomic with an explicit actor; mail leaves only through a Huey task enqueued
-after commit, and the browsers hear about changes through `tickets.signals.ticket_changed`.
+No channel is named here: a reply is composed and delivered by the conversation's channel
+adapter (`conversations.registry`). Every write is atomic with an explicit actor; a message
+leaves after commit — from a Huey task, or at once in this process for a channel that
+`delivers_immediately` (the task queue takes over if that fails) — and the browsers hear
+about changes through `tickets.signals.ticket_changed`.
 """
 
 from __future__ import annotations
@@ -16,15 +20,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
-from svardesk.channels.email.models import BlockedSender
-from svardesk.channels.email.signing import make_message_id
-from svardesk.conversations import mail
+from svardesk.conversations.content import html_to_text
+from svardesk.conversations.editor import clean_editor_html, is_blank_html, text_as_html
 from svardesk.conversations.models import (
     Attachment,
     Channel,
@@ -36,14 +40,17 @@ from svardesk.conversations.models import (
     Notification,
 )
 from svardesk.conversations.queries import (
-    email_conversation_of,
-    first_email_channel,
+    adapter_of,
+    first_starting_channel,
     may_block_senders,
     mentionable_users,
+    reply_conversation_of,
     reply_target,
-    sender_address_of,
+    spam_sender_of,
     team_addresses,
 )
+from svardesk.conversations.registry import ChannelAdapter, UnknownChannelError, get_adapter
+from svardesk.core.addresses import address_of, split_address_list
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
@@ -67,8 +74,13 @@ class ReplyValidationError(SvardeskError):
         self.errors = errors
 
 
-class NoEmailChannelError(SvardeskError):
-    """The ticket has no email conversation and no email channel is connected to start one."""
+class NoReplyChannelError(SvardeskError):
+    """The ticket has no conversation to reply on, and no channel that starts conversations
+    (an email address) is connected to start one."""
+
+
+# The name before channels plugged in; kept for callers written against it.
+NoEmailChannelError = NoReplyChannelError
 
 
 class NoRecipientError(SvardeskError):
@@ -97,9 +109,22 @@ STUCK_AFTER = dt.timedelta(minutes=15)
 
 
 def _enqueue_delivery(message_id: int) -> None:
-    from svardesk.conversations.tasks import send_email_message
+    from svardesk.conversations.tasks import deliver_message as deliver_task
 
-    send_email_message(message_id)
+    deliver_task(message_id)
+
+
+def _dispatch_delivery(message_id: int, immediately: bool) -> None:
+    """After commit: deliver in this process for a channel that `delivers_immediately`,
+    falling back to the task queue (and its retries) when that fails; else enqueue."""
+    if immediately:
+        try:
+            deliver_message(message_id, is_final_attempt=False)
+        except Exception:
+            logger.warning("Delivering message %s at once failed; it is queued", message_id)
+        else:
+            return  # delivered, or another worker has it
+    _enqueue_delivery(message_id)
 
 
 def _enqueue_mention_email(notification_id: int, ticket_url: str) -> None:
@@ -108,18 +133,10 @@ def _enqueue_mention_email(notification_id: int, ticket_url: str) -> None:
     send_mention_email(notification_id, ticket_url)
 
 
-def _conversation_for_reply(ticket: Ticket, *, now: dt.datetime) -> Conversation:
-    conversation = email_conversation_of(ticket)
-    if conversation is not None:
-        return conversation
-    email_channel = first_email_channel()
-    if email_channel is None:
-        raise NoEmailChannelError(
-            _("Connect an email channel before replying: there is no address to send from.")
-        )
+def _start_conversation(ticket: Ticket, channel: Channel, *, now: dt.datetime) -> Conversation:
     return Conversation.objects.create(
-        channel=email_channel.channel,
-        inbox_id=email_channel.channel.inbox_id,
+        channel=channel,
+        inbox_id=channel.inbox_id,
         ticket=ticket,
         contact=ticket.contact,
         subject=ticket.name,
@@ -127,9 +144,24 @@ def _conversation_for_reply(ticket: Ticket, *, now: dt.datetime) -> Conversation
     )
 
 
+def _conversation_for_reply(ticket: Ticket, *, now: dt.datetime) -> Conversation:
+    """The ticket's latest conversation on an active channel that takes replies (any kind);
+    for a ticket without one, a new conversation on the first active channel that starts
+    conversations (NoReplyChannelError when there is none)."""
+    conversation = reply_conversation_of(ticket)
+    if conversation is not None:
+        return conversation
+    channel = first_starting_channel()
+    if channel is None:
+        raise NoReplyChannelError(
+            _("Connect an email channel before replying: there is no address to send from.")
+        )
+    return _start_conversation(ticket, channel, now=now)
+
+
 def _conversation_for_comment(ticket: Ticket, *, now: dt.datetime) -> Conversation:
-    """Comments sit in the ticket's latest conversation; a ticket without one gets one on the
-    first email channel (its first reply will use it too), else on any active channel."""
+    """Comments sit in the ticket's latest conversation, on any channel; a ticket without one
+    gets one where its first reply would go, else on any active channel."""
     conversation = (
         Conversation.objects.filter(ticket=ticket)
         .select_related("channel")
@@ -140,20 +172,13 @@ def _conversation_for_comment(ticket: Ticket, *, now: dt.datetime) -> Conversati
         return conversation
     try:
         return _conversation_for_reply(ticket, now=now)
-    except NoEmailChannelError:
+    except NoReplyChannelError:
         channel = Channel.objects.filter(is_active=True).order_by("pk").first()
         if channel is None:
-            raise NoEmailChannelError(
+            raise NoReplyChannelError(
                 _("Connect a channel before adding comments: every note belongs to one.")
             ) from None
-        return Conversation.objects.create(
-            channel=channel,
-            inbox_id=channel.inbox_id,
-            ticket=ticket,
-            contact=ticket.contact,
-            subject=ticket.name,
-            last_message_at=now,
-        )
+        return _start_conversation(ticket, channel, now=now)
 
 
 # --- Validation ------------------------------------------------------------------------------
@@ -165,14 +190,14 @@ def _clean_recipients(
     entries: list[str] = []
     raw = [value] if isinstance(value, str) else list(value)
     for item in raw:
-        good, bad = mail.split_address_list(item)
+        good, bad = split_address_list(item)
         entries.extend(good)
         if bad:
             errors[field] = _("“%(address)s” is not a valid email address.") % {"address": bad[0]}
     cleaned: list[str] = []
     seen: set[str] = set()
     for entry in entries:
-        address = mail.address_of(entry)
+        address = address_of(entry)
         try:
             validate_email(address)
         except ValidationError:
@@ -242,23 +267,29 @@ def send_reply(
     ticket: Ticket,
     *,
     actor: User,
-    html: str,
-    to: str | Iterable[str],
+    html: str = "",
+    text: str = "",
+    to: str | Iterable[str] = (),
     cc: str | Iterable[str] = (),
     bcc: str | Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
     client_token: str = "",
     now: dt.datetime | None = None,
 ) -> Message:
-    """Store an outbound email reply (queued) on the ticket's email conversation and send it
-    from a background task after commit.
+    """Store an outbound reply (queued) on the ticket's latest conversation on an active
+    channel (any kind), and deliver it through that channel's adapter after commit.
 
-    The actor must be able to see the ticket (NotFoundError otherwise). The editor's HTML is
-    sanitised before it is stored. A ticket without an email conversation gets one on the
-    first connected email channel (NoEmailChannelError when there is none). The ticket's last
-    activity, preview and last message author follow, and when the help desk settings say so
-    an open ticket moves to "Waiting on contact" (recorded on its timeline).
-    Raises ReplyValidationError, with nothing stored, for a bad reply.
+    The actor must be able to see the ticket (NotFoundError otherwise). A ticket without a
+    conversation to reply on gets one on the first active channel whose adapter starts
+    conversations (NoReplyChannelError when there is none). What the reply may hold follows
+    the channel's capabilities: To/Cc/Bcc only where it has them (else the recipient is the
+    conversation's customer, and Cc/Bcc are refused); the editor's HTML, sanitised, where it
+    takes rich text, else plain text (`text`, or the HTML's text) stored with escaped line
+    breaks; attachments only where it takes them. The adapter's `reply_blocked_reason`
+    refuses the reply with its message. Raises ReplyValidationError, with nothing stored, for
+    a bad reply. The ticket's last activity, preview and last message author follow, and
+    when the help desk settings say so an open ticket moves to "Waiting on contact"
+    (recorded on its timeline).
 
     `client_token` names the composer's draft: the same draft posted again (a double click,
     a retried request, two at once) returns the reply stored the first time and sends
@@ -268,6 +299,7 @@ def send_reply(
             ticket,
             actor=actor,
             html=html,
+            text=text,
             to=to,
             cc=cc,
             bcc=bcc,
@@ -328,12 +360,59 @@ def _stored_draft(
     return existing
 
 
+def _is_given(value: str | Iterable[str]) -> bool:
+    values = [value] if isinstance(value, str) else list(value)
+    return any(str(v).strip() for v in values)
+
+
+def _reply_body(rich_text: bool, *, html: str, text: str) -> tuple[str, str]:
+    """(body_html, body_text) of a reply: sanitised editor HTML on a rich-text channel, else
+    the text (the HTML's text when only HTML came) with escaped line breaks as its HTML."""
+    if rich_text and (html.strip() or not text.strip()):
+        body_html = clean_editor_html(html)
+        return body_html, html_to_text(body_html)
+    plain = text if text.strip() else html_to_text(clean_editor_html(html))
+    plain = plain.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return (text_as_html(plain) if plain else ""), plain
+
+
+def _check_recipients(
+    adapter: ChannelAdapter,
+    *,
+    to: str | Iterable[str],
+    cc: str | Iterable[str],
+    bcc: str | Iterable[str],
+    errors: dict[str, str],
+) -> tuple[list[str], list[str], list[str]]:
+    if not adapter.capabilities.cc_bcc:
+        # The recipient is the conversation's customer; a To sent anyway (a stale editor) is
+        # ignored, a Cc or Bcc would silently not be copied, so it is refused.
+        if _is_given(cc) or _is_given(bcc):
+            errors["cc"] = _(
+                "%(channel)s replies go to the conversation's customer only: Cc and Bcc are "
+                "not available."
+            ) % {"channel": adapter.label}
+        return [], [], []
+    ours = team_addresses()
+    to_list = _clean_recipients(to, "to", errors, ours)
+    cc_list = _clean_recipients(cc, "cc", errors, ours)
+    bcc_list = _clean_recipients(bcc, "bcc", errors, ours)
+    if not to_list and "to" not in errors:
+        errors["to"] = _("Add at least one recipient.")
+    if len(to_list) + len(cc_list) + len(bcc_list) > MAX_RECIPIENTS:
+        errors["to"] = _("A reply can go to at most %(count)s addresses.") % {
+            "count": MAX_RECIPIENTS
+        }
+    return to_list, cc_list, bcc_list
+
+
 @transaction.atomic
 def _store_reply(
     ticket: Ticket,
     *,
     actor: User,
     html: str,
+    text: str,
     to: str | Iterable[str],
     cc: str | Iterable[str],
     bcc: str | Iterable[str],
@@ -349,85 +428,79 @@ def _store_reply(
     if existing is not None:
         return existing  # sent (or queued) already: nothing more to do
     rules = HelpDeskSettings.load()
-    body_html = mail.clean_editor_html(html)
+    # A conversation started here is rolled back with everything else when the reply fails.
+    conversation = _conversation_for_reply(ticket, now=now)
+    adapter = get_adapter(conversation.channel.kind)
+    capabilities = adapter.capabilities
     errors: dict[str, str] = {}
-    if mail.is_blank_html(body_html):
+    blocked = adapter.reply_blocked_reason(conversation, now=now)
+    if blocked:
+        errors["channel"] = str(blocked)
+    body_html, body_text = _reply_body(capabilities.rich_text, html=html, text=text)
+    if is_blank_html(body_html):
         errors["html"] = _("Write a reply before sending it.")
-    ours = team_addresses()
-    to_list = _clean_recipients(to, "to", errors, ours)
-    cc_list = _clean_recipients(cc, "cc", errors, ours)
-    bcc_list = _clean_recipients(bcc, "bcc", errors, ours)
-    if not to_list and "to" not in errors:
-        errors["to"] = _("Add at least one recipient.")
-    if len(to_list) + len(cc_list) + len(bcc_list) > MAX_RECIPIENTS:
-        errors["to"] = _("A reply can go to at most %(count)s addresses.") % {
-            "count": MAX_RECIPIENTS
-        }
-    attachment_error = check_attachments(attachments, limit=rules.max_attachment_bytes)
-    if attachment_error:
-        errors["attachments"] = attachment_error
+    to_list, cc_list, bcc_list = _check_recipients(adapter, to=to, cc=cc, bcc=bcc, errors=errors)
+    if attachments and not capabilities.attachments:
+        errors["attachments"] = _(
+            "Files cannot be sent on %(channel)s. Remove the attachments, or share a link."
+        ) % {"channel": adapter.label}
+    else:
+        attachment_error = check_attachments(attachments, limit=rules.max_attachment_bytes)
+        if attachment_error:
+            errors["attachments"] = attachment_error
     if errors:
         raise ReplyValidationError(errors)
 
-    conversation = _conversation_for_reply(ticket, now=now)
-    email_channel = conversation.channel.email
     parent = reply_target(conversation)
-    domain = email_channel.address.rsplit("@", 1)[-1]
-    text = mail.html_to_text(body_html)
-    references: list[str] = []
-    if parent is not None:
-        references = [*parent.references, parent.message_id]
+    fields = adapter.compose_reply(conversation, actor=actor, body_text=body_text, parent=parent)
     message = Message.objects.create(
         conversation=conversation,
         channel=conversation.channel,
         direction=MessageDirection.OUTBOUND,
         author=actor,
         sender_name=actor.display_name,
-        sender_address=email_channel.address,
-        to=to_list,
+        sender_address=fields.sender_address[:320],
+        to=to_list if capabilities.cc_bcc else list(fields.to),
         cc=cc_list,
         bcc=bcc_list,
-        subject=mail.reply_subject(
-            conversation.subject or ticket.name, ticket.pk, is_reply=parent is not None
-        ),
+        subject=fields.subject[:998],
         body_html=body_html,
-        body_text=text,
-        message_id=make_message_id(domain),
-        in_reply_to=parent.message_id if parent is not None else "",
-        references=mail.trim_references(references),
+        body_text=body_text,
+        message_id=fields.message_id,
+        in_reply_to=fields.in_reply_to,
+        references=list(fields.references),
         delivery_status=DeliveryStatus.QUEUED,
         client_token=client_token or None,
         created_at=now,
     )
     _store_attachments(message, attachments)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
-    _record_activity(ticket, now=now, author=actor, preview=text)
+    _record_activity(ticket, now=now, author=actor, preview=body_text)
     if rules.move_to_waiting_on_contact_on_reply and ticket.is_open:
         stage = _waiting_on_contact_stage(ticket)
         if stage is not None and stage.pk != ticket.stage_id:
             update_ticket(ticket.pk, actor=actor, changes={"stage": stage.pk}, now=now)
-    after_commit(_enqueue_delivery, message.pk)
+    after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
     after_commit(_announce, ticket.pk, actor.pk)
     return message
 
 
 def _load_outbound(message_id: int) -> Message | None:
     return (
-        Message.objects.select_related("channel", "channel__email", "author", "conversation")
+        Message.objects.select_related("channel", "author", "conversation")
         .filter(pk=message_id, direction=MessageDirection.OUTBOUND)
         .first()
     )
 
 
-def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
-    """Send a queued reply once. Returns "sent", or "skipped" for a message that is not
+def deliver_message(message_id: int, *, is_final_attempt: bool) -> str:
+    """Hand a queued outbound message to its channel's adapter (`deliver`) once. Returns
+    "sent", "failed" (the final attempt failed), or "skipped" for a message that is not
     queued (already sent, failed for good, bounced) or that another worker just claimed.
 
     A failure records the error; on the final attempt the message becomes "failed" (the
     ticket shows Retry), otherwise DeliveryFailedError is raised so the task retries. No
-    transaction is held while talking to the SMTP server."""
-    from svardesk.channels.email.outbound import describe_destination, smtp_connection_for
-
+    transaction is held while the channel delivers."""
     message = _load_outbound(message_id)
     if message is None or message.delivery_status != DeliveryStatus.QUEUED:
         return "skipped"
@@ -446,19 +519,12 @@ def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
     if not claimed:
         return "skipped"
     ticket_id = message.conversation.ticket_id
-    parent = None
-    if message.in_reply_to:
-        parent = (
-            Message.objects.filter(channel_id=message.channel_id, message_id=message.in_reply_to)
-            .exclude(pk=message.pk)
-            .first()
-        )
     try:
-        connection = smtp_connection_for(message.channel.email)
-        email = mail.build_reply_email(message, parent=parent, connection=connection)
-        email.send(fail_silently=False)
+        destination = get_adapter(message.channel.kind).deliver(message)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, UnknownChannelError):
+            error = _("The channel “%(kind)s” is not installed.") % {"kind": message.channel.kind}
         logger.warning("Sending message %s failed: %s", message.pk, error)
         status = DeliveryStatus.FAILED if is_final_attempt else DeliveryStatus.QUEUED
         Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.QUEUED).update(
@@ -472,10 +538,14 @@ def deliver_email_message(message_id: int, *, is_final_attempt: bool) -> str:
         delivery_status=DeliveryStatus.SENT,
         delivery_error="",
         sending_since=None,
-        delivered_via=describe_destination(connection)[:255],
+        delivered_via=(destination or "")[:255],
     )
     _announce(ticket_id, None)
     return "sent"
+
+
+# The name from when every reply was an email; tests and old callers use it.
+deliver_email_message = deliver_message
 
 
 def requeue_stuck_replies(*, now: dt.datetime | None = None, limit: int = 100) -> list[int]:
@@ -516,9 +586,191 @@ def retry_delivery(message: Message, *, actor: User) -> Message:
     if not changed:
         raise MessageNotRetryableError(_("Only a reply that was not delivered can be retried."))
     message.refresh_from_db()
-    after_commit(_enqueue_delivery, message.pk)
+    adapter = adapter_of(message.channel)
+    after_commit(_dispatch_delivery, message.pk, bool(adapter and adapter.delivers_immediately))
     after_commit(_announce, ticket_id, actor.pk)
     return message
+
+
+# --- Channels --------------------------------------------------------------------------------
+
+
+def may_manage_channels(user: User) -> bool:
+    """Super admins and users with Account access connect and disconnect channels."""
+    return bool(user.is_active and (user.is_superuser or user.has_account_access))
+
+
+@transaction.atomic
+def disconnect_channel(channel: Channel, *, actor: User) -> Channel:
+    """Stop taking messages on `channel` (the generic disconnect; a channel with a page of its
+    own, e.g. email's, also erases what it stores). Its tickets and conversations stay, and no
+    reply goes out on it any more. Needs `may_manage_channels` (PermissionDeniedError)."""
+    if not may_manage_channels(actor):
+        raise PermissionDeniedError(_("Connecting channels needs the Account access permission."))
+    Channel.objects.filter(pk=channel.pk).update(is_active=False, updated_at=timezone.now())
+    channel.is_active = False
+    return channel
+
+
+# --- Automatic messages and follow-ups --------------------------------------------------------
+
+
+def _starting_channel() -> Channel:
+    channel = first_starting_channel()
+    if channel is None:
+        raise NoReplyChannelError(
+            _("Connect an email channel before replying: there is no address to send from.")
+        )
+    return channel
+
+
+def send_automatic_message(
+    ticket: Ticket,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    dedupe_key: str,
+    channel: Channel | None = None,
+    now: dt.datetime | None = None,
+) -> Message:
+    """Send an automatic message (a chat's transcript, a form's confirmation) to `to` on the
+    ticket's conversation on `channel` (default: the first active channel that starts
+    conversations; NoReplyChannelError when there is none), started if the ticket has none
+    there. It is outbound, author-less and `is_auto_generated`; stored, then delivered after
+    commit like a reply (claim, lease, retries).
+
+    The same `dedupe_key` (e.g. "chat-transcript:<conversation id>") stores and sends ONE
+    message however often it is called — several workers, a restart, a retried task: the
+    adapter derives the Message-ID from the key and the unique (channel, message_id)
+    constraint keeps the second out; the first one is returned. It never moves the ticket's
+    stage and is not an agent's response (no last message author). A customer's answer to
+    it threads into the ticket like an answer to any reply."""
+    if not dedupe_key:
+        raise ValueError("An automatic message needs a dedupe_key.")
+    channel = channel or _starting_channel()
+    attempt: dict[str, str] = {}
+    try:
+        return _store_automatic(
+            ticket,
+            channel=channel,
+            to=to,
+            subject=subject,
+            text=text,
+            dedupe_key=dedupe_key,
+            now=now or timezone.now(),
+            attempt=attempt,
+        )
+    except IntegrityError:
+        # Stored by a worker running at the same time: everything of this attempt was
+        # rolled back (its conversation too).
+        existing = Message.objects.filter(
+            channel=channel, message_id=attempt.get("message_id", "")
+        ).first()
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _store_automatic(
+    ticket: Ticket,
+    *,
+    channel: Channel,
+    to: str,
+    subject: str,
+    text: str,
+    dedupe_key: str,
+    now: dt.datetime,
+    attempt: dict[str, str],
+) -> Message:
+    adapter = get_adapter(channel.kind)
+    errors: dict[str, str] = {}
+    recipients = [to.strip()] if to.strip() else []
+    if adapter.capabilities.cc_bcc:
+        recipients = _clean_recipients(to, "to", errors, set())
+        if not recipients and "to" not in errors:
+            errors["to"] = _("Add at least one recipient.")
+    if errors:
+        raise ReplyValidationError(errors)
+    conversation = (
+        Conversation.objects.select_related("channel", "ticket")
+        .filter(ticket=ticket, channel=channel)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+        .first()
+    )
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            channel=channel,
+            inbox_id=channel.inbox_id,
+            ticket=ticket,
+            contact=ticket.contact,
+            subject=subject or ticket.name,
+            last_message_at=now,
+        )
+    fields = adapter.compose_automatic(conversation, subject=subject, dedupe_key=dedupe_key)
+    if not fields.message_id:
+        raise ValueError(f"The {channel.kind} adapter gave no Message-ID for a dedupe key.")
+    attempt["message_id"] = fields.message_id
+    existing = Message.objects.filter(channel=channel, message_id=fields.message_id).first()
+    if existing is not None:
+        return existing  # stored (and sent or queued) before
+    body_text = text.replace("\r\n", "\n").strip()
+    message = Message.objects.create(
+        conversation=conversation,
+        channel=channel,
+        direction=MessageDirection.OUTBOUND,
+        author=None,
+        sender_name=channel.name[:255],
+        sender_address=fields.sender_address[:320],
+        to=recipients,
+        subject=fields.subject[:998],
+        body_html=text_as_html(body_text),
+        body_text=body_text,
+        message_id=fields.message_id,
+        in_reply_to=fields.in_reply_to,
+        references=list(fields.references),
+        delivery_status=DeliveryStatus.QUEUED,
+        is_auto_generated=True,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=Greatest(Coalesce(F("last_message_at"), now), now), updated_at=now
+    )
+    after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
+    after_commit(_announce, ticket.pk, None)
+    return message
+
+
+@transaction.atomic
+def start_follow_up_conversation(
+    ticket: Ticket, *, now: dt.datetime | None = None
+) -> Conversation | None:
+    """Give the ticket a conversation on the first active channel that starts conversations
+    (an email address), to the ticket's contact and newer than its other conversations, so
+    the agents' next reply goes out there (a chat whose visitor left is answered by email).
+    A ticket whose latest conversation is on such a channel already keeps it (calling this
+    twice starts one). None when no such channel exists."""
+    now = now or timezone.now()
+    channel = first_starting_channel()
+    if channel is None:
+        return None
+    latest = (
+        Conversation.objects.select_related("channel")
+        .filter(ticket=ticket)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+        .first()
+    )
+    if latest is not None and latest.channel.is_active:
+        adapter = adapter_of(latest.channel)
+        if adapter is not None and adapter.capabilities.starts_conversations:
+            return latest
+    newest = Conversation.objects.filter(ticket=ticket).aggregate(at=Max("last_message_at"))["at"]
+    if newest is not None and newest >= now:
+        now = newest + dt.timedelta(microseconds=1)
+    conversation = _start_conversation(ticket, channel, now=now)
+    after_commit(_announce, ticket.pk, None)
+    return conversation
 
 
 # --- Comments and mentions -------------------------------------------------------------------
@@ -573,11 +825,11 @@ def _store_comment(
     )
     if existing is not None:
         return existing
-    body_html = mail.clean_editor_html(html)
-    if mail.is_blank_html(body_html):
+    body_html = clean_editor_html(html)
+    if is_blank_html(body_html):
         raise ReplyValidationError({"html": _("Write a comment before saving it.")})
     conversation = _conversation_for_comment(ticket, now=now)
-    text = mail.html_to_text(body_html)
+    text = html_to_text(body_html)
     message = Message.objects.create(
         conversation=conversation,
         channel=conversation.channel,
@@ -643,32 +895,36 @@ def _check_may_block_senders(actor: User) -> None:
 @transaction.atomic
 def mark_ticket_spam(ticket: Ticket, *, actor: User, block_sender: bool = False) -> str:
     """Mark the ticket and its conversations as spam: it leaves every view but Spam. With
-    `block_sender`, further mail from the sender goes straight to Spam. Returns the address
-    blocked ("" when none). Blocking needs `may_block_senders` (PermissionDeniedError, and
-    nothing changes)."""
+    `block_sender`, further messages from the sender go straight to Spam, blocked by the
+    channel they came by (`ChannelAdapter.block_sender`; a channel that cannot block blocks
+    nothing). Returns the address blocked ("" when none). Blocking needs
+    `may_block_senders` (PermissionDeniedError, and nothing changes)."""
     ticket = access_ticket(ticket.pk, actor=actor)
     if block_sender:
         _check_may_block_senders(actor)
     mark_spam([ticket.pk], actor=actor, is_spam=True)
     Conversation.objects.filter(ticket=ticket).update(is_spam=True, updated_at=timezone.now())
-    address = sender_address_of(ticket) if block_sender else ""
-    if address:
-        BlockedSender.objects.get_or_create(address=address, defaults={"blocked_by": actor})
-    return address
+    if not block_sender:
+        return ""
+    sender = spam_sender_of(ticket)
+    if not sender.address or sender.adapter is None:
+        return ""
+    return sender.address if sender.adapter.block_sender(sender.address, actor=actor) else ""
 
 
 @transaction.atomic
 def mark_ticket_not_spam(ticket: Ticket, *, actor: User, unblock_sender: bool = False) -> str:
-    """Undo `mark_ticket_spam`; with `unblock_sender` the sender's mail is accepted again.
-    Returns the address unblocked ("" when none). Unblocking needs `may_block_senders`."""
+    """Undo `mark_ticket_spam`; with `unblock_sender` the sender's messages are accepted
+    again. Returns the address unblocked ("" when none was blocked). Unblocking needs
+    `may_block_senders`."""
     ticket = access_ticket(ticket.pk, actor=actor)
     if unblock_sender:
         _check_may_block_senders(actor)
     mark_spam([ticket.pk], actor=actor, is_spam=False)
     Conversation.objects.filter(ticket=ticket).update(is_spam=False, updated_at=timezone.now())
-    address = sender_address_of(ticket) if unblock_sender else ""
-    if address:
-        deleted, _rows = BlockedSender.objects.filter(address__iexact=address).delete()
-        if not deleted:
-            address = ""
-    return address
+    if not unblock_sender:
+        return ""
+    sender = spam_sender_of(ticket)
+    if not sender.address or sender.adapter is None:
+        return ""
+    return sender.address if sender.adapter.unblock_sender(sender.address, actor=actor) else ""

@@ -1,4 +1,4 @@
-"""Background work for conversations: sending replies and mention emails.
+"""Background work for conversations: delivering replies and mention emails.
 
 Tasks load by id and are safe to run twice: a reply that is no longer queued (sent, failed for
 good, bounced) is never sent again.
@@ -33,11 +33,25 @@ SEND_RETRY_BACKOFF = 2
     retry_backoff=SEND_RETRY_BACKOFF,
     context=True,
 )
-def send_email_message(message_id: int, task: Task | None = None) -> str:
-    """Send an outbound reply. Each failure is recorded on the message and retried with a
-    growing delay; after the last try the message shows as not delivered, with the error."""
+def deliver_message(message_id: int, task: Task | None = None) -> str:
+    """Deliver an outbound message through its channel's adapter. Each failure is recorded
+    on the message and retried with a growing delay; after the last try the message shows as
+    not delivered, with the error."""
     is_final = task is None or not task.retries
-    return services.deliver_email_message(message_id, is_final_attempt=is_final)
+    return services.deliver_message(message_id, is_final_attempt=is_final)
+
+
+@db_task(
+    retries=SEND_RETRIES,
+    retry_delay=SEND_RETRY_DELAY,
+    retry_backoff=SEND_RETRY_BACKOFF,
+    context=True,
+)
+def send_email_message(message_id: int, task: Task | None = None) -> str:
+    """The task's name before channels plugged in: replies queued then (their tasks wait in
+    the queue under this name) are delivered like any other."""
+    is_final = task is None or not task.retries
+    return services.deliver_message(message_id, is_final_attempt=is_final)
 
 
 @db_periodic_task(crontab(minute="*"), retries=0)

@@ -94,6 +94,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             ticket,
             actor=user,
             html=data["html"],
+            text=data["text"],
             to=data["to"],
             cc=data["cc"],
             bcc=data["bcc"],
@@ -102,7 +103,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     except services.ReplyValidationError as exc:
         return _compose_errors(request, ticket, "reply", exc.errors)
-    except services.NoEmailChannelError as exc:
+    except services.NoReplyChannelError as exc:
         return _compose_errors(request, ticket, "reply", {"channel": str(exc)})
     return _detail(request, ticket, toast=_("Reply sent to the outbox."))
 
@@ -131,7 +132,7 @@ def comment(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     except services.ReplyValidationError as exc:
         return _compose_errors(request, ticket, "comment", exc.errors)
-    except services.NoEmailChannelError as exc:
+    except services.NoReplyChannelError as exc:
         return _compose_errors(request, ticket, "comment", {"channel": str(exc)})
     return _detail(request, ticket, toast=_("Comment added."))
 

@@ -9,9 +9,14 @@ class EmailChannelConfig(AppConfig):
     verbose_name = "Email channel"
 
     def ready(self) -> None:
+        from svardesk.channels.email.adapter import EmailAdapter
         from svardesk.channels.email.models import BlockedSender, EmailChannel
         from svardesk.conversations.models import Channel, Inbox
+        from svardesk.conversations.registry import register
         from svardesk.core.local_cache import clear_local_cache
+
+        # Replies on email conversations are composed and sent through this adapter.
+        register(EmailAdapter())
 
         # Ingest keeps channels and the blocked senders for a few seconds (core.local_cache).
         for signal in (post_save, post_delete):

@@ -32,6 +32,7 @@ from svardesk.conversations.content import (
     split_quoted_html,
     split_quoted_text,
 )
+from svardesk.core.addresses import format_address
 from svardesk.core.text import single_line
 
 __all__ = [
@@ -260,14 +261,6 @@ def _raw_values(msg: MimeMessage, name: str) -> list[str]:
 def _raw_header(msg: MimeMessage, name: str) -> str:
     values = _raw_values(msg, name)
     return values[0] if values else ""
-
-
-def format_address(name: str, address: str) -> str:
-    if not name or name == address:
-        return address
-    if re.search(r'[,;<>@"()\[\]:\\]', name):
-        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name} <{address}>"
 
 
 def _addresses(msg: MimeMessage, name: str) -> list[tuple[str, str]]:

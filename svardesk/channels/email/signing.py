@@ -16,13 +16,21 @@ _OURS = re.compile(r"^<?sd\.(?P<token>[0-9a-f]{24})\.(?P<sig>[0-9a-f]{20})@(?P<d
 
 
 def _signature(token: str) -> str:
-    key = hashlib.sha256(b"svardesk-message-id:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:20]
+    return hmac.new(_key(), token.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def make_message_id(domain: str) -> str:
-    """A new signed Message-ID on `domain` (the channel address's domain), with angle brackets."""
-    token = secrets.token_hex(12)
+def _key() -> bytes:
+    return hashlib.sha256(b"svardesk-message-id:" + settings.SECRET_KEY.encode()).digest()
+
+
+def make_message_id(domain: str, *, key: str = "") -> str:
+    """A new signed Message-ID on `domain` (the channel address's domain), with angle brackets.
+    With `key` the id is the same every time for that key (an automatic message sent once
+    however often it is asked for); the token is still unguessable without the secret."""
+    if key:
+        token = hmac.new(_key(), b"auto:" + key.encode(), hashlib.sha256).hexdigest()[:24]
+    else:
+        token = secrets.token_hex(12)
     return f"<sd.{token}.{_signature(token)}@{domain}>"
 
 

@@ -6,11 +6,11 @@ import base64
 import pytest
 from django.urls import reverse
 
+from svardesk.channels.email.compose import reply_subject
 from svardesk.channels.email.parsing import decode_header_value, parse_email
 from svardesk.channels.email.tests.corpus import CORPUS_SECRET, build_raw, connect
 from svardesk.channels.email.tests.corpus import ingest as ingest_mail
 from svardesk.conversations import services
-from svardesk.conversations.mail import reply_subject
 from svardesk.conversations.models import DeliveryStatus
 
 NEWLINE_SUBJECT = (

@@ -1,8 +1,10 @@
-"""The outgoing email's parts: sanitising editor HTML, the text part, subject and headers."""
+"""The reply and comment editor's HTML, cleaned before it is stored, and the one HTML → text
+rendering (a reply's text part, a chat's plain text, previews)."""
 
 import pytest
 
-from svardesk.conversations import mail
+from svardesk.conversations.content import html_to_text
+from svardesk.conversations.editor import clean_editor_html, text_as_html
 
 
 @pytest.mark.parametrize(
@@ -32,7 +34,7 @@ from svardesk.conversations import mail
     ],
 )
 def test_clean_editor_html(raw, expected):
-    assert mail.clean_editor_html(raw) == expected
+    assert clean_editor_html(raw) == expected
 
 
 def test_html_to_text_renders_structure():
@@ -42,45 +44,23 @@ def test_html_to_text_renders_structure():
         '<blockquote><p>quoted line</p></blockquote><p>See <a href="https://acme.test/help">'
         "the guide</a>.<br>Thanks</p>"
     )
-    assert mail.html_to_text(html) == (
+    assert html_to_text(html) == (
         "Hello Åsa,\n\nTry this:\n\n1. Unplug it\n2. Wait\n\n- bullet\n\n> quoted line\n\n"
         "See the guide (https://acme.test/help).\nThanks"
     )
 
 
-@pytest.mark.parametrize(
-    ("subject", "is_reply", "expected"),
-    [
-        ("Printer on fire", True, "Re: Printer on fire [#42]"),
-        ("Re: Printer on fire", True, "Re: Printer on fire [#42]"),
-        ("RE: SV: Re: Printer on fire [#42]", True, "Re: Printer on fire [#42]"),
-        ("AW: Drucker [#7]", True, "Re: Drucker [#42]"),
-        ("", True, "Re: [#42]"),
-        ("New question", False, "New question [#42]"),
-    ],
-)
-def test_reply_subject(subject, is_reply, expected):
-    assert mail.reply_subject(subject, 42, is_reply=is_reply) == expected
+def test_html_to_text_indents_nested_lists():
+    html = "<ul><li>a<ul><li>b</li><li>c</li></ul></li><li>d</li></ul><p>x</p>"
+    assert html_to_text(html) == "- a\n  - b\n  - c\n- d\n\nx"
 
 
-def test_references_keep_root_and_latest_when_trimmed():
-    refs = [f"<m{i}@x>" for i in range(30)]
-    trimmed = mail.trim_references([*refs, "<m3@x>", "m30@x"])
-    assert len(trimmed) == mail.MAX_REFERENCES
-    assert trimmed[0] == "<m0@x>"
-    assert trimmed[-1] == "<m30@x>"
-    assert trimmed[-2] == "<m29@x>"
-
-
-def test_parse_address_list_keeps_names_and_drops_empties():
-    assert mail.parse_address_list('"Lindqvist, Åsa" <asa@kund.example>, , bo@x.example') == [
-        '"Lindqvist, Åsa" <asa@kund.example>',
-        "bo@x.example",
-    ]
-
-
-def test_split_address_list_reports_what_is_not_an_address():
-    assert mail.split_address_list("a@b.example; x@, not an address,,") == (
-        ["a@b.example"],
-        ["x@", "not an address"],
+def test_html_to_text_leaves_a_link_whose_text_is_its_address_alone():
+    html = (
+        '<p><a href="https://acme.test">https://acme.test</a> and <a href="mailto:a@b">mail</a></p>'
     )
+    assert html_to_text(html) == "https://acme.test and mail"
+
+
+def test_text_as_html_escapes_and_keeps_lines():
+    assert text_as_html("a <b>\nc\n\nd") == "<p>a &lt;b&gt;<br>c</p>\n\n<p>d</p>"
