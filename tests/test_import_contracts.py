@@ -75,6 +75,15 @@ def test_the_contracts_checked_here_are_the_projects() -> None:
     assert {CHANNELS, WORKSPACE, TICKETS, CORE} <= _contract_names()
 
 
+def test_no_import_is_excused_but_the_tests() -> None:
+    """The breaks once listed one by one are gone; a new one is fixed, not listed."""
+    config = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
+    for contract in config["contracts"]:
+        assert contract.get("ignore_imports", []) == ["svardesk.**.tests.** -> svardesk.**"], (
+            contract["name"]
+        )
+
+
 @pytest.mark.parametrize(
     ("module", "imports", "contract"),
     [
