@@ -34,6 +34,7 @@ from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import SvardeskError
 from svardesk.crm.models import Contact
 from svardesk.demo import bulk
+from svardesk.demo import channels as demo_channels
 from svardesk.demo import vocabulary as words
 from svardesk.teams import services as team_services
 from svardesk.teams.models import Membership, Team
@@ -160,22 +161,8 @@ _CONTACT_COLUMNS = (
 # Plain strings, not the enum members: psycopg's COPY would write an Enum by its name.
 _PRIORITIES = tuple(map(str, ("", Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT)))
 _PRIORITY_WEIGHTS = (10, 25, 40, 20, 5)
-_SOURCES = tuple(
-    map(
-        str,
-        (
-            Source.EMAIL,
-            Source.CHAT,
-            Source.FORM,
-            Source.CALL,
-            Source.MESSENGER,
-            Source.MANUAL,
-            Source.API,
-        ),
-    )
-)
+# Sources and their weights: demo_channels.SOURCE_WEIGHTS, for the channels that exist.
 _EMAIL = str(Source.EMAIL)
-_SOURCE_WEIGHTS = (45, 20, 15, 8, 5, 5, 2)
 
 
 # --- Options and report ---------------------------------------------------------------------
@@ -197,6 +184,12 @@ class DemoOptions:
     # Emptying tables and rebuilding indexes take exclusive locks; give up rather than
     # queue behind another session (and block everyone queued behind us) for long.
     lock_timeout_seconds: int = 60
+    # Connect (or reuse) a demo channel of every installed kind first (demo/channels.py);
+    # the chat is allowed on `origin` (None: settings.BASE_URL or http://127.0.0.1:8000).
+    connect_channels: bool = True
+    origin: str | None = None
+    # The ticket sources to draw from; None: those whose channel exists, and Manual.
+    sources: tuple[str, ...] | None = None
 
     @property
     def contact_count(self) -> int:
@@ -216,6 +209,8 @@ class DemoReport:
     assigned_to_admin: int = 0
     assigned_to_agent: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    channels: demo_channels.DemoChannels | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -277,6 +272,12 @@ def _load_in_transaction(
     if options.reset:
         with _timed(report, "reset"):
             reset_demo_data(progress=progress)
+    if options.connect_channels:
+        with _timed(report, "channels"):
+            report.channels = demo_channels.connect_demo_channels(
+                origin=options.origin or demo_channels.default_origin(), progress=progress
+            )
+    report.sources = options.sources or demo_channels.demo_sources()
     with _timed(report, "users"):
         pipeline = ensure_default_pipeline()
         teams = ensure_teams(options.teams)
@@ -293,7 +294,7 @@ def _load_in_transaction(
             total=options.contact_count,
             progress=progress,
         )
-    plan = _ticket_plan(pipeline, teams, logins, agents, first_contact)
+    plan = _ticket_plan(pipeline, teams, logins, agents, first_contact, report.sources)
     first_ticket = bulk.max_id(Ticket)
     with bulk.indexes_rebuilt_after(
         [Ticket, TicketEvent], new_rows=options.tickets, timings=report.timings, progress=progress
@@ -534,6 +535,9 @@ class _TicketPlan:
     admin_id: int
     agent_id: int
     contacts: list[tuple[int, str]]  # (id, first name)
+    sources: tuple[str, ...]  # the ticket sources whose channel exists
+    source_cumulative: list[float]
+    spam_source: str  # spam arrives by email, or by the first source there is
 
 
 def _ticket_plan(
@@ -542,7 +546,10 @@ def _ticket_plan(
     logins: dict[str, User],
     agents: Sequence[User],
     first_new_contact: int,
+    sources: Sequence[str],
 ) -> _TicketPlan:
+    if not sources:
+        raise ValueError("Demo tickets need at least one source")
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("display_order", "id"))
     if not stages:
         raise ValueError(f"Pipeline {pipeline.name!r} has no stages")
@@ -588,6 +595,11 @@ def _ticket_plan(
         admin_id=logins["admin"].pk,
         agent_id=logins["agent"].pk,
         contacts=contacts,
+        sources=tuple(sources),
+        source_cumulative=_cumulative(
+            demo_channels.SOURCE_WEIGHTS.get(source, 1) for source in sources
+        ),
+        spam_source=_EMAIL if _EMAIL in sources else sources[0],
     )
 
 
@@ -632,7 +644,7 @@ def ticket_rows(
     """Rows for tickets_ticket in `_TICKET_COLUMNS` order."""
     templates = words.TICKET_TEMPLATES
     priority_cum = _cumulative(_PRIORITY_WEIGHTS)
-    source_cum = _cumulative(_SOURCE_WEIGHTS)
+    sources, source_cum, spam_source = plan.sources, plan.source_cumulative, plan.spam_source
     contacts, n_contacts = plan.contacts, len(plan.contacts)
     team_ids = plan.team_ids
     timedelta = dt.timedelta
@@ -644,7 +656,7 @@ def ticket_rows(
         if n_contacts and rng.random() < 0.95:
             # A few contacts write often, most write once or twice.
             contact_id, contact_first = contacts[int(n_contacts * rng.random() ** 1.6)]
-        source = _weighted(rng, _SOURCES, source_cum)
+        source = _weighted(rng, sources, source_cum)
         age = rng.random() * history
         if rng.random() < SPAM_SHARE:
             name = _choice(rng, words.SPAM_SUBJECTS)
@@ -653,7 +665,7 @@ def ticket_rows(
             created = last_activity - timedelta(seconds=rng.random() * 600)
             yield (
                 created, last_activity, name, description, plan.pipeline_id,
-                plan.first_stage_id, "", "", None, None, _EMAIL, contact_id, True, True,
+                plan.first_stage_id, "", "", None, None, spam_source, contact_id, True, True,
                 None, last_activity, None, description[:200], "{}", 1,
             )  # fmt: skip
             continue
@@ -750,6 +762,18 @@ def format_summary(report: DemoReport, *, with_logins: bool = True) -> str:
         f'"Assigned to me": agent {report.assigned_to_agent:,}, '
         f"super admin {report.assigned_to_admin:,}."
     )
+    if report.sources:
+        lines.append(f"Ticket sources: {', '.join(report.sources)}.")
+    if report.channels is not None:
+        channels = report.channels
+        if channels.email is not None:
+            lines.append(f"Email: mail to {demo_channels.DEMO_ADDRESS} becomes a ticket.")
+        if channels.chat is not None:
+            lines.append(f"Chat: on {channels.origin}/demo/website/")
+        if channels.form_url:
+            lines.append(f"Form: {channels.form_url}")
+        if channels.skipped:
+            lines.append(f"Not installed, so not connected: {', '.join(channels.skipped)}.")
     if not with_logins:
         return "\n".join(lines)
     lines.append("Sign in with:")

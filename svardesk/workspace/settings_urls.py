@@ -5,7 +5,14 @@ from django.shortcuts import redirect
 from django.urls import path
 
 from svardesk.core.decorators import super_admin_required
-from svardesk.workspace.settings import create_form, pipelines, properties, teams, users
+from svardesk.workspace.settings import (
+    create_form,
+    outgoing_mail,
+    pipelines,
+    properties,
+    teams,
+    users,
+)
 
 app_name = "settings"
 
@@ -42,4 +49,13 @@ urlpatterns = [
     path("properties/<int:pk>/delete/", properties.property_delete, name="property_delete"),
     # The "Create ticket" form
     path("create-form/", create_form.create_form, name="create_form"),
+    # Outgoing mail kept instead of sent (no SVARDESK_SMTP_URL)
+    path("outgoing-mail/", outgoing_mail.outgoing_mail_list, name="outgoing_mail"),
+    path(
+        "outgoing-mail/<int:pk>/", outgoing_mail.outgoing_mail_detail, name="outgoing_mail_detail"
+    ),
+    path(
+        "outgoing-mail/<int:pk>/html/", outgoing_mail.outgoing_mail_html, name="outgoing_mail_html"
+    ),
+    path("outgoing-mail/<int:pk>/raw/", outgoing_mail.outgoing_mail_raw, name="outgoing_mail_raw"),
 ]

@@ -155,15 +155,29 @@ class EmailAdapter(ChannelAdapter):
         if quarantined:
             problems.append(
                 ngettext(
-                    "%(count)d incoming message could not be processed (see Quarantine).",
-                    "%(count)d incoming messages could not be processed (see Quarantine).",
+                    "%(count)d incoming message could not be processed; a super admin can "
+                    "look at it in Quarantine.",
+                    "%(count)d incoming messages could not be processed; a super admin can "
+                    "look at them in Quarantine.",
                     quarantined,
                 )
                 % {"count": quarantined}
             )
         details = [email_channel.address]
-        if email_channel.imap_host:
-            details.append(_("Fetches mail from %(host)s") % {"host": email_channel.imap_host})
+        if channel.is_active:
+            ways_in = [_("SMTP receiver")]
+            if email_channel.imap_host:
+                ways_in.append(
+                    _("IMAP %(user)s at %(host)s (%(folder)s)")
+                    % {
+                        "user": email_channel.imap_user,
+                        "host": email_channel.imap_host,
+                        "folder": email_channel.imap_folder,
+                    }
+                )
+            if email_channel.http_token_hash:
+                ways_in.append(_("HTTP endpoint"))
+            details.append(_("Ways in: %(ways)s") % {"ways": ", ".join(ways_in)})
         return ChannelState(
             last_received_at=last,
             problems=problems,

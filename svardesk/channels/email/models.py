@@ -100,3 +100,28 @@ class BlockedSender(TimestampedModel):
 
     def __str__(self) -> str:
         return self.address
+
+
+class KeptMail(models.Model):
+    """An outgoing message kept here instead of sent: the embedded default when no mail server
+    is configured (SVARDESK_SMTP_URL unset). Settings → Outgoing mail lists the latest ones
+    (at most settings.KEPT_MAIL_LIMIT; a periodic task prunes the rest)."""
+
+    from_address = models.TextField(blank=True)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    bcc = models.JSONField(default=list)
+    subject = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    raw = models.BinaryField()
+    message_id = models.CharField(max_length=998, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("kept outgoing mail")
+        verbose_name_plural = _("kept outgoing mail")
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id

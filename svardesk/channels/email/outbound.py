@@ -7,6 +7,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend
 
+from svardesk.channels.email.kept_mail import KeptMailBackend
 from svardesk.channels.email.models import EmailChannel
 from svardesk.config.mail import smtp_settings_from_url
 from svardesk.core.crypto import decrypt_secret
@@ -38,10 +39,13 @@ def smtp_connection_for(
 
 def describe_destination(connection: BaseEmailBackend) -> str:
     """Where mail handed to `connection` ends up, in words a ticket can show: "smtp://host:port"
-    for a mail server, "console" when it is only written to the server's output (the embedded
-    default without SVARDESK_SMTP_URL), else the backend's short name ("locmem", "filebased")."""
+    for a mail server, "kept:<id>" when it was kept in Outgoing mail (the embedded default
+    without SVARDESK_SMTP_URL), "console" when it was only written to the server's output,
+    else the backend's short name ("locmem", "filebased")."""
     if isinstance(connection, EmailBackend):
         return f"smtp://{connection.host}:{connection.port}"
+    if isinstance(connection, KeptMailBackend):
+        return connection.describe()  # "kept:<id>": listed in Settings → Outgoing mail
     module = type(connection).__module__
     return (
         module.rsplit(".", 1)[-1]

@@ -1,4 +1,6 @@
-"""/settings/channels/…: Help desk settings → Channels, Quarantine, Conversation rules."""
+"""The email channel's pages under /settings/channels/: connect and edit an address, Quarantine,
+Conversation rules. `workspace/channel_settings_urls.py` puts them in the `channel_settings`
+namespace beside the channel list (composed in the workspace from the registry)."""
 
 from django.urls import path
 
@@ -7,8 +9,6 @@ from svardesk.channels.email import views
 app_name = "channel_settings"
 
 urlpatterns = [
-    path("", views.channel_list, name="channels"),
-    path("connect/", views.connect_choose, name="connect"),
     path("connect/email/", views.email_connect, name="email_connect"),
     path("email/<int:channel_id>/", views.email_edit, name="email_edit"),
     path("email/<int:channel_id>/disconnect/", views.email_disconnect, name="email_disconnect"),

@@ -32,3 +32,4 @@ def process_pending_inbound_emails() -> None:
 
 # Huey discovers `tasks` modules only: register the IMAP polling tasks too.
 from svardesk.channels.email import imap_tasks  # noqa: E402, F401
+from svardesk.channels.email import kept_mail  # noqa: E402, F401  (prune_kept_mail)

@@ -86,32 +86,6 @@ def _raw_endpoint_url(request: HttpRequest, email_channel: EmailChannel) -> str:
     return request.build_absolute_uri(reverse("email_channel:raw", args=[email_channel.channel_id]))
 
 
-@account_access_required
-@require_GET
-def channel_list(request: HttpRequest) -> HttpResponse:
-    quarantined = queries.count_quarantined_by_channel()
-    channels = [
-        {"email": channel, "quarantined": quarantined.get(channel.pk, 0)}
-        for channel in queries.list_email_channels()
-    ]
-    return render_settings(
-        request,
-        "email_channel/channels.html",
-        section=SECTION_CHANNELS,
-        context={
-            "channels": channels,
-            "quarantined_total": sum(quarantined.values()),
-            "may_open_quarantine": services.may_manage_mail_servers(_actor(request)),
-        },
-    )
-
-
-@account_access_required
-@require_GET
-def connect_choose(request: HttpRequest) -> HttpResponse:
-    return render_settings(request, "email_channel/connect.html", section=SECTION_CHANNELS)
-
-
 def _render_form(
     request: HttpRequest,
     form: EmailChannelForm,

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from svardesk.demo.channels import normalise_origin
 from svardesk.demo.generator import DemoDatabaseBusyError, DemoOptions, format_summary, load_demo
 
 
@@ -49,12 +50,29 @@ class Command(BaseCommand):
             help="leave the demo sign-ins out of the summary (scripts/run.sh prints them itself)",
         )
         parser.add_argument(
+            "--origin",
+            default=None,
+            help="where the demo is served, for the demo chat's allowed website "
+            "(default: SVARDESK_BASE_URL, else http://127.0.0.1:8000)",
+        )
+        parser.add_argument(
+            "--no-channels",
+            action="store_true",
+            help="connect no demo channels (tickets then come from the channels already there)",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="first delete all tickets, contacts and @svardesk.example users",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        origin = options["origin"]
+        if origin is not None:
+            try:
+                origin = normalise_origin(origin)
+            except ValueError as exc:
+                raise CommandError(f"--origin: {exc}") from exc
         demo = DemoOptions(
             tickets=options["tickets"],
             contacts=options["contacts"],
@@ -63,6 +81,8 @@ class Command(BaseCommand):
             seed=options["seed"],
             reset=options["reset"],
             lock_timeout_seconds=options["lock_timeout"],
+            connect_channels=not options["no_channels"],
+            origin=origin,
         )
         verbose = options["verbosity"] > 0
         try:
