@@ -223,9 +223,12 @@ if SMTP_URL:
     globals().update(smtp_settings_from_url(SMTP_URL))
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
+    # Kept in the database and listed in Settings → Outgoing mail (docs/email.md).
     EMAIL_BACKEND = env_str(
-        "SVARDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        "SVARDESK_EMAIL_BACKEND", "svardesk.channels.email.kept_mail.KeptMailBackend"
     )
+# How many kept outgoing messages stay (the newest); a periodic task deletes the older ones.
+KEPT_MAIL_LIMIT = env_int("SVARDESK_KEPT_MAIL_LIMIT", 1_000)
 
 # --- Inbound email (SMTP receiver, IMAP polling, raw-MIME endpoint) ---------------------------
 # Largest raw message accepted by any way in (SMTP answers 552, HTTP 413, IMAP leaves it).

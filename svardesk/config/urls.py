@@ -14,11 +14,12 @@ urlpatterns = [
     path("", include("svardesk.conversations.urls")),
     path("accounts/", include("svardesk.accounts.urls")),
     path("settings/channels/chat/", include("svardesk.channels.chat.settings_urls")),
-    path("settings/channels/", include("svardesk.channels.email.settings_urls")),
+    path("settings/channels/", include("svardesk.workspace.channel_settings_urls")),
     path("settings/channels/form/", include("svardesk.channels.forms.settings_urls")),
     path("settings/", include("svardesk.workspace.settings_urls")),
     path("channels/email/", include("svardesk.channels.email.urls")),
     path("chat/", include("svardesk.channels.chat.urls")),
     path("forms/", include("svardesk.channels.forms.urls")),
+    path("demo/", include("svardesk.demo.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
