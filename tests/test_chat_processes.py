@@ -4,6 +4,7 @@ other, messages and typing both ways; and an agent's presence, recorded in the s
 seen from every process and lapsing when the process holding their socket is killed."""
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -188,3 +189,118 @@ async def _receive_until(ws: Any, kind: str, *, timeout: float = 10) -> dict[str
         frame = json_frame(await asyncio.wait_for(ws.recv(), timeout=remaining))
         if frame.get("type") == kind:
             return frame
+
+
+# --- A chat across two processes -------------------------------------------------------------
+
+WEBSITE = "https://www.example.com"
+
+CHAT_OF = """
+from svardesk.channels.chat.models import ChatSession
+session = ChatSession.objects.select_related("conversation").get(pk={chat_id})
+print(session.conversation_id, session.conversation.ticket_id)
+"""
+
+
+async def _visitor_socket(web: WebProcess, key: str) -> Any:
+    return await websockets.connect(
+        f"{web.ws_url}/ws/chat/{key}/", additional_headers={"Origin": WEBSITE}
+    )
+
+
+async def _send(ws: Any, frame: dict[str, Any]) -> None:
+    await ws.send(json.dumps(frame))
+
+
+def test_a_visitor_on_one_process_chats_with_an_agent_on_the_other(
+    site: Install, two_processes: tuple[WebProcess, WebProcess]
+):
+    visitor_web, agent_web = two_processes
+    _snippet, key = site.connect_chat("Website chat", WEBSITE)
+    agent = HttpAgent(agent_web.url, *AGENT)
+
+    async def scenario() -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        workspace = await _workspace_socket(agent, agent_web)  # the agent is present
+        visitor = await _visitor_socket(visitor_web, key)
+        await _send(visitor, {"type": "hello", "token": None, "lang": "en"})
+        welcome = await _receive_until(visitor, "welcome")
+        seen["available"] = welcome["available"]
+
+        # Visitor -> agent: stored on process 1, announced to the agent's socket on process 2.
+        await _send(
+            visitor,
+            {
+                "type": "message",
+                "client_id": "c-first",
+                "text": "Hello from process one <b>not bold</b>",
+                "name": "Vera Visitor",
+                "email": "vera@example.net",
+            },
+        )
+        ack = await _receive_until(visitor, "ack")
+        printed = await asyncio.to_thread(site.shell, CHAT_OF.format(chat_id=ack["chat_id"]))
+        conversation_id, ticket_id = map(int, printed.split()[-2:])
+        changed = await _receive_until(workspace, "ticket.changed")
+        seen["agent heard of"] = changed["ticket_id"] == ticket_id
+        thread = await asyncio.to_thread(agent.get, f"/tickets/{ticket_id}/thread/")
+        seen["agent sees the text"] = "Hello from process one &lt;b&gt;not bold&lt;/b&gt;" in thread
+
+        # Typing, both ways, through the agent's chat socket on process 2.
+        agent_socket = await websockets.connect(
+            f"{agent_web.ws_url}/ws/chat-agent/{conversation_id}/",
+            additional_headers={"Cookie": agent.cookie_header, "Origin": agent_web.url},
+        )
+        await asyncio.sleep(0.2)  # joined its group
+        await _send(visitor, {"type": "typing", "active": True})
+        seen["agent sees typing"] = await _receive_until(agent_socket, "typing")
+        await _send(agent_socket, {"type": "typing", "active": True})
+        seen["visitor sees typing"] = await _receive_until(visitor, "typing")
+
+        # Agent -> visitor: the reply posted to process 2 reaches the visitor on process 1.
+        status, _body = await asyncio.to_thread(
+            agent.post,
+            f"/tickets/{ticket_id}/reply/",
+            {"text": "Hi Vera, from process two", "html": ""},
+            Referer=f"{agent_web.url}/tickets/{ticket_id}/",
+        )
+        seen["reply status"] = status
+        reply = await _receive_until(visitor, "message")
+        seen["visitor got"] = (reply["from"], reply["text"])
+
+        # A second round, the other way again: nothing is stuck after the first.
+        await _send(visitor, {"type": "message", "client_id": "c-second", "text": "Thanks!"})
+        await _receive_until(visitor, "ack")
+        thread = await asyncio.to_thread(agent.get, f"/tickets/{ticket_id}/thread/")
+        seen["agent sees the second"] = "Thanks!" in thread
+
+        # The agent closes the chat on process 2; the visitor on process 1 is told.
+        status, _body = await asyncio.to_thread(
+            agent.post,
+            f"/chat/conversations/{conversation_id}/close/",
+            {},
+            Referer=f"{agent_web.url}/tickets/{ticket_id}/",
+        )
+        seen["closed"] = (await _receive_until(visitor, "closed"))["chat_id"] == ack["chat_id"]
+        for ws in (visitor, agent_socket, workspace):
+            await ws.close()
+        return seen
+
+    seen = run_async(scenario())
+
+    assert seen == {
+        "available": True,
+        "agent heard of": True,
+        "agent sees the text": True,
+        "agent sees typing": {
+            "type": "typing",
+            "from": "visitor",
+            "active": True,
+            "label": "Vera Visitor is typing…",
+        },
+        "visitor sees typing": {"type": "typing", "from": "agent", "name": "Anna", "active": True},
+        "reply status": 200,
+        "visitor got": ("agent", "Hi Vera, from process two"),
+        "agent sees the second": True,
+        "closed": True,
+    }
