@@ -42,8 +42,10 @@ from svardesk.conversations.models import (
     Message,
     MessageDirection,
 )
+from svardesk.conversations.registry import UnknownChannelError, get_adapter
 from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
+from svardesk.core.text import single_line
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Source, Stage, Ticket
 from svardesk.tickets.services import (
@@ -489,12 +491,12 @@ def _create_tickets(plans: Sequence[_Plan]) -> None:
             description = f"{link}\n\n{description}".strip()
         new.append(
             NewTicket(
-                name=(plan.subject or _("(no subject)"))[:255],
+                name=ticket_name(plan.subject, plan.visible_text or plan.body_text),
                 pipeline=pipeline,
                 stage=first_stage,
                 description=description,
                 contact=plan.contact,
-                source=Source.EMAIL,
+                source=_ticket_source(plan.item.channel),
                 now=plan.item.received_at,
             )
         )
@@ -502,6 +504,30 @@ def _create_tickets(plans: Sequence[_Plan]) -> None:
         plan.ticket = ticket
         plan.announced = True  # create_tickets announces it
         plan.fresh_ticket = plan.follow_up_of is None
+
+
+TICKET_NAME_WORDS = 60  # characters of the text that name a ticket without a subject
+
+
+def ticket_name(subject: str, text: str) -> str:
+    """A new ticket's name: the subject; without one (a chat, a subject-less mail) the first
+    words of the text, cut at a word; "(no subject)" when there are none."""
+    name = single_line(subject or "")
+    if not name:
+        words = " ".join((text or "").split())
+        if len(words) > TICKET_NAME_WORDS:
+            cut = words[:TICKET_NAME_WORDS].rsplit(" ", 1)[0] or words[:TICKET_NAME_WORDS]
+            words = f"{cut}…"
+        name = words
+    return (name or _("(no subject)"))[:255]
+
+
+def _ticket_source(channel: Channel) -> str:
+    """The source of a ticket the channel starts, as its adapter says (email without one)."""
+    try:
+        return get_adapter(channel.kind).ticket_source or Source.EMAIL
+    except UnknownChannelError:
+        return Source.EMAIL
 
 
 def _start_or_continue_conversations(plans: Sequence[_Plan], now: dt.datetime) -> None:

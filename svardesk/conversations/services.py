@@ -601,11 +601,12 @@ def may_manage_channels(user: User) -> bool:
 
 
 @transaction.atomic
-def disconnect_channel(channel: Channel, *, actor: User) -> Channel:
+def disconnect_channel(channel: Channel, *, actor: User | None) -> Channel:
     """Stop taking messages on `channel` (the generic disconnect; a channel with a page of its
     own, e.g. email's, also erases what it stores). Its tickets and conversations stay, and no
-    reply goes out on it any more. Needs `may_manage_channels` (PermissionDeniedError)."""
-    if not may_manage_channels(actor):
+    reply goes out on it any more. Needs `may_manage_channels` (PermissionDeniedError); None
+    is a command (the demo loader)."""
+    if actor is not None and not may_manage_channels(actor):
         raise PermissionDeniedError(_("Connecting channels needs the Account access permission."))
     Channel.objects.filter(pk=channel.pk).update(is_active=False, updated_at=timezone.now())
     channel.is_active = False
@@ -699,6 +700,7 @@ def _store_automatic(
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
         .first()
     )
+    started = conversation is None
     if conversation is None:
         conversation = Conversation.objects.create(
             channel=channel,
@@ -714,6 +716,8 @@ def _store_automatic(
     attempt["message_id"] = fields.message_id
     existing = Message.objects.filter(channel=channel, message_id=fields.message_id).first()
     if existing is not None:
+        if started:  # another worker's message went in meanwhile: no empty conversation
+            conversation.delete()
         return existing  # stored (and sent or queued) before
     body_text = text.replace("\r\n", "\n").strip()
     message = Message.objects.create(

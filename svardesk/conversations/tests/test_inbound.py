@@ -135,9 +135,41 @@ def test_a_new_message_creates_contact_conversation_and_ticket(
     assert announced == [ticket.pk]
 
 
-def test_a_message_without_subject_names_its_ticket(db):
+def test_a_message_without_subject_names_its_ticket_from_its_first_words(db):
     message = _record(_channel(), subject="  ")
+    assert message.conversation.ticket.name == "Hej! Jag behöver hjälp."
+
+
+def test_a_long_text_without_subject_is_cut_at_a_word(db):
+    text = "Kan ni hjälpa mig med fakturan från förra månaden som fortfarande inte har kommit fram"
+    message = _record(_channel(), subject="", body_text=text)
+    assert message.conversation.ticket.name == (
+        "Kan ni hjälpa mig med fakturan från förra månaden som…"
+    )
+
+
+def test_a_message_without_subject_or_text_is_named_no_subject(db):
+    message = _record(_channel(), subject="", body_text="")
     assert message.conversation.ticket.name == "(no subject)"
+
+
+def test_a_new_ticket_takes_its_source_from_the_channel_adapter(db):
+    from svardesk.conversations import registry
+    from svardesk.conversations.registry import ChannelAdapter
+
+    class FormLike(ChannelAdapter):
+        kind = "test_inbound"
+        ticket_source = "FORM"
+
+    registry.register(FormLike())
+    try:
+        inbox = Inbox.objects.get(kind=InboxKind.HELP_DESK)
+        channel = Channel.objects.create(inbox=inbox, kind="test_inbound", name="web form")
+        message = _record(channel, subject="", message_id="form-submission-1")
+    finally:
+        registry.unregister("test_inbound")
+    assert message.conversation.ticket.source == "FORM"
+    assert _record(_channel(), message_id="<m2@x>").conversation.ticket.source == "EMAIL"
 
 
 def test_the_conversations_inbox_gets_no_ticket(db):

@@ -137,6 +137,8 @@
     if (quill) quill.setContents([], "silent");
     var hidden = form.querySelector("[data-editor-html]");
     if (hidden) hidden.value = "";
+    var plain = form.querySelector("[data-plain-editor]");
+    if (plain) plain.value = "";
     var files = form.querySelector("[data-attachments]");
     if (files) { files.value = ""; renderFiles(form); }
     var ids = form.querySelector("[data-mention-ids]");
@@ -165,7 +167,21 @@
       var el = composer.querySelector('[data-pane="' + name + '"] [data-editor]');
       var quill = el && editors.get(el);
       if (quill) quill.focus();
+      // A channel without rich text (chat) has a plain textarea instead of the editor.
+      var plain = !quill && composer.querySelector('[data-pane="' + name + '"] [data-plain-editor]');
+      if (plain) plain.focus();
     }
+  }
+
+  function setupPlainEditor(form) {
+    var plain = form.querySelector("[data-plain-editor]");
+    if (!plain) return;
+    plain.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
   }
 
   function setupTabs(composer) {
@@ -197,7 +213,7 @@
     if (stored) setHeight(composer, stored);
     if (!handle) return;
     function current() {
-      var container = composer.querySelector(".composer-pane:not([hidden]) .ql-container");
+      var container = composer.querySelector(".composer-pane:not([hidden]) .ql-container, .composer-pane:not([hidden]) [data-plain-editor]");
       return container ? container.getBoundingClientRect().height : 120;
     }
     handle.addEventListener("pointerdown", function (event) {
@@ -555,6 +571,7 @@
       setupCc(composer);
       composer.querySelectorAll("form[data-compose]").forEach(function (form) {
         var quill = setupEditor(composer, form, labels);
+        setupPlainEditor(form);
         setupAttachments(form);
         if (form.dataset.compose === "comment") setupMentions(composer, form, quill);
       });
