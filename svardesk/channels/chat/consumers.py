@@ -227,7 +227,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if isinstance(result, int):
             await self.send_error("rate_limited", retry_after=result, client_id=client_id)
             return
-        stored, frame_out = result
+        stored, frame_out, available = result
         self.conversation_id = stored.session.conversation_id
         await self.send_frame(
             {
@@ -237,6 +237,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "at": frame_out["at"],
                 "chat_id": stored.session.pk,
                 "by_email": stored.by_email,
+                "available": available,
             }
         )
         if not stored.duplicate:
@@ -248,7 +249,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _store(
         self, client_id: str, text: str, name: str, email: str
-    ) -> int | tuple[services.StoredMessage, dict[str, Any]]:
+    ) -> int | tuple[services.StoredMessage, dict[str, Any], bool]:
         """Count the message against the limits and store it: the seconds to wait when a
         limit is hit (nothing stored), else what was stored."""
         message_id = services.visitor_message_id(self.public_id, client_id)
@@ -257,6 +258,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             wait = take(visitor_key=self.public_id, ip=self.ip, limits=self.limits)
             if wait:
                 return wait
+        available = agents_available()
         stored = services.receive_visitor_message(
             chat_channel=self.chat_channel,
             public_id=self.public_id,
@@ -265,10 +267,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             name=name,
             email=email,
             ip=self.ip,
-            agents_available=agents_available(),
+            agents_available=available,
             now=timezone.now(),
         )
-        return stored, queries.message_frame(stored.message, stored.visitor)
+        return stored, queries.message_frame(stored.message, stored.visitor), available
 
     async def _typing(self, frame: dict[str, Any]) -> None:
         active = frame.get("active")
@@ -339,9 +341,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.conversation_id is not None:
             self.conversation_id = None
         await self.send_frame({"type": "closed", "chat_id": event["chat_id"], "at": event["at"]})
-
-    async def chat_availability(self, event: dict[str, Any]) -> None:
-        await self.send_frame({"type": "availability", "available": bool(event["available"])})
 
     async def chat_disconnected(self, event: dict[str, Any]) -> None:
         await self.send_error("unavailable")

@@ -83,6 +83,10 @@ def widget_config(request: HttpRequest, key: str) -> HttpResponse:
     if chat_channel is None:
         return JsonResponse({"error": "not_found"}, status=404)
     origin = origin_or_none(request.headers.get("Origin"))
+    if origin is None and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        # A browser sends no Origin on a same-origin GET: the page is on this very host (a
+        # help page served beside Svardesk, the demo website), and the browser says so.
+        origin = origin_or_none(f"{request.scheme}://{request.get_host()}")
     if origin is None or origin not in chat_channel.websites:
         response = JsonResponse({"error": "origin_not_allowed"}, status=403)
         response["Vary"] = "Origin"

@@ -205,6 +205,7 @@ def test_with_nobody_available_the_ticket_continues_by_email(monkeypatch, agent)
     welcome, first, saved = run(scenario())
     assert welcome["available"] is False
     assert first["by_email"] is False  # no email yet: the widget asks for it
+    assert first["available"] is False
     assert saved == {"type": "details_saved", "name": "Åsa", "email": "asa@kund.example"}
     session = ChatSession.objects.get()
     assert session.follows_up_by_email

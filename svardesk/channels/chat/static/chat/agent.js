@@ -11,8 +11,12 @@
   var socket = null, conversationId = "", delay = 1000, lastSent = 0, idleTimer = 0, hideTimer = 0;
 
   function findId() {
-    var scripts = document.querySelectorAll("script[src*='chat/agent.js'][data-conversation-id]");
-    if (scripts.length) return scripts[scripts.length - 1].getAttribute("data-conversation-id");
+    var scripts = document.querySelectorAll(
+      "script[data-channel-script='chat'][data-conversation-id], script[src*='chat/agent.'][data-conversation-id]"
+    );
+    for (var i = scripts.length - 1; i >= 0; i--) {
+      if (scripts[i].getAttribute("data-conversation-id")) return scripts[i].getAttribute("data-conversation-id");
+    }
     var el = document.querySelector("[data-chat-conversation-id]");
     if (el) return el.getAttribute("data-chat-conversation-id");
     el = document.querySelector("[data-composer] [data-conversation-id], [data-composer][data-conversation-id]");

@@ -212,15 +212,18 @@
       pending = null;
       sendBtn.disabled = false;
       byEmail = !!f.by_email;
+      if (typeof f.available === "boolean") available = f.available;
       availability();
     },
-    message: function (f) { show(f); if (f.from === "agent") typingEl.textContent = ""; },
+    message: function (f) {
+      show(f);
+      if (f.from === "agent") { typingEl.textContent = ""; available = true; availability(); }
+    },
     typing: function (f) {
       typingEl.textContent = f.active ? t.typing.replace("%(name)s", f.name || t.agent) : "";
       clearTimeout(typingEl.timer);
       if (f.active) typingEl.timer = setTimeout(function () { typingEl.textContent = ""; }, 10000);
     },
-    availability: function (f) { available = f.available; availability(); },
     details_saved: function (f) { visitor = { name: f.name, email: f.email }; availability(); },
     closed: function () { byEmail = false; closedNote(); },
     error: function (f) {
