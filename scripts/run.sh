@@ -8,29 +8,68 @@ source scripts/setup.sh
 
 export SVARDESK_DATA_DIR="${SVARDESK_DATA_DIR:-$ROOT/data}"
 SVARDESK=.venv/bin/svardesk
-$SVARDESK migrate --verbosity 0
-if [ ! -f "$SVARDESK_DATA_DIR/.demo-loaded" ]; then
-  echo "==> Loading demo data"
-  $SVARDESK demo --tickets "${SVARDESK_DEMO_TICKETS:-5000}" --seed 1 --no-logins
-  # A connected team address, so replies can be tried at once: with no SVARDESK_SMTP_URL they
-  # are written to this console (the ticket says so), and mail sent to the built-in SMTP
-  # receiver (127.0.0.1:2525) becomes tickets.
-  $SVARDESK connect_email support@svardesk.example --name "Svardesk demo support" >/dev/null
-  touch "$SVARDESK_DATA_DIR/.demo-loaded"
-fi
 HOST="${SVARDESK_HOST:-127.0.0.1}"
 PORT="${SVARDESK_PORT:-8000}"
+SMTP_PORT="${SVARDESK_SMTP_PORT:-2525}"
+case "$HOST" in 0.0.0.0 | :: | "[::]") URL_HOST=127.0.0.1 ;; *) URL_HOST="$HOST" ;; esac
+# Where a browser reaches this Svardesk: the demo chat is allowed there, and commands print
+# addresses (the demo form's) from it.
+export SVARDESK_BASE_URL="${SVARDESK_BASE_URL:-http://$URL_HOST:$PORT}"
+BASE="${SVARDESK_BASE_URL%/}"
+MARKER="$SVARDESK_DATA_DIR/.demo-loaded"
+
+$SVARDESK migrate --verbosity 0
+load_demo() {
+  # The demo connects a channel of every kind that is installed: the team address
+  # support@svardesk.example on the built-in SMTP receiver, a chat allowed on this origin
+  # (embedded in /demo/website/) and a contact form. The marker keeps where they are.
+  local summary
+  summary="$($SVARDESK demo --seed 1 --no-logins --origin "$BASE" "$@")"
+  printf '%s\n' "$summary"
+  { echo "BASE=$BASE"
+    printf '%s\n' "$summary" | sed -n 's/^Form: /FORM_URL=/p; s/^Chat: on .*/CHAT=1/p'
+  } > "$MARKER"
+}
+if [ ! -f "$MARKER" ]; then
+  echo "==> Loading demo data"
+  load_demo --tickets "${SVARDESK_DEMO_TICKETS:-5000}"
+elif [ "$(sed -n 's/^BASE=//p' "$MARKER" | head -n 1)" != "$BASE" ]; then
+  # Served somewhere else than last time: the demo chat and form follow (no new tickets).
+  echo "==> Moving the demo channels to $BASE"
+  load_demo --tickets 0 --contacts 0 --agents 0 --teams 0 >/dev/null
+fi
+FORM_URL="$(sed -n 's/^FORM_URL=//p' "$MARKER" | head -n 1)"
+HAS_CHAT="$(sed -n 's/^CHAT=//p' "$MARKER" | head -n 1)"
+
 cat <<MSG
 
-  Svardesk: http://$HOST:$PORT/
+  Svardesk: $BASE/
   Demo logins
     super admin  admin@svardesk.example       / svardesk-admin
     agent        agent@svardesk.example       / svardesk-agent
     team agent   restricted@svardesk.example  / svardesk-agent  (sees the Billing team's tickets)
     no seat      viewer@svardesk.example      / svardesk-viewer (gets the "no access" page)
 
-  Team address support@svardesk.example: replies are written to this console (set
-  SVARDESK_SMTP_URL to send them); mail to 127.0.0.1:2525 becomes tickets.
+  Try each channel, as a customer would:
+    Email  mail to support@svardesk.example on the built-in SMTP receiver becomes a ticket:
+             printf 'From: Asa Berg <asa@example.com>\r\nTo: support@svardesk.example\r\nSubject: My bike squeaks\r\n\r\nHello! The front brake squeaks.\r\n' \\
+               | curl -sS smtp://$URL_HOST:$SMTP_PORT --mail-from asa@example.com --mail-rcpt support@svardesk.example -T -
+MSG
+if [ -n "$HAS_CHAT" ]; then
+  echo "    Chat   open $BASE/demo/website/ and press \"Chat with us\"; answer in the workspace"
+fi
+if [ -n "$FORM_URL" ]; then
+  echo "    Form   open $FORM_URL and send it; the ticket appears in the workspace"
+fi
+if [ -z "${SVARDESK_SMTP_URL:-}" ]; then
+  cat <<MSG
+
+  Sent mail: no mail server is set (SVARDESK_SMTP_URL), so nothing leaves this machine.
+  Replies, chat transcripts and form confirmations are kept in Settings → Outgoing mail:
+    $BASE/settings/outgoing-mail/
 
 MSG
+else
+  printf '\n  Sent mail goes out through SVARDESK_SMTP_URL.\n\n'
+fi
 exec $SVARDESK serve --host "$HOST" --port "$PORT" --no-migrate

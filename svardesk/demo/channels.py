@@ -23,6 +23,7 @@ from django.core.management import call_command, get_commands, load_command_clas
 from svardesk.channels.email.models import EmailChannel
 from svardesk.conversations.models import Channel, ChannelKind
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
+from svardesk.conversations.services import disconnect_channel
 from svardesk.demo.models import DemoSite
 from svardesk.tickets.models import Source
 
@@ -128,6 +129,9 @@ def _ensure_chat(site: DemoSite | None, origin: str) -> tuple[Channel | None, st
     reusable = chat is not None and chat.is_active and site is not None and site.chat_snippet
     if reusable and site is not None and site.origin == origin:
         return chat, site.chat_snippet
+    if reusable and chat is not None:
+        # The demo moved (another host or port): its chat moves with it.
+        disconnect_channel(chat, actor=None)
     args = [DEMO_CHAT_NAME]
     for allowed in chat_origins(origin):
         args += ["--website", allowed]
@@ -142,7 +146,9 @@ def _ensure_chat(site: DemoSite | None, origin: str) -> tuple[Channel | None, st
 def _ensure_form(site: DemoSite | None) -> tuple[Channel | None, str]:
     form = site.form_channel if site is not None else None
     if site is not None and form is not None and form.is_active and site.form_url:
-        return form, site.form_url
+        # The form's address follows settings.BASE_URL (the demo may have moved).
+        base = str(getattr(settings, "BASE_URL", "") or DEFAULT_ORIGIN).rstrip("/")
+        return form, base + urlsplit(site.form_url).path
     url = _run("connect_form", DEMO_FORM_NAME)
     return _newest(str(ChannelKind.FORM), DEMO_FORM_NAME), url
 
