@@ -10,11 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
 from svardesk.conversations import content
@@ -96,6 +98,27 @@ def reply_target(conversation: Conversation) -> Message | None:
     return human or candidates.order_by("-created_at", "-id").first()
 
 
+def reply_blocked_reason(
+    conversation: Conversation, adapter: ChannelAdapter, *, now: dt.datetime
+) -> str:
+    """Why no reply can go out on `conversation` now, in the agent's language ("" when one
+    can): the adapter's own reason, else its reply window closed (a reply may follow the
+    customer's last message by at most `capabilities.reply_window`)."""
+    reason = str(adapter.reply_blocked_reason(conversation, now=now) or "")
+    window = adapter.capabilities.reply_window
+    if reason or window is None:
+        return reason
+    last = conversation.messages.filter(direction=MessageDirection.INBOUND).aggregate(
+        at=Max("created_at")
+    )["at"]
+    if last is None or now - last <= window:
+        return ""
+    return _(
+        "%(channel)s takes replies only within %(window)s of the customer's last message. "
+        "Reply on another channel, or add a comment."
+    ) % {"channel": adapter.label, "window": timesince(now - window, now)}
+
+
 def team_addresses() -> set[str]:
     """Every address that is ours on any channel (never a recipient of our own replies)."""
     ours: set[str] = set()
@@ -171,8 +194,8 @@ def reply_defaults(
     fields = _channel_fields(adapter, conversation.channel)
     fields["conversation_id"] = conversation.pk
     if adapter is not None:
-        fields["blocked_reason"] = str(
-            adapter.reply_blocked_reason(conversation, now=now or timezone.now())
+        fields["blocked_reason"] = reply_blocked_reason(
+            conversation, adapter, now=now or timezone.now()
         )
         if actor is not None:
             fields["actions"] = adapter.conversation_actions(conversation, actor=actor)

@@ -44,6 +44,7 @@ from svardesk.conversations.queries import (
     first_starting_channel,
     may_block_senders,
     mentionable_users,
+    reply_blocked_reason,
     reply_conversation_of,
     reply_target,
     spam_sender_of,
@@ -433,9 +434,9 @@ def _store_reply(
     adapter = get_adapter(conversation.channel.kind)
     capabilities = adapter.capabilities
     errors: dict[str, str] = {}
-    blocked = adapter.reply_blocked_reason(conversation, now=now)
+    blocked = reply_blocked_reason(conversation, adapter, now=now)
     if blocked:
-        errors["channel"] = str(blocked)
+        errors["channel"] = blocked
     body_html, body_text = _reply_body(capabilities.rich_text, html=html, text=text)
     if is_blank_html(body_html):
         errors["html"] = _("Write a reply before sending it.")

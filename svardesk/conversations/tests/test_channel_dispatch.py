@@ -217,6 +217,32 @@ def test_the_channels_blocked_reason_refuses_the_reply(
     assert ticket.stage == stage_named("New")
 
 
+@pytest.mark.parametrize(
+    ("last_message_ago", "refused"),
+    [
+        pytest.param(dt.timedelta(minutes=50), False, id="inside-the-window"),
+        pytest.param(dt.timedelta(hours=2), True, id="window-closed"),
+    ],
+)
+def test_a_reply_window_closes_after_the_customers_last_message(
+    fake, fake_channel, agent, last_message_ago, refused, django_capture_on_commit_callbacks
+):
+    fake.capabilities = Capabilities(reply_window=dt.timedelta(hours=1))
+    ticket, conversation = chat_ticket(fake_channel)
+    conversation.messages.update(created_at=timezone.now() - last_message_ago)
+    with django_capture_on_commit_callbacks(execute=False):
+        if refused:
+            with pytest.raises(services.ReplyValidationError) as error:
+                services.send_reply(ticket, actor=agent, text="Late")
+            assert error.value.errors["channel"] == (
+                "Test chat takes replies only within 1\xa0hour of the customer's last "
+                "message. Reply on another channel, or add a comment."
+            )
+        else:
+            services.send_reply(ticket, actor=agent, text="In time")
+    assert len(_outbound()) == (0 if refused else 1)
+
+
 def test_a_channel_that_delivers_immediately_skips_the_queue(
     fake, fake_channel, agent, django_capture_on_commit_callbacks
 ):
