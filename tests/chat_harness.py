@@ -192,10 +192,16 @@ class Install:
         """Run Python in a Django shell of the install; what it printed."""
         return self.manage("shell", "-c", code)
 
-    def web(self, *, serve: bool = False, extra_env: dict[str, str] | None = None) -> WebProcess:
+    def web(
+        self,
+        *,
+        serve: bool = False,
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> WebProcess:
         """Start a web process: plain uvicorn on the ASGI app, or `svardesk serve` (web, worker
-        and scheduler) with `serve=True`."""
-        port = free_port()
+        and scheduler) with `serve=True`; on `port`, or a free one."""
+        port = port or free_port()
         log = self.data / f"web-{port}.log"
         env = {**self.env, **(extra_env or {})}
         if serve:
@@ -217,9 +223,7 @@ class Install:
                 "--no-access-log",
             ]
         with log.open("wb") as out:
-            process = subprocess.Popen(
-                command, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         web = WebProcess(process=process, port=port, log=log)
         self.processes.append(web)
         try:
