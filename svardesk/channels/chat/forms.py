@@ -41,7 +41,11 @@ class ChatChannelForm(forms.Form):
     transcripts_enabled = forms.BooleanField(
         label=_("Email the transcript to the visitor when a chat is closed"), required=False
     )
-    transcript_from = forms.ChoiceField(label=_("Send from"), required=False)
+    transcript_from = forms.ChoiceField(
+        label=_("Send from"),
+        required=False,
+        help_text=_("One of the connected email addresses; replies to it reach the ticket."),
+    )
 
     def __init__(
         self,

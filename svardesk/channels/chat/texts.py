@@ -28,7 +28,6 @@ def widget_strings(language: str) -> dict[str, str]:
             "email": _("Email"),
             "message": _("Message"),
             "send": _("Send"),
-            "start": _("Start chat"),
             "details_hint": _("Tell us who you are so we can get back to you."),
             "you": _("You"),
             "agent": _("Support"),
