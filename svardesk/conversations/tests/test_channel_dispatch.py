@@ -633,3 +633,37 @@ def test_a_plain_text_reply_posted_from_the_editor_is_sent(
     message = Message.objects.get(direction=MessageDirection.OUTBOUND)
     assert message.body_text == "Typed <b>plainly</b>"
     assert message.body_html == "<p>Typed &lt;b&gt;plainly&lt;/b&gt;</p>"
+
+
+def test_the_conversation_column_costs_the_same_queries_however_many_messages_and_channels(
+    fake, fake_channel, email_channel, agent, django_capture_on_commit_callbacks
+):
+    from django.test.utils import CaptureQueriesContext
+
+    ticket, _chat = chat_ticket(fake_channel)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries_run:
+            queries.conversation_context(ticket, actor=agent, timeline=[])
+        return len(queries_run.captured_queries)
+
+    earlier = timezone.now() - dt.timedelta(hours=1)  # the chat stays the latest conversation
+
+    def add(n: int) -> None:
+        with django_capture_on_commit_callbacks(execute=False):
+            services.send_automatic_message(
+                ticket,
+                to="vera@kund.example",
+                subject="s",
+                text="t",
+                dedupe_key=f"k{n}",
+                now=earlier,
+            )
+            services.send_reply(ticket, actor=agent, text=f"Reply {n}")
+
+    add(0)
+    before = count()
+    for n in range(1, 5):
+        add(n)
+    assert Message.objects.filter(conversation__ticket=ticket).count() == 11
+    assert count() == before
