@@ -4,6 +4,7 @@ The protocol is docs/chat.md."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -55,9 +56,12 @@ def client_ip(scope: dict[str, Any]) -> str | None:
     """The peer's address as the server reports it (uvicorn applies trusted proxy headers
     itself, per FORWARDED_ALLOW_IPS)."""
     client = scope.get("client")
-    if client and isinstance(client[0], str) and client[0]:
-        return client[0]
-    return None
+    if not client or not isinstance(client[0], str):
+        return None
+    try:  # a Unix socket's peer is no address: no per-IP limit, nothing stored
+        return str(ipaddress.ip_address(client[0]))
+    except ValueError:
+        return None
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -369,14 +373,15 @@ def _agent_may_see(user: Any, conversation_id: int) -> bool:
 
 
 @database_sync_to_async
-def _typing_label(user: Any, conversation_id: int) -> str:
-    """ "Anna is typing…" in the agent's language (the page shows it as it comes)."""
+def _typing_label(user: Any, conversation_id: int) -> tuple[str, bool]:
+    """ "Åsa is typing…" in the agent's language (the page shows it as it comes), and
+    whether it names the visitor (else it is read again: the name may come later)."""
     session = queries.session_of_conversation(conversation_id)
     name = session.visitor.name if session is not None else ""
     with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
         if name:
-            return _("%(name)s is typing…") % {"name": name}
-        return _("The visitor is typing…")
+            return _("%(name)s is typing…") % {"name": name}, True
+        return _("The visitor is typing…"), False
 
 
 @database_sync_to_async
@@ -390,6 +395,7 @@ class ChatAgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.group = ""
+        self.typing_label = ""  # "Åsa is typing…", read at the first typing event
         self.typing_active = False
         self.last_typing = 0.0
         conversation_id = parse_id(self.scope["url_route"]["kwargs"].get("conversation_id"))
@@ -441,7 +447,12 @@ class ChatAgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_visitor_typing(self, event: dict[str, Any]) -> None:
         active = bool(event["active"])
-        label = await _typing_label(self.user, self.conversation_id) if active else ""
+        label = ""
+        if active:
+            label = self.typing_label
+            if not label:
+                label, named = await _typing_label(self.user, self.conversation_id)
+                self.typing_label = label if named else ""
         await self.send_json(
             {"type": "typing", "from": "visitor", "active": active, "label": label}
         )

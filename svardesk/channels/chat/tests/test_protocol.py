@@ -410,3 +410,18 @@ def test_the_widget_script_is_public_and_cached(client):
     assert b"innerHTML" not in body  # visitor and agent text only ever as textContent
     again = client.get("/chat/widget.js", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+
+
+def test_a_peer_that_is_no_ip_address_chats_and_no_address_is_stored():
+    """Behind a Unix socket the server reports a path, not an address."""
+    chat = chat_channel()
+
+    async def scenario():  # type: ignore[no-untyped-def]
+        widget = Widget(chat.public_key, client_ip="/run/svardesk.sock")
+        await widget.start()
+        ack = await widget.say("Hello", "c-1", name="Åsa")
+        await widget.disconnect()
+        return ack
+
+    assert run(scenario())["type"] == "ack"
+    assert Visitor.objects.get().ip_address is None
