@@ -11,7 +11,7 @@ from svardesk.ticket_views.rendering import sidebar_links_html
 
 
 def sidebar_context(request: HttpRequest, *, current_view: str = "") -> dict[str, Any]:
-    """The context of `workspace/partials/_sidebar_views.html` for the request's user, with
+    """The context of `ticket_views/partials/_sidebar_views.html` for the request's user, with
     `current_view` (a view key) highlighted."""
     views = sidebar(
         request_user(request), specs=request_specs(request), views=request_custom_views(request)

@@ -400,7 +400,7 @@ def custom_view_tickets(request: HttpRequest, pk: int) -> HttpResponse:
 def sidebar_counts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
-        "workspace/partials/_sidebar_views.html",
+        "ticket_views/partials/_sidebar_views.html",
         sidebar_context(request, current_view=request.GET.get("current", "")),
     )
 

@@ -12,7 +12,7 @@ from svardesk.ticket_views.sidebar import sidebar_context
 register = template.Library()
 
 
-@register.inclusion_tag("workspace/partials/_sidebar_views.html", takes_context=True)
+@register.inclusion_tag("ticket_views/partials/_sidebar_views.html", takes_context=True)
 def workspace_sidebar(context: template.Context) -> dict[str, Any]:
     """The sidebar's views and counts for the page's request, `current_view` highlighted."""
     request = context["request"]
