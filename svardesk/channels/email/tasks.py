@@ -30,6 +30,6 @@ def process_pending_inbound_emails() -> None:
     process_pending_inbound(older_than=dt.timedelta(minutes=10))
 
 
-# Huey discovers `tasks` modules only: register the IMAP polling tasks too.
-from svardesk.channels.email import imap_tasks  # noqa: E402, F401
-from svardesk.channels.email import kept_mail  # noqa: E402, F401  (prune_kept_mail)
+# Huey discovers `tasks` modules only: register the IMAP polling tasks and the pruning of
+# kept outgoing mail (kept_mail.prune_kept_mail) too.
+from svardesk.channels.email import imap_tasks, kept_mail  # noqa: E402, F401
