@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from svardesk.conversations.models import ChannelKind
 from svardesk.conversations.registry import (
@@ -106,7 +106,12 @@ class ChatAdapter(ChannelAdapter):
         failed = queries.transcript_failures(chat_channel, since=now - dt.timedelta(days=7))
         if failed:
             problems.append(
-                _("%(count)s transcripts could not be sent in the last 7 days.") % {"count": failed}
+                ngettext(
+                    "%(count)s transcript could not be sent in the last 7 days.",
+                    "%(count)s transcripts could not be sent in the last 7 days.",
+                    failed,
+                )
+                % {"count": failed}
             )
         if chat_channel.transcripts_enabled and not chat_channel.transcript_from:
             problems.append(_("Transcripts are on but no Send from address is chosen."))

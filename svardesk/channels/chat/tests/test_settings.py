@@ -240,3 +240,36 @@ def test_the_channels_state_lists_where_the_widget_was_seen():
     assert state.settings_url == f"/settings/channels/chat/{chat.channel_id}/"
     assert state.problems == []
     assert adapter.connect_url() == "/settings/channels/chat/connect/"
+
+
+@pytest.mark.django_db
+def test_the_channels_state_names_transcripts_that_could_not_be_sent(agent):
+    from svardesk.channels.chat.models import ChatSession
+    from svardesk.channels.chat.services import (
+        close_chat,
+        mark_transcript_failed,
+        receive_visitor_message,
+    )
+
+    connect_email_channel(actor=None, address=TEAM_ADDRESS)
+    chat = chat_channel(transcripts=TranscriptSettings(enabled=True, send_from=TEAM_ADDRESS))
+    stored = receive_visitor_message(
+        chat_channel=chat,
+        public_id="visitor-1",
+        client_id="c-1",
+        text="Hi",
+        name="Åsa",
+        email="asa@kund.example",
+    )
+    assert not stored.duplicate
+    again = receive_visitor_message(
+        chat_channel=chat, public_id="visitor-1", client_id="c-1", text="Hi"
+    )
+    assert again.duplicate
+    assert again.message.pk == stored.message.pk
+    close_chat(stored.session, actor=agent)
+    assert ChatSession.objects.get().transcript_status == "pending"
+    mark_transcript_failed(stored.session.pk, "SMTP said no")
+    assert get_adapter("chat").state(chat.channel).problems == [
+        "1 transcript could not be sent in the last 7 days."
+    ]
