@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from argparse import ArgumentParser
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
     from django.utils.functional import Promise
 
     from svardesk.accounts.models import User
@@ -165,6 +169,24 @@ class ChannelAdapter:
         channel's own, e.g. one that also erases stored credentials); "" for the generic one,
         which only marks the channel inactive (conversations.services.disconnect_channel)."""
         return ""
+
+    def add_serve_arguments(self, parser: ArgumentParser) -> None:
+        """Options `svardesk serve` takes for this channel's built-in server (none by default;
+        email's --smtp-port, --smtp-host, --no-smtp)."""
+
+    def start_embedded_server(
+        self,
+        options: Mapping[str, Any],
+        *,
+        host: str,
+        say: Callable[[str], None],
+        warn: Callable[[str], None],
+    ) -> Callable[[], None] | None:
+        """Start this channel's built-in server beside the web server (`svardesk serve`, the
+        embedded default), in threads of its own, and return how to stop it; None when the
+        channel has none or `options` turn it off. A failure to listen goes to `warn`, not
+        raised: the workspace still starts. `host` is the web server's address."""
+        return None
 
 
 def automatic_message_id(kind: str, dedupe_key: str) -> str:

@@ -5,6 +5,10 @@ channel's state for Settings → Channels."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+from argparse import ArgumentParser
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
@@ -191,3 +195,44 @@ class EmailAdapter(ChannelAdapter):
     def disconnect_url(self, channel: Channel) -> str:
         # Email's own page also erases the stored IMAP/SMTP credentials and the HTTP token.
         return _url("channel_settings:email_disconnect", channel.pk)
+
+    def add_serve_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--smtp-port",
+            type=int,
+            default=int(os.environ.get("SVARDESK_SMTP_PORT", "2525")),
+            help="Port of the built-in SMTP receiver for connected email addresses.",
+        )
+        parser.add_argument(
+            "--smtp-host",
+            default=os.environ.get("SVARDESK_SMTP_HOST", ""),
+            help="Address the SMTP receiver listens on (default: the same as --host).",
+        )
+        parser.add_argument(
+            "--no-smtp", action="store_true", help="Do not start the built-in SMTP receiver."
+        )
+
+    def start_embedded_server(
+        self,
+        options: Mapping[str, Any],
+        *,
+        host: str,
+        say: Callable[[str], None],
+        warn: Callable[[str], None],
+    ) -> Callable[[], None] | None:
+        """The built-in SMTP receiver in its own thread. A port already in use is reported, not
+        fatal (production runs `svardesk smtp_receiver` instead)."""
+        if options.get("no_smtp"):
+            return None
+        from svardesk.channels.email.smtp_receiver import make_controller
+
+        host = options.get("smtp_host") or host
+        port = options["smtp_port"]
+        controller = make_controller(host=host, port=port)
+        try:
+            controller.start()
+        except (OSError, TimeoutError) as exc:
+            warn(f"The SMTP receiver could not listen on {host}:{port}: {exc}")
+            return None
+        say(f"Receiving email by SMTP on {host}:{port}")
+        return controller.stop

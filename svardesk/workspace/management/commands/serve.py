@@ -1,17 +1,22 @@
 """`svardesk serve`: the whole product in one command — the ASGI web server (HTTP and
-WebSockets), the background worker with its scheduler as a child process, the email channel's
-built-in SMTP receiver and the live-update relay. It lives in the workspace, above the domain
-apps and the channels, because it starts parts of several of them; `core` imports none."""
+WebSockets), the background worker with its scheduler as a child process, each channel's
+built-in server (email's SMTP receiver; a channel adds its own through the registry's
+`add_serve_arguments` / `start_embedded_server`, so this command names no channel) and the
+live-update relay. It lives in the workspace, above the domain apps, because it starts parts
+of several of them; `core` imports none."""
 
 import asyncio
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from svardesk.conversations.registry import registered_adapters
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
@@ -64,20 +69,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-migrate", action="store_true", help="Do not apply pending migrations first."
         )
-        parser.add_argument(
-            "--smtp-port",
-            type=int,
-            default=int(os.environ.get("SVARDESK_SMTP_PORT", "2525")),
-            help="Port of the built-in SMTP receiver for connected email addresses.",
-        )
-        parser.add_argument(
-            "--smtp-host",
-            default=os.environ.get("SVARDESK_SMTP_HOST", ""),
-            help="Address the SMTP receiver listens on (default: the same as --host).",
-        )
-        parser.add_argument(
-            "--no-smtp", action="store_true", help="Do not start the built-in SMTP receiver."
-        )
+        for adapter in registered_adapters():
+            adapter.add_serve_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -95,11 +88,7 @@ class Command(BaseCommand):
                 preexec_fn=_die_with_parent,
             )
         host, port = options["host"], options["port"]
-        smtp_receiver = None
-        if not options["no_smtp"]:
-            smtp_receiver = self._start_smtp_receiver(
-                options["smtp_host"] or host, options["smtp_port"]
-            )
+        stops = self.start_embedded_servers(options, host=host)
         config = web_server_config(
             host=host, port=port, log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower()
         )
@@ -115,8 +104,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            if smtp_receiver is not None:
-                smtp_receiver.stop()
+            for stop in stops:
+                stop()
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
@@ -141,16 +130,15 @@ class Command(BaseCommand):
             if listener is not None:
                 listener.close()
 
-    def _start_smtp_receiver(self, host: str, port: int) -> Any:
-        """Start the receiver in its own thread. A port already in use is reported, not fatal:
-        the web workspace still starts (production runs `svardesk smtp_receiver` instead)."""
-        from svardesk.channels.email.smtp_receiver import make_controller
-
-        controller = make_controller(host=host, port=port)
-        try:
-            controller.start()
-        except (OSError, TimeoutError) as exc:
-            self.stderr.write(f"The SMTP receiver could not listen on {host}:{port}: {exc}")
-            return None
-        self.stdout.write(f"Receiving email by SMTP on {host}:{port}")
-        return controller
+    def start_embedded_servers(
+        self, options: dict[str, Any], *, host: str
+    ) -> list[Callable[[], None]]:
+        """Every registered channel's built-in server, started; how to stop each."""
+        stops = []
+        for adapter in registered_adapters():
+            stop = adapter.start_embedded_server(
+                options, host=host, say=self.stdout.write, warn=self.stderr.write
+            )
+            if stop is not None:
+                stops.append(stop)
+        return stops
