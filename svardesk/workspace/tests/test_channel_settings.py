@@ -21,7 +21,7 @@ from svardesk.conversations.tests.reply_helpers import connect_channel
 
 pytestmark = pytest.mark.django_db
 
-SEEN = timezone.now() - dt.timedelta(minutes=3)
+SEEN_AGO = dt.timedelta(minutes=3)
 
 
 class FaxAdapter(ChannelAdapter):
@@ -36,7 +36,7 @@ class FaxAdapter(ChannelAdapter):
 
     def state(self, channel: Channel) -> ChannelState:
         return ChannelState(
-            last_received_at=SEEN,
+            last_received_at=timezone.now() - SEEN_AGO,
             problems=["Paper jam on line 2"],
             details=["Machine seen at +46 8 123 45 67"],
             settings_url="/settings/channels/fax/1/",
