@@ -16,7 +16,7 @@ from huey import crontab
 from huey.api import Task
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from svardesk.conversations import queries, services
+from svardesk.conversations import delivery, queries
 from svardesk.conversations.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def deliver_message(message_id: int, task: Task | None = None) -> str:
     on the message and retried with a growing delay; after the last try the message shows as
     not delivered, with the error."""
     is_final = task is None or not task.retries
-    return services.deliver_message(message_id, is_final_attempt=is_final)
+    return delivery.deliver_message(message_id, is_final_attempt=is_final)
 
 
 @db_task(
@@ -51,13 +51,13 @@ def send_email_message(message_id: int, task: Task | None = None) -> str:
     """The task's name before channels plugged in: replies queued then (their tasks wait in
     the queue under this name) are delivered like any other."""
     is_final = task is None or not task.retries
-    return services.deliver_message(message_id, is_final_attempt=is_final)
+    return delivery.deliver_message(message_id, is_final_attempt=is_final)
 
 
 @db_periodic_task(crontab(minute="*"), retries=0)
 def requeue_stuck_replies() -> None:
     """Safety net: a reply whose send task was lost is queued again (see the service)."""
-    services.requeue_stuck_replies()
+    delivery.requeue_stuck_replies()
 
 
 @db_task(retries=3, retry_delay=120)

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from svardesk.channels.email.models import BlockedSender
 from svardesk.channels.email.signing import is_signed_message_id
-from svardesk.conversations import services
+from svardesk.conversations import delivery, services
 from svardesk.conversations.models import (
     Conversation,
     DeliveryStatus,
@@ -321,7 +321,7 @@ def test_a_claimed_attempt_is_not_sent_by_a_second_worker(
     stale = Message.objects.get(pk=message.pk)  # what this worker read: attempts 0
     # Meanwhile another worker claimed the attempt.
     Message.objects.filter(pk=message.pk).update(send_attempts=1)
-    monkeypatch.setattr(services, "_load_outbound", lambda pk: stale)
+    monkeypatch.setattr(delivery, "_load_outbound", lambda pk: stale)
     assert services.deliver_email_message(message.pk, is_final_attempt=False) == "skipped"
     assert smtp_server.messages == []
     assert Message.objects.get(pk=message.pk).send_attempts == 1
