@@ -158,7 +158,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, no longer than the layer's
+            # blocking BZPOPMIN (5 s): every socket quiet for 5 s had its consumer crash with
+            # TimeoutError (channels_redis#422). Longer, so a lost Redis is still noticed.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 else:
