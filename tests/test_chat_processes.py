@@ -304,3 +304,40 @@ def test_a_visitor_on_one_process_chats_with_an_agent_on_the_other(
         "agent sees the second": True,
         "closed": True,
     }
+
+
+def test_sockets_quiet_for_longer_than_redis_read_timeout_stay_alive(
+    site: Install, two_processes: tuple[WebProcess, WebProcess]
+):
+    """redis-py 8 reads with a 5 s socket timeout unless told otherwise, and the layer's
+    blocking receive waits 5 s: a quiet socket's consumer crashed after about 5 s."""
+    visitor_web, agent_web = two_processes
+    _snippet, key = site.connect_chat("Quiet chat", WEBSITE)
+    agent = HttpAgent(agent_web.url, *AGENT)
+
+    async def scenario() -> tuple[str, int]:
+        workspace = await _workspace_socket(agent, agent_web)
+        visitor = await _visitor_socket(visitor_web, key)
+        await _send(visitor, {"type": "hello", "token": None, "lang": "en"})
+        await _receive_until(visitor, "welcome")
+        await asyncio.sleep(8)  # nothing on either socket
+        await _send(
+            visitor,
+            {
+                "type": "message",
+                "client_id": "c-after-quiet",
+                "text": "Still there?",
+                "name": "Quinn",
+                "email": "quinn@example.net",
+            },
+        )
+        ack = await _receive_until(visitor, "ack")
+        changed = await _receive_until(workspace, "ticket.changed")
+        for ws in (visitor, workspace):
+            await ws.close()
+        return ack["client_id"], changed["ticket_id"]
+
+    client_id, ticket_id = run_async(scenario())
+
+    assert client_id == "c-after-quiet"
+    assert ticket_id > 0
