@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import ARTIFACTS, log_in
 from tests.chat_harness import AGENT, Install, WebProcess, install
 from tests.mail_server import SmtpServer, free_port
 
@@ -167,6 +167,9 @@ def test_a_visitor_chats_with_an_agent_who_answers_and_closes_and_the_transcript
         agent.get_by_label("Reply text").fill("Yes, we ship to all of Sweden.")
         agent.locator("[data-compose=reply]").get_by_role("button", name="Send").click()
         expect(log).to_contain_text("Yes, we ship to all of Sweden.", timeout=10_000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        visitor.screenshot(path=str(ARTIFACTS / "chat-widget.png"))
+        agent.screenshot(path=str(ARTIFACTS / "chat-ticket.png"))
 
         # The agent closes the chat (and confirms); the visitor is told.
         agent.once("dialog", lambda dialog: dialog.accept())
