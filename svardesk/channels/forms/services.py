@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
@@ -454,6 +454,22 @@ def _sender_name(data: Mapping[str, Any]) -> str:
     return f"{first} {last}".strip()
 
 
+CONTACT_LOCK_CLASS = 0x466F726D  # "Form": the advisory locks of this module
+
+
+def _lock_contact_address(address: str) -> None:
+    """On PostgreSQL, one transaction at a time matches or creates the contact for an address
+    (until commit), so two submissions from one new person at once make one contact. SQLite
+    runs one writing transaction at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            [CONTACT_LOCK_CLASS, address.strip().lower()],
+        )
+
+
 def _record(
     submission: FormSubmission,
     bound: SubmissionForm,
@@ -462,6 +478,7 @@ def _record(
     now: dt.datetime,
 ) -> Ticket:
     form, data = submission.form, bound.cleaned_data
+    _lock_contact_address(data[FieldKind.EMAIL])
     message = record_inbound_message(
         channel=form.channel,
         sender_name=_sender_name(data),

@@ -146,7 +146,9 @@ def test_rate_limit_keeps_the_input_and_a_later_send_gets_through(client, form, 
     settings.FORMS_RATE_LIMIT = 2
     token = page_token(client, form)
     for n in range(2):
-        assert submit(client, form, {**VALID, "subject": f"Try {n}"}, token=token).status_code == 200
+        assert (
+            submit(client, form, {**VALID, "subject": f"Try {n}"}, token=token).status_code == 200
+        )
     refused = submit(client, form, {**VALID, "subject": "Third"}, token=token)
     html = refused.content.decode()
     assert refused.status_code == 429
