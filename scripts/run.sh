@@ -36,7 +36,7 @@ if [ ! -f "$MARKER" ]; then
 elif [ "$(sed -n 's/^BASE=//p' "$MARKER" | head -n 1)" != "$BASE" ]; then
   # Served somewhere else than last time: the demo chat and form follow (no new tickets).
   echo "==> Moving the demo channels to $BASE"
-  load_demo --tickets 0 --contacts 0 --agents 0 --teams 0 >/dev/null
+  load_demo --tickets 0 --contacts 0 --agents 0 >/dev/null
 fi
 FORM_URL="$(sed -n 's/^FORM_URL=//p' "$MARKER" | head -n 1)"
 HAS_CHAT="$(sed -n 's/^CHAT=//p' "$MARKER" | head -n 1)"
