@@ -125,6 +125,9 @@ _LOGIN_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     ),
 }
 
+# Every team a fixed login belongs to, in order of first mention.
+_LOGIN_TEAMS = tuple(dict.fromkeys(name for _f, teams in _LOGIN_FIELDS.values() for name in teams))
+
 _TICKET_COLUMNS = (
     "created_at",
     "updated_at",
@@ -330,10 +333,11 @@ def reset_demo_data(*, progress: Progress = _quiet) -> None:
 
 
 def team_names(count: int) -> list[str]:
-    """The first `count` team names; Support and Billing always, for the fixed logins."""
+    """The first `count` team names, and always the teams the fixed logins belong to (Support,
+    Billing, Technical)."""
     names = list(words.TEAM_NAMES[: max(count, 0)])
     names += [f"Team {i}" for i in range(len(names) + 1, count + 1)]
-    for required in ("Billing", "Support"):
+    for required in reversed(_LOGIN_TEAMS):
         if required not in names:
             names.insert(0, required)
     return names

@@ -281,14 +281,14 @@ def test_tickets_mix_english_and_swedish():
 @pytest.mark.parametrize(
     ("count", "expected"),
     [
-        (0, ["Support", "Billing"]),
-        (1, ["Billing", "Support"]),
+        (0, ["Support", "Billing", "Technical"]),
+        (1, ["Billing", "Support", "Technical"]),
         (3, ["Support", "Billing", "Technical"]),
         (14, [*team_names(12), "Team 13", "Team 14"]),
     ],
     ids=["none", "one", "three", "more-than-named"],
 )
-def test_team_names_always_include_support_and_billing(count, expected):
+def test_team_names_always_include_the_logins_teams(count, expected):
     names = team_names(count)
 
     assert sorted(names) == sorted(expected)
@@ -417,3 +417,10 @@ def test_demo_tickets_are_in_the_builtin_pipeline_and_read_swedish():
         assert {t.stage.display_name for t in tickets} <= {
             "Ny", "Väntar på kontakt", "Väntar på oss", "Stängd"
         }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_load_with_no_teams_asked_for_still_gives_the_logins_their_teams():
+    load_demo(_options(teams=0, tickets=5, contacts=2, agents=0))
+
+    assert set(_login("agent").teams.values_list("name", flat=True)) == {"Support", "Technical"}
