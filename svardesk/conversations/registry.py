@@ -122,8 +122,8 @@ class ChannelAdapter:
         )
 
     def deliver(self, message: Message) -> str:
-        """Hand a stored, claimed reply to the channel (called from a background task,
-        outside any transaction). Returns where it went ("smtp://host:port", "chat"), shown
+        """Hand a stored, claimed reply to the channel (called from a background task, or
+        right after commit for `delivers_immediately`; never inside a transaction). Returns where it went ("smtp://host:port", "chat"), shown
         beside Sent; raises on failure so the task retries."""
         raise NotImplementedError
 
