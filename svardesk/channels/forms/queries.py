@@ -5,20 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from svardesk.channels.forms.models import Form, FormSubmission, SubmissionStatus
 from svardesk.conversations.models import Channel
+from svardesk.core.local_cache import cached
 
 RECENT_SUBMISSIONS = 50
 
 
+def _with_fields(forms: QuerySet[Form]) -> Form | None:
+    return forms.select_related("channel__inbox").prefetch_related("fields").first()
+
+
 def form_by_key(key: str) -> Form | None:
-    """The form published at /forms/<key>/ (connected or not: the page says which)."""
+    """The form published at /forms/<key>/ (connected or not: the page says which), with its
+    channel and fields. Read for every submission: kept per process for a few seconds
+    (core.local_cache; a change saved in this process clears it at once, see apps.py)."""
     if not key or len(key) > 32:
         return None
-    return Form.objects.select_related("channel").filter(public_key=key).first()
+    return cached(f"forms:by-key:{key}", lambda: _with_fields(Form.objects.filter(public_key=key)))
+
+
+def form_with_fields(form_id: int) -> Form | None:
+    """`form_by_key` by id (the same few seconds' cache)."""
+    return cached(f"forms:by-id:{form_id}", lambda: _with_fields(Form.objects.filter(pk=form_id)))
 
 
 def get_form(form_id: int) -> Form | None:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from svardesk.accounts.models import User
-from svardesk.channels.forms import conf
+from svardesk.channels.forms import conf, queries
 from svardesk.channels.forms.exceptions import FormValidationError
 from svardesk.channels.forms.fields import (
     RESERVED,
@@ -45,6 +45,8 @@ from svardesk.channels.forms.models import (
 from svardesk.conversations import services as conversation_services
 from svardesk.conversations.inbound import record_inbound_message
 from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind
+from svardesk.core.local_cache import forget
+from svardesk.core.on_commit import after_commit
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.services import update_ticket
@@ -209,6 +211,7 @@ def save_form(form: Form, *, actor: User | None, change: FormChange) -> Form:
     form.send_confirmation_email = change.send_confirmation_email
     form.allowed_websites = websites
     form.save()
+    _forget(form)
     if form.channel.name != name:
         form.channel.name = name
         form.channel.save(update_fields=["name", "updated_at"])
@@ -263,14 +266,28 @@ def move_field(form: Form, *, actor: User | None, field_id: int, step: int) -> N
     for position, field in enumerate(fields):
         field.position = position
     FormField.objects.bulk_update(fields, ["position"])
+    _forget(form)
 
 
 @transaction.atomic
 def set_form_active(form: Form, *, actor: User | None, is_active: bool) -> None:
     """Disconnect a form (its page says it is closed) or connect it again."""
-    Channel.objects.filter(pk=form.channel_id).update(
-        is_active=is_active, updated_at=timezone.now()
-    )
+    channel = Channel.objects.select_for_update().get(pk=form.channel_id)
+    channel.is_active = is_active
+    channel.save(update_fields=["is_active", "updated_at"])
+    _forget(form)
+
+
+def _forget(form: Form) -> None:
+    """Drop this process's cached copy of the form now and again after commit (others
+    follow within core.local_cache's few seconds)."""
+
+    def forget_now() -> None:
+        forget(f"forms:by-key:{form.public_key}")
+        forget(f"forms:by-id:{form.pk}")
+
+    forget_now()
+    after_commit(forget_now)
 
 
 # --- Submissions --------------------------------------------------------------------------------
@@ -364,14 +381,13 @@ def process_submission(submission_id: int, *, now: dt.datetime | None = None) ->
 
 @transaction.atomic
 def _process(submission_id: int, *, now: dt.datetime) -> Outcome:
-    submission = (
-        FormSubmission.objects.select_for_update()
-        .select_related("form__channel__inbox")
-        .get(pk=submission_id)
-    )
+    submission = FormSubmission.objects.select_for_update().get(pk=submission_id)
     if submission.status != SubmissionStatus.PENDING:
         return Outcome(submission)
-    form = submission.form
+    form = queries.form_with_fields(submission.form_id)
+    if form is None:  # deleted meanwhile (CASCADE would have deleted the submission too)
+        raise RuntimeError("The submission's form is gone")
+    submission.form = form
     bound = bind_form(form, submission.data, submission.language)
     custom: dict[str, Any] = {}
     with override(submission.language):

@@ -50,6 +50,8 @@
     if (window.Sortable) {
       window.Sortable.create(list, {
         handle: ".field-handle",
+        // Pointer events rather than the browser's drag and drop: the same on touch screens.
+        forceFallback: true,
         animation: 120,
         ghostClass: "is-ghost",
         chosenClass: "is-chosen",

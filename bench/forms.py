@@ -1,0 +1,233 @@
+"""Form submissions per second, end to end: HTTP POST to a real server → stored → ticket.
+
+Usage:
+  .venv/bin/python bench/forms.py [--submissions 2000] [--concurrency 16]      # SQLite
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/svardesk_formbench \\
+      .venv/bin/python bench/forms.py [--submissions 2000] [--concurrency 16]
+
+SQLite runs on a fresh data folder in a temporary directory (the embedded default,
+synchronous=FULL). PostgreSQL uses DATABASE_URL's database: it is migrated, and the tickets,
+contacts, conversations and submissions of earlier runs of this benchmark's form are left
+(each run makes its own form and checks only its own rows).
+
+It starts `svardesk serve` (uvicorn, one process, no worker, no SMTP receiver) with the
+per-client rate limit raised out of the way, creates a form with `svardesk connect_form`,
+reads the page's token with one GET, then `--concurrency` client threads (one keep-alive
+connection each) POST `--submissions` valid submissions (Email, Name, Subject, Description;
+a tenth of the senders repeat). The clock runs from the first POST until the last answer;
+every answer is the thank-you page, so every submission was stored and processed (contact,
+conversation, ticket, message) in the request. Then it checks the database: one processed
+submission and one ticket per POST, none doubled.
+
+Prints submissions/s and the latency of one POST (p50, p95, p99, max).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SVARDESK = str(ROOT / ".venv" / "bin" / "svardesk")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "SVARDESK_DATA_DIR": str(data_dir),
+            "SVARDESK_FORMS_RATE_LIMIT": "100000000",
+            "SVARDESK_LOG_LEVEL": "WARNING",
+            "SVARDESK_TASKS_QUEUE": "svardesk-forms-bench",
+        }
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def wait_for(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not start on port {port}")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run(submissions: int, concurrency: int, env: dict[str, str]) -> dict[str, object]:
+    subprocess.run([SVARDESK, "migrate", "-v0"], env=env, check=True)  # noqa: S603
+    made = subprocess.run(  # noqa: S603
+        [SVARDESK, "connect_form", f"Bench {time.time():.0f}"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    path = urllib.parse.urlsplit(made.stdout.strip().splitlines()[-1]).path
+    key = path.rstrip("/").rsplit("/", 1)[-1]
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [SVARDESK, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate",
+         "--no-worker", "--no-smtp"],
+        env=env,
+    )  # fmt: skip
+    try:
+        wait_for(port)
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        probe.request("GET", path)
+        page = probe.getresponse().read().decode()
+        token = re.search(r'name="form_token" value="([^"]+)"', page)
+        if token is None:
+            raise SystemExit("no token on the form page")
+        latencies: list[float] = []
+        failures: list[str] = []
+        counter = iter(range(submissions))
+        lock = threading.Lock()
+        start = threading.Barrier(concurrency + 1)
+
+        def client() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            start.wait()
+            while True:
+                with lock:
+                    n = next(counter, None)
+                if n is None:
+                    break
+                body = urllib.parse.urlencode(
+                    {
+                        "form_token": token.group(1),
+                        "email": f"kund{n % max(1, submissions * 9 // 10)}@forms-bench.example",
+                        "name": f"Kund {n} Svensson",
+                        "subject": f"Beställning {n} har inte kommit",
+                        "description": f"Hej! Min beställning {n} skulle ha kommit i tisdags. "
+                        "Kan ni kontrollera vad som har hänt?",
+                    }
+                )
+                began = time.perf_counter()
+                connection.request(
+                    "POST",
+                    path,
+                    body=body,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                response = connection.getresponse()
+                answer = response.read()
+                took = time.perf_counter() - began
+                with lock:
+                    latencies.append(took)
+                    if response.status != 200 or b"form-thanks" not in answer:
+                        failures.append(f"{response.status} {answer[:200]!r}")
+            connection.close()
+
+        threads = [threading.Thread(target=client) for _ in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    check = subprocess.run(  # noqa: S603
+        [SVARDESK, "shell", "-c", CHECK.replace("KEY", key)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return {
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "failures": failures,
+        "check": check.stdout.strip().splitlines()[-1],
+    }
+
+
+CHECK = """
+from svardesk.channels.forms.models import Form
+from svardesk.conversations.models import Message
+form = Form.objects.get(public_key="KEY")
+subs = form.submissions
+tickets = {s.ticket_id for s in subs.all()}
+print(subs.count(), subs.filter(status="processed").count(), len(tickets),
+      Message.objects.filter(channel=form.channel).count(),
+      Message.objects.filter(channel=form.channel, conversation__ticket__source="FORM").count())
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    database = os.environ.get("DATABASE_URL", "")
+    data_dir = Path(tempfile.mkdtemp(prefix="svardesk-forms-bench-"))
+    try:
+        result = run(args.submissions, args.concurrency, server_env(data_dir))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    latencies = result["latencies"]
+    if not isinstance(latencies, list) or not latencies:
+        sys.exit("no answers measured")
+    stored, processed, tickets, messages, from_form = (int(x) for x in str(result["check"]).split())
+    elapsed = float(result["elapsed"])  # type: ignore[arg-type]
+    kind = "PostgreSQL" if database.startswith("postgres") else "SQLite (synchronous=FULL)"
+    with open("/proc/loadavg") as load:
+        load_average = load.read().split()[0]
+    print(f"Database: {kind}; load average at the end {load_average}")
+    print(
+        f"{args.submissions} submissions, {args.concurrency} clients: {elapsed:.2f} s, "
+        f"{args.submissions / elapsed:.0f} submissions/s"
+    )
+    ms = {
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies),
+        "mean": statistics.mean(latencies),
+    }
+    print("POST latency ms: " + "  ".join(f"{k} {v * 1000:.1f}" for k, v in ms.items()))
+    print(
+        f"Checks: stored {stored}, processed {processed}, tickets {tickets}, "
+        f"messages {messages} (source Form: {from_form}), failed answers {len(result['failures'])}"
+    )
+    ok = (
+        stored == processed == tickets == messages == from_form == args.submissions
+        and not result["failures"]
+    )
+    if not ok:
+        for failure in list(result["failures"])[:5]:  # type: ignore[call-overload]
+            print("  ", failure)
+        sys.exit("CHECKS FAILED")
+    print("Checks passed: every POST stored once, processed, one ticket each.")
+
+
+if __name__ == "__main__":
+    main()
