@@ -10,12 +10,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from svardesk.channels.email.services import help_desk_inbox
 from svardesk.conversations import registry
 from svardesk.conversations.models import (
     Channel,
     Conversation,
-    Inbox,
-    InboxKind,
     Message,
     MessageDirection,
 )
@@ -55,7 +54,7 @@ def plain_channel():  # type: ignore[no-untyped-def]
 
 
 def _chat_ticket() -> Conversation:
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).first()
+    inbox = help_desk_inbox()  # made again after a transactional test's flush
     channel = Channel.objects.create(inbox=inbox, kind=KIND, name="Website chat")
     contact = ContactFactory(first_name="Vera", last_name="Visitor", email="vera@kund.example")
     ticket = TicketFactory(name="Do you ship to Lund?", contact=contact, source="CHAT")

@@ -17,14 +17,13 @@ from django.utils import timezone
 
 from svardesk.channels.email.ingest import process_inbound_email_now, receive_raw_email
 from svardesk.channels.email.models import BlockedSender
+from svardesk.channels.email.services import help_desk_inbox
 from svardesk.channels.email.signing import is_signed_message_id
 from svardesk.conversations import queries, registry, services
 from svardesk.conversations.models import (
     Channel,
     Conversation,
     DeliveryStatus,
-    Inbox,
-    InboxKind,
     Message,
     MessageDirection,
 )
@@ -85,7 +84,7 @@ def fake():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def fake_channel(fake):  # type: ignore[no-untyped-def]
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).first()
+    inbox = help_desk_inbox()  # made again after a transactional test's flush
     return Channel.objects.create(inbox=inbox, kind=KIND, name="Website chat")
 
 
@@ -342,7 +341,7 @@ def test_a_channel_that_takes_no_replies_is_answered_by_email(
 
     registry.register(FormLike())
     try:
-        inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).first()
+        inbox = help_desk_inbox()
         form_channel = Channel.objects.create(inbox=inbox, kind="test_form", name="Contact us")
         contact = ContactFactory(first_name="Fia", last_name="", email="fia@kund.example")
         ticket = TicketFactory(name="Invoice question", contact=contact, source="FORM")
