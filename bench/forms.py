@@ -74,12 +74,21 @@ def wait_for(port: int, timeout: float = 60.0) -> None:
     raise SystemExit(f"the server did not start on port {port}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(submissions: int, concurrency: int, env: dict[str, str]) -> dict[str, object]:
+def run(
+    submissions: int, concurrency: int, env: dict[str, str], servers: int = 1
+) -> dict[str, object]:
     subprocess.run([SVARDESK, "migrate", "-v0"], env=env, check=True)  # noqa: S603
     made = subprocess.run(  # noqa: S603
         [SVARDESK, "connect_form", f"Bench {time.time():.0f}"],
@@ -90,14 +99,28 @@ def run(submissions: int, concurrency: int, env: dict[str, str]) -> dict[str, ob
     )
     path = urllib.parse.urlsplit(made.stdout.strip().splitlines()[-1]).path
     key = path.rstrip("/").rsplit("/", 1)[-1]
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [SVARDESK, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate",
-         "--no-worker", "--no-smtp"],
-        env=env,
-    )  # fmt: skip
+    ports = [free_port() for _ in range(servers)]
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [
+                SVARDESK,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-migrate",
+                "--no-worker",
+                "--no-smtp",
+            ],
+            env=env,
+        )
+        for port in ports
+    ]
+    port = ports[0]
     try:
-        wait_for(port)
+        for each in ports:
+            wait_for(each)
         probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         probe.request("GET", path)
         page = probe.getresponse().read().decode()
@@ -110,7 +133,7 @@ def run(submissions: int, concurrency: int, env: dict[str, str]) -> dict[str, ob
         lock = threading.Lock()
         start = threading.Barrier(concurrency + 1)
 
-        def client() -> None:
+        def client(port: int) -> None:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             start.wait()
             while True:
@@ -144,17 +167,23 @@ def run(submissions: int, concurrency: int, env: dict[str, str]) -> dict[str, ob
                         failures.append(f"{response.status} {answer[:200]!r}")
             connection.close()
 
-        threads = [threading.Thread(target=client) for _ in range(concurrency)]
+        threads = [
+            threading.Thread(target=client, args=(ports[n % servers],)) for n in range(concurrency)
+        ]
         for thread in threads:
             thread.start()
         start.wait()
         began = time.perf_counter()
+        server_cpu = sum(cpu_seconds(p.pid) for p in processes)
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - began
+        server_cpu = sum(cpu_seconds(p.pid) for p in processes) - server_cpu
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
     check = subprocess.run(  # noqa: S603
         [SVARDESK, "shell", "-c", CHECK.replace("KEY", key)],
         env=env,
@@ -164,6 +193,7 @@ def run(submissions: int, concurrency: int, env: dict[str, str]) -> dict[str, ob
     )
     return {
         "elapsed": elapsed,
+        "server_cpu": server_cpu,
         "latencies": latencies,
         "failures": failures,
         "check": check.stdout.strip().splitlines()[-1],
@@ -186,11 +216,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--servers", type=int, default=1, help="web processes (svardesk serve), clients spread"
+    )
     args = parser.parse_args()
     database = os.environ.get("DATABASE_URL", "")
     data_dir = Path(tempfile.mkdtemp(prefix="svardesk-forms-bench-"))
     try:
-        result = run(args.submissions, args.concurrency, server_env(data_dir))
+        result = run(args.submissions, args.concurrency, server_env(data_dir), args.servers)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     latencies = result["latencies"]
@@ -203,7 +236,8 @@ def main() -> None:
         load_average = load.read().split()[0]
     print(f"Database: {kind}; load average at the end {load_average}")
     print(
-        f"{args.submissions} submissions, {args.concurrency} clients: {elapsed:.2f} s, "
+        f"{args.submissions} submissions, {args.concurrency} clients, {args.servers} web "
+        f"process(es): {elapsed:.2f} s, "
         f"{args.submissions / elapsed:.0f} submissions/s"
     )
     ms = {
@@ -213,6 +247,11 @@ def main() -> None:
         "max": max(latencies),
         "mean": statistics.mean(latencies),
     }
+    server_cpu = float(result["server_cpu"])  # type: ignore[arg-type]
+    print(
+        f"Web processes' CPU: {server_cpu:.1f} s, {server_cpu / args.submissions * 1000:.2f} ms "
+        f"per submission (one core's worth: {args.submissions / server_cpu:.0f}/s)"
+    )
     print("POST latency ms: " + "  ".join(f"{k} {v * 1000:.1f}" for k, v in ms.items()))
     print(
         f"Checks: stored {stored}, processed {processed}, tickets {tickets}, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +44,8 @@ from svardesk.channels.forms.models import (
     SubmissionStatus,
 )
 from svardesk.conversations import services as conversation_services
-from svardesk.conversations.inbound import record_inbound_message
-from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind
+from svardesk.conversations.inbound import InboundItem, record_inbound_messages
+from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind, Message
 from svardesk.core.local_cache import forget
 from svardesk.core.on_commit import after_commit
 from svardesk.crm.models import Contact
@@ -319,20 +320,25 @@ def store_submission(
     data: Mapping[str, list[str]],
     language: str,
     arrival: Arrival,
-    is_spam: bool = False,
+    status: str = SubmissionStatus.PENDING,
+    errors: Mapping[str, list[str]] | None = None,
     now: dt.datetime | None = None,
 ) -> FormSubmission:
-    """Store a submission as it arrived (pending, or spam), before anything is made of it."""
+    """Store a submission as it arrived, before anything is made of it: pending, or already
+    known to be spam or rejected (with its field errors)."""
+    now = now or timezone.now()
     return FormSubmission.objects.create(
         form=form,
-        status=SubmissionStatus.SPAM if is_spam else SubmissionStatus.PENDING,
+        status=status,
+        errors=dict(errors or {}),
+        processed_at=None if status == SubmissionStatus.PENDING else now,
         data=dict(data),
         language=language if language in FormLanguage.values else form.language,
         ip_address=arrival.ip_address,
         user_agent=arrival.user_agent[:500],
         origin=arrival.origin[:500],
         referrer=arrival.referrer[:2000],
-        received_at=now or timezone.now(),
+        received_at=now,
     )
 
 
@@ -367,8 +373,9 @@ def process_submission(submission_id: int, *, now: dt.datetime | None = None) ->
     kept) and creates nothing. A failure (a database error, …) rolls everything back and
     leaves the submission pending with the error, for the retrying task. A submission no
     longer pending is left as it is."""
+    now = now or timezone.now()
     try:
-        return _process(submission_id, now=now or timezone.now())
+        outcome = _process_many([submission_id], now=now).get(submission_id)
     except Exception as exc:
         logger.exception(
             "Form submission %s could not be processed; it will be retried", submission_id
@@ -376,43 +383,108 @@ def process_submission(submission_id: int, *, now: dt.datetime | None = None) ->
         FormSubmission.objects.filter(pk=submission_id, status=SubmissionStatus.PENDING).update(
             attempts=F("attempts") + 1, error=f"{type(exc).__name__}: {exc}"[:1000]
         )
-        return Outcome(FormSubmission.objects.get(pk=submission_id))
+        outcome = None
+    return outcome or Outcome(FormSubmission.objects.get(pk=submission_id))
+
+
+BATCH_LIMIT = 50
+# Submissions younger than this are a burst's, processed together; older pending ones
+# (processing failed) are left to the retrying task, so one that keeps failing is not tried
+# with every batch.
+BATCH_WINDOW = dt.timedelta(seconds=30)
+_turn = threading.Lock()
+
+
+def process_with_waiting(submission_id: int, *, now: dt.datetime | None = None) -> Outcome:
+    """Process a just-stored submission together with those stored meanwhile.
+
+    The requests of a burst take turns in this process: while one batch is processed, the
+    next requests store their submissions and wait, and the next turn takes all of them in
+    one transaction (one INSERT per table; `record_inbound_messages`). A submission a turn
+    before already processed is answered at once. If the batch fails, each is processed on
+    its own, so one that cannot be processed does not hold the others back."""
+    now = now or timezone.now()
+    with _turn:
+        others = list(
+            FormSubmission.objects.filter(
+                status=SubmissionStatus.PENDING, received_at__gte=now - BATCH_WINDOW
+            )
+            .exclude(pk=submission_id)
+            .order_by("received_at", "id")
+            .values_list("pk", flat=True)[: BATCH_LIMIT - 1]
+        )
+        ids = [submission_id, *others]
+        try:
+            outcome = _process_many(ids, now=now).get(submission_id)
+        except Exception:
+            logger.warning("A batch of %s form submissions failed; one by one", len(ids))
+            for one in ids:
+                process_submission(one, now=now)
+            outcome = None
+    # None: a turn before already processed it (or the batch failed and it was retried).
+    return outcome or Outcome(FormSubmission.objects.get(pk=submission_id))
 
 
 @transaction.atomic
-def _process(submission_id: int, *, now: dt.datetime) -> Outcome:
-    submission = FormSubmission.objects.select_for_update().get(pk=submission_id)
-    if submission.status != SubmissionStatus.PENDING:
-        return Outcome(submission)
-    form = queries.form_with_fields(submission.form_id)
-    if form is None:  # deleted meanwhile (CASCADE would have deleted the submission too)
-        raise RuntimeError("The submission's form is gone")
-    submission.form = form
-    bound = bind_form(form, submission.data, submission.language)
-    custom: dict[str, Any] = {}
-    with override(submission.language):
-        if bound.is_valid():
-            custom = bound.custom_values()
-        if not bound.is_valid() or bound.errors:
-            submission.status = SubmissionStatus.REJECTED
-            submission.errors = {k: [str(m) for m in v] for k, v in bound.errors.items()}
+def _process_many(ids: Sequence[int], *, now: dt.datetime) -> dict[int, Outcome]:
+    """Process the pending submissions among `ids` in one transaction (all or nothing)."""
+    # PostgreSQL: rows another process is processing are skipped (SQLite has one writer).
+    submissions = list(
+        FormSubmission.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids, status=SubmissionStatus.PENDING)
+        .order_by("received_at", "id")
+    )
+    outcomes: dict[int, Outcome] = {}
+    ready: list[tuple[FormSubmission, SubmissionForm, dict[str, Any]]] = []
+    for submission in submissions:
+        form = queries.form_with_fields(submission.form_id)
+        if form is None:  # deleted meanwhile (CASCADE deletes its submissions too)
+            raise RuntimeError("The submission's form is gone")
+        submission.form = form
+        bound = bind_form(form, submission.data, submission.language)
+        with override(submission.language):
+            custom = bound.custom_values() if bound.is_valid() else {}
+            if bound.errors:
+                submission.status = SubmissionStatus.REJECTED
+                submission.errors = error_dict(bound)
+                submission.processed_at = now
+                submission.attempts += 1
+                submission.save(update_fields=["status", "errors", "processed_at", "attempts"])
+                outcomes[submission.pk] = Outcome(submission, bound)
+                continue
+        ready.append((submission, bound, custom))
+    if not ready:
+        return outcomes
+    if connection.vendor == "postgresql" and not any(
+        s.form.send_confirmation_email for s, _b, _c in ready
+    ):
+        # Not worth a wait for the disk: if a crash loses this commit, the submissions (stored
+        # durably before) are still pending and the retrying task processes them again. Not
+        # with a confirmation email, which could leave before the commit was lost.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+    for address in sorted({b.cleaned_data[FieldKind.EMAIL].strip().lower() for _s, b, _c in ready}):
+        _lock_contact_address(address)
+    messages = record_inbound_messages([_inbound_item(s, b) for s, b, _c in ready])
+    for (submission, bound, custom), message in zip(ready, messages, strict=True):
+        with override(submission.language):
+            ticket = _complete(submission, bound, custom, message, now=now)
+            submission.status = SubmissionStatus.PROCESSED
+            submission.ticket = ticket
             submission.processed_at = now
             submission.attempts += 1
-            submission.save(update_fields=["status", "errors", "processed_at", "attempts"])
-            return Outcome(submission, bound)
-        ticket = _record(submission, bound, custom, now=now)
-        submission.status = SubmissionStatus.PROCESSED
-        submission.ticket = ticket
-        submission.processed_at = now
-        submission.attempts += 1
-        submission.error = ""
-        _confirm(submission, ticket, email=bound.cleaned_data["email"], now=now)
-        submission.save(
-            update_fields=[
-                "status", "ticket", "processed_at", "attempts", "error", "confirmation_error"
-            ]
-        )  # fmt: skip
-    return Outcome(submission, bound)
+            submission.error = ""
+            _confirm(submission, ticket, email=bound.cleaned_data[FieldKind.EMAIL], now=now)
+        outcomes[submission.pk] = Outcome(submission, bound)
+    FormSubmission.objects.bulk_update(
+        [s for s, _b, _c in ready],
+        ["status", "ticket", "processed_at", "attempts", "error", "confirmation_error"],
+    )
+    return outcomes
+
+
+def error_dict(bound: SubmissionForm) -> dict[str, list[str]]:
+    return {name: [str(m) for m in messages] for name, messages in bound.errors.items()}
 
 
 def message_id_for(submission: FormSubmission) -> str:
@@ -486,16 +558,9 @@ def _lock_contact_address(address: str) -> None:
         )
 
 
-def _record(
-    submission: FormSubmission,
-    bound: SubmissionForm,
-    custom: dict[str, Any],
-    *,
-    now: dt.datetime,
-) -> Ticket:
+def _inbound_item(submission: FormSubmission, bound: SubmissionForm) -> InboundItem:
     form, data = submission.form, bound.cleaned_data
-    _lock_contact_address(data[FieldKind.EMAIL])
-    message = record_inbound_message(
+    return InboundItem(
         channel=form.channel,
         sender_name=_sender_name(data),
         sender_address=data[FieldKind.EMAIL],
@@ -511,6 +576,19 @@ def _record(
         is_auto_generated=False,
         received_at=submission.received_at,
     )
+
+
+def _complete(
+    submission: FormSubmission,
+    bound: SubmissionForm,
+    custom: dict[str, Any],
+    message: Message,
+    *,
+    now: dt.datetime,
+) -> Ticket:
+    """What the message's recording leaves to do: the contact's phone and company, and the
+    ticket's properties."""
+    data = bound.cleaned_data
     ticket = message.conversation.ticket
     if ticket is None:  # a form feeds the help desk inbox: a new conversation has its ticket
         raise RuntimeError("The form's message made no ticket")

@@ -19,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.cache import never_cache
@@ -203,24 +202,39 @@ def _submit(request: HttpRequest, form: Form) -> HttpResponse:
         origin=request.headers.get("Origin", ""),
         referrer=request.headers.get("Referer", ""),
     )
-    is_spam = bool("".join(data.get(HONEYPOT, [])).strip())
-    submission = services.store_submission(
-        form,
-        data=data,
-        language=language,
-        arrival=arrival,
-        is_spam=is_spam,
-        now=timezone.now(),
-    )
-    if is_spam:  # answered like any other, so a bot learns nothing
+    if "".join(data.get(HONEYPOT, [])).strip():
+        # Kept as spam, and answered like any other, so a bot learns nothing.
+        services.store_submission(
+            form, data=data, language=language, arrival=arrival, status=SubmissionStatus.SPAM
+        )
         return _respond(request, form, language=language, thanks=True)
-    outcome = services.process_submission(submission.pk)
-    if outcome.submission.status == SubmissionStatus.REJECTED:
+    # Checked here first, so the visitor's mistakes are shown at once (processing checks the
+    # stored submission again).
+    bound = services.bind_form(form, data, language)
+    with override(language):
+        if bound.is_valid():
+            bound.custom_values()  # adds the custom properties' own errors
+        if bound.errors:
+            services.store_submission(
+                form,
+                data=data,
+                language=language,
+                arrival=arrival,
+                status=SubmissionStatus.REJECTED,
+                errors=services.error_dict(bound),
+            )
+            problem = _("Some answers need a look. Correct them and send again.")
+            return _respond(
+                request, form, language=language, bound=bound, problem=problem, status=400
+            )
+    submission = services.store_submission(form, data=data, language=language, arrival=arrival)
+    outcome = services.process_with_waiting(submission.pk)
+    if outcome.submission.status == SubmissionStatus.REJECTED:  # the form changed meanwhile
+        bound = services.bind_form(form, data, language)
+        bound.is_valid()
         with override(language):
             problem = _("Some answers need a look. Correct them and send again.")
-        return _respond(
-            request, form, language=language, bound=outcome.bound, problem=problem, status=400
-        )
+        return _respond(request, form, language=language, bound=bound, problem=problem, status=400)
     # Processed, or stored and waiting for a retry: either way the message is safe with us.
     return _respond(request, form, language=language, thanks=True)
 

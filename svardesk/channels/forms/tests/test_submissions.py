@@ -209,7 +209,7 @@ def test_failed_processing_keeps_the_submission_and_a_retry_makes_one_ticket(
     def broken(*args, **kwargs):
         raise IntegrityError("database went away")
 
-    monkeypatch.setattr(services, "record_inbound_message", broken)
+    monkeypatch.setattr(services, "record_inbound_messages", broken)
     response = submit(client, form, VALID)
     assert response.status_code == 200  # the message is safe with us
     submission = FormSubmission.objects.get()
