@@ -27,7 +27,9 @@ Printed, in milliseconds (p50 / p95 / p99 / max, and how many):
 - visitor -> agents: until each agent's workspace socket hears "ticket N changed" (every agent
   socket counts once per message: this is the fan-out the thread's live update rides on);
 - agent -> visitor: the reply's POST starts until the visitor's widget socket has it;
-- the reply POST's own response time (it also renders the ticket page fragment).
+- the reply POST's own response time (it also renders the ticket page fragment);
+- delivery alone: from the message's `at` (when the server stored it; same machine, same clock)
+  until each agent's socket hears of it, and until the visitor has the reply.
 And memory: resident memory of the web processes before and after opening the widget
 connections (hello answered, idle), divided by the number of connections.
 """
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
@@ -66,6 +69,11 @@ PASSWORD = "a bench agent password 1"  # noqa: S105 - the bench's own throwaway 
 TIMEOUT = 15.0
 
 
+def _epoch(iso: str) -> float:
+    """Seconds since the epoch of a frame's `at` (ISO 8601 UTC, "Z")."""
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
 def percentiles(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -86,6 +94,8 @@ class Samples:
     first_stored: list[float] = field(default_factory=list)
     to_agents: list[float] = field(default_factory=list)
     to_visitor: list[float] = field(default_factory=list)
+    stored_to_agents: list[float] = field(default_factory=list)
+    stored_to_visitor: list[float] = field(default_factory=list)
     reply_post: list[float] = field(default_factory=list)
     lost: dict[str, int] = field(default_factory=dict)
 
@@ -102,7 +112,7 @@ class Visitor:
         self.ip = f"127.0.{1 + number // 250}.{1 + number % 250}"
         self.ws: Any = None
         self.acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.replies: dict[str, asyncio.Future[float]] = {}
+        self.replies: dict[str, asyncio.Future[tuple[float, float]]] = {}
         self.chat_id = 0
         self.ticket_id = 0
         self.sent = 0
@@ -137,7 +147,7 @@ class Visitor:
                 marker = str(frame.get("text", "")).split()[-1]
                 reply = self.replies.pop(marker, None)
                 if reply and not reply.done():
-                    reply.set_result(time.perf_counter())
+                    reply.set_result((time.perf_counter(), time.time() - _epoch(frame["at"])))
 
     async def say(self, text: str, **extra: str) -> tuple[float, dict[str, Any]]:
         """Send a message; (seconds until its ack, the ack)."""
@@ -157,7 +167,7 @@ class AgentSockets:
     """Every agent's workspace socket: records when each hears "ticket N changed"."""
 
     def __init__(self) -> None:
-        self.waiting: dict[int, tuple[float, list[float]]] = {}
+        self.waiting: dict[int, tuple[float, list[tuple[float, float]]]] = {}
         self.sockets: list[Any] = []
         self.readers: list[asyncio.Task[None]] = []
 
@@ -183,10 +193,10 @@ class AgentSockets:
             waiting = self.waiting.get(frame["ticket_id"])
             if waiting is not None:
                 started, arrivals = waiting
-                arrivals.append(time.perf_counter() - started)
+                arrivals.append((time.perf_counter() - started, time.time()))
 
-    def expect(self, ticket_id: int) -> list[float]:
-        arrivals: list[float] = []
+    def expect(self, ticket_id: int) -> list[tuple[float, float]]:
+        arrivals: list[tuple[float, float]] = []
         self.waiting[ticket_id] = (time.perf_counter(), arrivals)
         return arrivals
 
@@ -215,12 +225,13 @@ async def _chat(
 ) -> None:
     loop = asyncio.get_running_loop()
     rounds = 0
-    await asyncio.sleep(random.uniform(0, mean_wait))
+    # Chats start at random moments (a chat that would start after the end does not).
+    await asyncio.sleep(min(random.uniform(0, mean_wait), max(0.0, until - time.perf_counter())))
     while time.perf_counter() < until:
         rounds += 1
         arrivals = agents.expect(visitor.ticket_id)
         try:
-            took, _ack = await visitor.say(f"Question {rounds} from visitor {visitor.number}")
+            took, ack = await visitor.say(f"Question {rounds} from visitor {visitor.number}")
             samples.stored.append(took)
         except TimeoutError:
             samples.lose("visitor message not acknowledged")
@@ -230,14 +241,16 @@ async def _chat(
         while len(arrivals) < len(agents.sockets) and time.perf_counter() < deadline:
             await asyncio.sleep(0.01)
         agents.done(visitor.ticket_id)
-        samples.to_agents.extend(arrivals)
+        samples.to_agents.extend(after for after, _wall in arrivals)
+        stored_at = _epoch(ack["at"])
+        samples.stored_to_agents.extend(wall - stored_at for _after, wall in arrivals)
         if len(arrivals) < len(agents.sockets):
             samples.lost["agent sockets not told"] = (
                 samples.lost.get("agent sockets not told", 0) + len(agents.sockets) - len(arrivals)
             )
 
         marker = f"r{visitor.number}x{rounds}"
-        reply: asyncio.Future[float] = loop.create_future()
+        reply: asyncio.Future[tuple[float, float]] = loop.create_future()
         visitor.replies[marker] = reply
         started = time.perf_counter()
         status, _body = await loop.run_in_executor(
@@ -251,10 +264,14 @@ async def _chat(
         if status != 200:
             samples.lose(f"reply POST answered {status}")
         try:
-            samples.to_visitor.append(await asyncio.wait_for(reply, TIMEOUT) - started)
+            arrived, since_stored = await asyncio.wait_for(reply, TIMEOUT)
+            samples.to_visitor.append(arrived - started)
+            samples.stored_to_visitor.append(since_stored)
         except TimeoutError:
             samples.lose("reply never reached the visitor")
-        await asyncio.sleep(random.expovariate(1 / mean_wait))
+        await asyncio.sleep(
+            min(random.expovariate(1 / mean_wait), max(0.0, until - time.perf_counter()))
+        )
 
 
 async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], key: str) -> None:
@@ -325,6 +342,7 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
     )
     until = time.perf_counter() + args.duration
     rss_start = sum(web.rss_bytes() for web in webs)
+    cpu_start = sum(web.cpu_seconds() for web in webs)
     started = time.perf_counter()
     await asyncio.gather(
         *(
@@ -340,7 +358,7 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
             for v in visitors
         )
     )
-    elapsed = time.perf_counter() - started
+    elapsed = min(time.perf_counter() - started, args.duration)
     print(
         f"  visitor messages {len(samples.stored)} ({len(samples.stored) / elapsed:.1f}/s), "
         f"agent replies {len(samples.reply_post)} ({len(samples.reply_post) / elapsed:.1f}/s)"
@@ -349,7 +367,16 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
     print(f"  visitor -> agents' sockets          {percentiles(samples.to_agents)}")
     print(f"  agent reply POST -> visitor         {percentiles(samples.to_visitor)}")
     print(f"  reply POST response                 {percentiles(samples.reply_post)}")
+    print("  delivery alone, from the message's stored time (its `at`, the server's clock):")
+    print(f"    visitor message -> agents' sockets {percentiles(samples.stored_to_agents)}")
+    print(f"    agent reply -> visitor            {percentiles(samples.stored_to_visitor)}")
     print(f"  lost: {samples.lost or 'nothing'}")
+    cpu = sum(web.cpu_seconds() for web in webs) - cpu_start
+    print(
+        f"  CPU of the web processes: {cpu:.1f} s in {time.perf_counter() - started:.0f} s, "
+        f"{cpu / max(1, len(samples.reply_post)) * 1000:.0f} ms per round "
+        "(a visitor message, its announcement, a reply and its delivery)"
+    )
     print(
         f"memory after the run: {sum(web.rss_bytes() for web in webs) / 2**20:.1f} MB "
         f"(at its start {rss_start / 2**20:.1f} MB)"

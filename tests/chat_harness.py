@@ -156,6 +156,15 @@ class WebProcess:
                         total += int(line.split()[1]) * 1024
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the process and its children have used so far."""
+        total = 0.0
+        for pid in self.pids():
+            with suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
