@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from svardesk.conversations.models import ChannelKind
 from svardesk.conversations.registry import Capabilities, ChannelAdapter, ChannelState
@@ -42,14 +42,22 @@ class FormAdapter(ChannelAdapter):
             return ChannelState()
         summary = queries.submission_summary(form, now=timezone.now())
         details = [
-            _("%(count)s submissions today") % {"count": summary.today},
+            ngettext("%(count)s submission today", "%(count)s submissions today", summary.today)
+            % {"count": summary.today},
         ]
         if summary.spam_today:
-            details.append(_("%(count)s marked as spam today") % {"count": summary.spam_today})
+            details.append(
+                ngettext("%(count)s of them spam", "%(count)s of them spam", summary.spam_today)
+                % {"count": summary.spam_today}
+            )
         problems: list[str] = []
         if summary.waiting:
             problems.append(
-                _("%(count)s submissions wait to be processed; they are retried every minute.")
+                ngettext(
+                    "%(count)s submission waits to be processed; it is retried every minute.",
+                    "%(count)s submissions wait to be processed; they are retried every minute.",
+                    summary.waiting,
+                )
                 % {"count": summary.waiting}
                 + (f" {summary.last_error}" if summary.last_error else "")
             )

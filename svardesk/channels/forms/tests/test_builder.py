@@ -224,7 +224,7 @@ def test_adapter_is_registered_with_the_form_source_and_its_state(client, form):
     submit(client, form, {**VALID, "homepage": "x"})
     state = adapter.state(form.channel)
     assert state.last_received_at == FormSubmission.objects.latest("received_at").received_at
-    assert state.details == ["2 submissions today", "1 marked as spam today"]
+    assert state.details == ["2 submissions today", "1 of them spam"]
     assert state.problems == []
     assert state.settings_url == f"/settings/channels/form/{form.pk}/"
 
@@ -245,5 +245,5 @@ def test_adapter_state_names_submissions_that_wait(form):
     state = get_adapter(ChannelKind.FORM).state(form.channel)
     assert len(state.problems) == 1
     assert re.search(
-        r"1 submissions wait to be processed.*OperationalError: locked", state.problems[0]
+        r"1 submission waits to be processed.*OperationalError: locked", state.problems[0]
     )
