@@ -33,6 +33,9 @@ class ChatDeliveryError(RuntimeError):
 class ChatAdapter(ChannelAdapter):
     kind = ChannelKind.CHAT
     label = gettext_lazy("Chat")
+    description = gettext_lazy(
+        "A chat box on your website: visitors write, and agents answer live from the ticket."
+    )
     ticket_source = Source.CHAT
     capabilities = Capabilities(
         rich_text=False,

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 class FormAdapter(ChannelAdapter):
     kind = ChannelKind.FORM
     label = gettext_lazy("Form")
+    description = gettext_lazy(
+        "A contact form, hosted by Svardesk or embedded in your website: each submission "
+        "becomes a ticket."
+    )
     ticket_source = Source.FORM
     capabilities = Capabilities(starts_conversations=False)
 

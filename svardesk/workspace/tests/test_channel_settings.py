@@ -90,10 +90,11 @@ def test_connect_lists_every_registered_adapter_that_can_be_connected(client, su
     html = _page(client, super_admin, "channel_settings:connect")
 
     connectable = [a for a in registered_adapters() if a.connect_url()]
-    assert connectable  # email at least
+    assert {a.kind for a in connectable} >= {"email", "chat", "form"}
     for adapter in connectable:
         assert f'href="{adapter.connect_url()}"' in html
         assert str(adapter.label) in html
+        assert str(adapter.description) in html
 
 
 def test_a_registered_adapter_appears_without_editing_the_lists(client, super_admin, fax):
