@@ -4,6 +4,7 @@ labelled plain textarea, sends with Ctrl+Enter, and the thread names each messag
 on an email conversation the rich editor and recipients stay. Send stays in view at 1280x720."""
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -36,8 +37,10 @@ class PlainChannel(ChannelAdapter):
 
     def __init__(self) -> None:
         self.delivered: list[str] = []
+        self.compose_seconds = 0.0
 
     def compose_reply(self, conversation, *, actor, body_text, parent):  # type: ignore[no-untyped-def]
+        time.sleep(self.compose_seconds)  # a slow server: the reply stays on its way
         return OutboundFields(to=["Visitor"], message_id=f"test-{uuid.uuid4().hex}")
 
     def deliver(self, message):  # type: ignore[no-untyped-def]
@@ -120,3 +123,25 @@ def test_an_email_conversation_keeps_the_rich_editor_and_recipients(page, agent,
     expect(reply.locator("[data-reply-channel]")).to_have_text("Email")
     expect(page.locator('[data-message-channel="email"]')).to_have_count(1)
     screenshot("reply-editor-email-1366")
+
+
+def test_a_live_refresh_while_a_reply_is_on_its_way_keeps_the_editor(page, agent, plain_channel):
+    """The ticket changes (a visitor writes) while the agent's reply is still on its way: the
+    refresh waits for the reply's answer, so the editor is still there afterwards."""
+    plain_channel.compose_seconds = 1.5
+    ticket = _chat_ticket().ticket
+    log_in(page, agent.email)
+    page.goto(f"/tickets/{ticket.pk}/")
+    text = page.locator("[data-pane=reply]").get_by_label("Reply text")
+    text.fill("On my way")
+    page.locator("[data-pane=reply]").get_by_role("button", name="Send", exact=True).click()
+    page.evaluate(
+        "id => document.dispatchEvent(new CustomEvent('svardesk:ticket-changed', "
+        "{detail: {ticketId: id}}))",
+        ticket.pk,
+    )
+    thread = page.locator(f"#thread-{ticket.pk}")
+    expect(thread.locator(".msg-outbound")).to_have_count(1)
+    page.wait_for_timeout(1500)  # the postponed refresh has landed too
+    expect(page.locator("[data-composer]")).to_have_count(1)
+    expect(page.locator("[data-pane=reply]").get_by_label("Reply text")).to_be_visible()

@@ -527,17 +527,45 @@
     refreshTimer = setTimeout(function () { refreshTicket(id); }, 250);
   });
 
+  // A reply, comment or header edit on its way is answered with the whole ticket. A refresh
+  // swapped in before that answer would leave it aimed at a replaced element, and the reply
+  // editor (carried from swap to swap, hx-preserve) would be lost with it: so no refresh
+  // lands while one is on its way, and the refresh swaps into the element on the page then.
+  function detailBusy() {
+    return !!document.querySelector("#ticket-detail .htmx-request, #ticket-detail.htmx-request");
+  }
+
+  function rememberScroll() {
+    var scroller = document.querySelector(".ticket-detail > .conversation");
+    if (scroller) scrollMemo = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  }
+
   function refreshTicket(id) {
     var detail = document.getElementById("ticket-detail");
     var thread = document.getElementById("thread-" + id);
     if (!detail || !thread) return;
+    if (detailBusy()) {
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () { refreshTicket(id); }, 500);
+      return;
+    }
     // While someone edits the header or a property, refresh only the conversation.
     var busy = document.activeElement && document.activeElement.closest(".ticket-header, .details-sidebar form");
     if (busy) {
       window.htmx.ajax("GET", thread.dataset.threadUrl, { target: "#thread-" + id, swap: "outerHTML" });
-    } else {
-      window.htmx.ajax("GET", "/tickets/" + id + "/", { target: "#ticket-detail", swap: "outerHTML" });
+      return;
     }
+    window.fetch("/tickets/" + id + "/", { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null || id !== openTicketId()) return;
+        if (detailBusy()) { refreshTimer = setTimeout(function () { refreshTicket(id); }, 500); return; }
+        var current = document.getElementById("ticket-detail");
+        if (!current) return;
+        rememberScroll();
+        window.htmx.swap(current, html, { swapStyle: "outerHTML" });
+      })
+      .catch(function () { /* the next change refreshes it */ });
   }
 
   var scrollMemo = null;
