@@ -239,3 +239,48 @@ def test_one_ticket_per_submission_is_a_database_guarantee(client, form):
     assert outcome.submission.status == SubmissionStatus.PENDING
     assert "IntegrityError" in outcome.submission.error
     assert Ticket.objects.count() == 1
+
+
+OPTIONS = [{"value": "a", "label": "Alpha"}, {"value": "b", "label": "Beta"}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "posted", "stored"),
+    [
+        ("text", "Blue", "Blue"),
+        ("textarea", "Line one\r\nLine two", "Line one\r\nLine two"),
+        ("number", "12.5", 12.5),
+        ("date", "2026-12-24", "2026-12-24"),
+        ("select", "b", "b"),
+        ("multiselect", ["a", "b"], ["a", "b"]),
+        ("checkbox", "on", True),
+    ],
+    ids=["text", "textarea", "number", "date", "select", "multiselect", "checkbox"],
+)
+def test_every_custom_property_type_reaches_the_ticket(client, form, kind, posted, stored):
+    PropertyDefinition.objects.create(name="extra", label="Extra", type=kind, options=OPTIONS)
+    services.add_field(form, actor=None, key="property_extra")
+    response = submit(client, form, {**VALID, "property_extra": posted})
+    assert response.status_code == 200, response.content.decode()
+    assert Ticket.objects.get().custom == {"extra": stored}
+
+
+def test_a_wrong_custom_value_is_a_field_error(client, form):
+    PropertyDefinition.objects.create(name="extra", label="Extra", type="number")
+    services.add_field(form, actor=None, key="property_extra")
+    response = submit(client, form, {**VALID, "property_extra": "twelve"})
+    assert response.status_code == 400
+    assert "Enter a number." in response.content.decode()
+    assert Ticket.objects.count() == 0
+
+
+def test_user_properties_are_not_offered_on_a_public_form(form):
+    from svardesk.channels.forms.fields import available_fields
+
+    PropertyDefinition.objects.create(name="expert", label="Expert", type="user")
+    PropertyDefinition.objects.create(name="extra", label="Extra", type="text")
+    keys = {a.key for a in available_fields()}
+    assert "property_extra" in keys
+    assert "property_expert" not in keys
+    with pytest.raises(services.FormValidationError):
+        services.add_field(form, actor=None, key="property_expert")
