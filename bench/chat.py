@@ -18,9 +18,10 @@ What runs (all real, on loopback):
 Each visitor first sends one message (that creates its chat's ticket); then, during the
 measured `--duration` seconds, each chat repeats: the visitor waits a random time (so that all
 chats together send `--rate` messages a second), sends a message, and the message is answered
-by an agent through the reply endpoint (`POST /tickets/<id>/reply/`, the editor's Send:
-`send_reply`, then the chat adapter's delivery over the Redis layer), from a pool of
-`--agent-threads` HTTP clients. One message is in flight per chat at a time.
+by an agent through the reply endpoint (`POST /tickets/<id>/reply/` as the editor's Send
+posts it with htmx, answered with the ticket's fragment: `send_reply`, then the chat adapter's
+delivery over the Redis layer), from a pool of `--agent-threads` HTTP clients. One message is
+in flight per chat at a time.
 
 Printed, in milliseconds (p50 / p95 / p99 / max, and how many):
 - visitor -> stored: the visitor sends a message until its ack (sent after the commit);
@@ -258,6 +259,7 @@ async def _chat(
             lambda m=marker: agent.post(
                 f"/tickets/{visitor.ticket_id}/reply/",
                 {"text": f"Answer {m}", "html": ""},
+                **{"HX-Request": "true"},  # as the editor's Send: the fragment, no redirect
             ),
         )
         samples.reply_post.append(time.perf_counter() - started)
