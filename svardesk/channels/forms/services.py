@@ -696,3 +696,18 @@ def retry_pending_submissions(*, older_than: dt.timedelta, limit: int = 500) -> 
         if outcome.submission.status != SubmissionStatus.PENDING:
             done += 1
     return done
+
+
+KEEP_UNPROCESSED = dt.timedelta(days=30)
+
+
+def prune_submissions(
+    *, now: dt.datetime | None = None, keep: dt.timedelta = KEEP_UNPROCESSED
+) -> int:
+    """Delete spam and rejected submissions older than `keep` (they made nothing; kept a
+    while for the settings page). Processed ones stay: each is its ticket's record."""
+    cutoff = (now or timezone.now()) - keep
+    deleted, _per_model = FormSubmission.objects.filter(
+        status__in=[SubmissionStatus.SPAM, SubmissionStatus.REJECTED], received_at__lt=cutoff
+    ).delete()
+    return deleted

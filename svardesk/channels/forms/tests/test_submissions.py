@@ -284,3 +284,17 @@ def test_user_properties_are_not_offered_on_a_public_form(form):
     assert "property_expert" not in keys
     with pytest.raises(services.FormValidationError):
         services.add_field(form, actor=None, key="property_expert")
+
+
+def test_old_spam_and_rejected_submissions_are_pruned_processed_ones_stay(client, form):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    submit(client, form, VALID)
+    submit(client, form, {**VALID, "email": "bad"})
+    submit(client, form, {**VALID, "homepage": "x"})
+    assert services.prune_submissions() == 0
+    later = timezone.now() + dt.timedelta(days=31)
+    assert services.prune_submissions(now=later) == 2
+    assert list(FormSubmission.objects.values_list("status", flat=True)) == ["processed"]
