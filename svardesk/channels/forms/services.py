@@ -30,6 +30,7 @@ from svardesk.accounts.models import User
 from svardesk.channels.forms import conf, queries
 from svardesk.channels.forms.exceptions import FormValidationError
 from svardesk.channels.forms.fields import (
+    HONEYPOT,
     RESERVED,
     SubmissionForm,
     available_fields,
@@ -310,7 +311,7 @@ def raw_data(post: MultiValueDict[str, str]) -> dict[str, list[str]]:
     return {
         key: post.getlist(key)
         for key in post
-        if key not in RESERVED or key == "homepage"  # the honeypot is the evidence of spam
+        if key not in RESERVED or key == HONEYPOT  # the honeypot is the evidence of spam
     }
 
 
