@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import FieldError, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -266,7 +267,11 @@ def _announce_disconnected(chat_channel_id: int) -> None:
 
 def record_sighting(chat_channel: ChatChannel, origin: str, *, now: dt.datetime) -> None:
     """The widget was loaded on `origin` (already checked against the websites). Written at
-    most once a minute per origin."""
+    most once a minute per origin (a cache entry says it was, so a busy website's page views
+    never take the database's write lock)."""
+    marker = f"chat:sighting:{chat_channel.pk}:{origin}"
+    if not cache.add(marker, 1, timeout=int(SIGHTING_REFRESH.total_seconds())):
+        return
     updated = WidgetSighting.objects.filter(
         chat_channel=chat_channel, origin=origin, last_seen_at__lt=now - SIGHTING_REFRESH
     ).update(last_seen_at=now)

@@ -8,6 +8,8 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from svardesk.channels.chat.models import ChatSession, Visitor
 from svardesk.channels.chat.tests.helpers import SITE, Widget, chat_channel
@@ -397,6 +399,9 @@ def test_the_config_endpoint_answers_only_the_channels_websites(client):
     assert unknown.status_code == 404
     sighting = chat.sightings.get()
     assert sighting.origin == SITE
+    with CaptureQueriesContext(connection) as queries:  # the next page view writes nothing
+        assert client.get(url, HTTP_ORIGIN=SITE).status_code == 200
+    assert not [q for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
 
 
 def test_the_widget_script_is_public_and_cached(client):
