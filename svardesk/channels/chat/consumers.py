@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone, translation
@@ -34,6 +34,13 @@ TYPING_INTERVAL_SECONDS = 2.0
 SERVER_ERROR_RETRY_SECONDS = 5
 DISCONNECTED_CLOSE_CODE = 4404
 NOT_ALLOWED_CLOSE_CODE = 4403
+
+
+def off_loop(func: Any) -> Any:
+    """Run `func` in a worker thread of the pool, not Channels' one shared database thread:
+    every widget's welcome and message would otherwise wait for all the others'. Each call
+    closes or returns its connection afterwards, as a request does."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 def agents_available() -> bool:
@@ -79,7 +86,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.joined: list[str] = []
         key = str(self.scope["url_route"]["kwargs"].get("key", ""))
         origin = origin_or_none(header(self.scope, b"origin"))
-        chat_channel = await database_sync_to_async(queries.chat_channel_for_key)(key)
+        chat_channel = await off_loop(queries.chat_channel_for_key)(key)
         if chat_channel is None or origin is None or origin not in chat_channel.websites:
             await self.close()  # before accept: the handshake is answered 403
             return
@@ -163,7 +170,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             token = VisitorToken(chat_channel_id=self.chat_channel.pk, public_id=new_visitor_id())
         self.public_id = token.public_id
         await self._join(visitor_group(self.public_id))
-        welcome = await database_sync_to_async(self._welcome)(token)
+        welcome = await off_loop(self._welcome)(token)
         await self.send_frame(welcome)
 
     def _welcome(self, token: VisitorToken) -> dict[str, Any]:
@@ -218,7 +225,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error(exc.code, client_id=client_id)
             return
         try:
-            result = await database_sync_to_async(self._store)(client_id, text, name, email)
+            result = await off_loop(self._store)(client_id, text, name, email)
         except ChatInputError as exc:
             await self.send_error(exc.code, client_id=client_id)
             return
@@ -306,7 +313,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error(exc.code)
             return
         try:
-            visitor = await database_sync_to_async(self._save_details)(name, email)
+            visitor = await off_loop(self._save_details)(name, email)
         except ChatInputError as exc:
             await self.send_error(exc.code)
             return
