@@ -27,6 +27,7 @@ TEAM_ADDRESS = "support@example.com"
 LAPTOP = {"width": 1366, "height": 768}
 SMALL = {"width": 1280, "height": 720}
 CLOSED_NOTICE = "The chat has ended."
+NOBODY_AVAILABLE = "Nobody is available to chat right now."
 
 
 class Website:
@@ -227,3 +228,42 @@ def test_on_a_website_the_channel_does_not_name_the_launcher_never_appears(
         assert sockets == []
     finally:
         context.close()
+
+
+def test_an_agent_who_goes_away_leaves_visitors_a_reply_by_email(
+    browser: Any, chat_site: dict[str, Any]
+):
+    """Availability end to end: the agent's user menu (Away) reaches the widget of a visitor
+    who opens the chat afterwards, and Available brings the chat back."""
+    from playwright.sync_api import expect
+
+    agent_context = _context(browser, chat_site["web"])
+    agent = agent_context.new_page()
+    try:
+        log_in(agent, AGENT[0], AGENT[1])
+        agent.locator(".user-menu summary").click()
+        away = agent.get_by_role("menuitemradio", name="Away")
+        away.click()
+        expect(away).to_have_attribute("aria-checked", "true")
+        expect(agent.locator("#chat-status-badge")).to_have_text("Away")
+
+        visitor_context = _context(browser)
+        visitor = visitor_context.new_page()
+        visitor.goto(chat_site["shop"].origin + "/")
+        visitor.get_by_role("button", name="Chat with us").click()
+        expect(visitor.get_by_role("dialog")).to_contain_text(NOBODY_AVAILABLE)
+        visitor_context.close()
+
+        available = agent.get_by_role("menuitemradio", name="Available")
+        available.click()
+        expect(available).to_have_attribute("aria-checked", "true")
+        agent.wait_for_timeout(2000)  # the widget's answer is kept 1.5 s per process
+        visitor_context = _context(browser)
+        visitor = visitor_context.new_page()
+        visitor.goto(chat_site["shop"].origin + "/")
+        visitor.get_by_role("button", name="Chat with us").click()
+        expect(visitor.get_by_label("Message", exact=True)).to_be_visible()
+        expect(visitor.get_by_role("dialog")).not_to_contain_text(NOBODY_AVAILABLE)
+        visitor_context.close()
+    finally:
+        agent_context.close()
