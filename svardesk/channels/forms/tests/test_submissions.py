@@ -298,3 +298,15 @@ def test_old_spam_and_rejected_submissions_are_pruned_processed_ones_stay(client
     later = timezone.now() + dt.timedelta(days=31)
     assert services.prune_submissions(now=later) == 2
     assert list(FormSubmission.objects.values_list("status", flat=True)) == ["processed"]
+
+
+def test_a_submission_costs_a_bounded_number_of_queries(
+    client, form, django_assert_max_num_queries
+):
+    # Baseline (bench/README.md#forms): store, process (contact, ticket, conversation,
+    # message, the email conversation lookup), the live update. The form is cached.
+    token = page_token(client, form)
+    submit(client, form, VALID, token=token)  # warms the form cache
+    with django_assert_max_num_queries(26):
+        response = submit(client, form, {**VALID, "subject": "Second"}, token=token)
+    assert response.status_code == 200
