@@ -254,14 +254,20 @@ async def _chat(
         reply: asyncio.Future[tuple[float, float]] = loop.create_future()
         visitor.replies[marker] = reply
         started = time.perf_counter()
-        status, _body = await loop.run_in_executor(
-            pool,
-            lambda m=marker: agent.post(
-                f"/tickets/{visitor.ticket_id}/reply/",
-                {"text": f"Answer {m}", "html": ""},
-                **{"HX-Request": "true"},  # as the editor's Send: the fragment, no redirect
-            ),
-        )
+        try:
+            status, _body = await loop.run_in_executor(
+                pool,
+                lambda m=marker: agent.post(
+                    f"/tickets/{visitor.ticket_id}/reply/",
+                    {"text": f"Answer {m}", "html": ""},
+                    **{"HX-Request": "true"},  # as the editor's Send: the fragment, no redirect
+                ),
+            )
+        except OSError as error:  # the server did not answer in time (urllib: 30 s)
+            samples.lose(f"reply POST failed: {type(error).__name__}")
+            visitor.replies.pop(marker, None)
+            await asyncio.sleep(random.expovariate(1 / mean_wait))
+            continue
         samples.reply_post.append(time.perf_counter() - started)
         if status != 200:
             samples.lose(f"reply POST answered {status}")
