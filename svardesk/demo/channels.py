@@ -24,6 +24,7 @@ from svardesk.channels.email.models import EmailChannel
 from svardesk.conversations.models import Channel, ChannelKind
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
 from svardesk.conversations.services import disconnect_channel
+from svardesk.core import origins as core_origins
 from svardesk.demo.models import DemoSite
 from svardesk.tickets.models import Source
 
@@ -66,15 +67,7 @@ def default_origin() -> str:
 
 def normalise_origin(url: str) -> str:
     """scheme://host[:port] of `url`; ValueError when it is not an http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Not an http(s) origin: {url!r}")
-    host = parts.hostname
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    default_port = 443 if parts.scheme == "https" else 80
-    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
-    return f"{parts.scheme}://{host}{port}"
+    return core_origins.normalise_origin(url, page_url_allowed=True)
 
 
 def chat_origins(origin: str) -> list[str]:

@@ -21,10 +21,10 @@ from svardesk.channels.chat import queries, services
 from svardesk.channels.chat.layer import channel_group, conversation_group, visitor_group
 from svardesk.channels.chat.limits import Limits, current_limits, take
 from svardesk.channels.chat.models import ChatChannel
-from svardesk.channels.chat.origins import origin_or_none
 from svardesk.channels.chat.services import ChatInputError
 from svardesk.channels.chat.texts import error_message, widget_language
 from svardesk.channels.chat.tokens import VisitorToken, new_visitor_id, read_visitor, sign_visitor
+from svardesk.core.origins import origin_or_none
 from svardesk.core.parsing import parse_id
 
 logger = logging.getLogger(__name__)

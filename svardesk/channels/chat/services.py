@@ -28,7 +28,6 @@ from svardesk.channels.chat.models import (
     Visitor,
     WidgetSighting,
 )
-from svardesk.channels.chat.origins import InvalidOriginError, normalise_origin
 from svardesk.conversations import services as conversation_services
 from svardesk.conversations.inbound import record_inbound_message, split_display_name
 from svardesk.conversations.models import (
@@ -42,6 +41,7 @@ from svardesk.conversations.models import (
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
+from svardesk.core.origins import InvalidOriginError, normalise_origin
 from svardesk.core.text import single_line
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Ticket

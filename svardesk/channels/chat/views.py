@@ -22,7 +22,6 @@ from svardesk.channels.chat import queries, services
 from svardesk.channels.chat.forms import ChatChannelForm
 from svardesk.channels.chat.limits import current_limits
 from svardesk.channels.chat.models import ChatChannel
-from svardesk.channels.chat.origins import origin_or_none
 from svardesk.channels.chat.services import ChatChannelValidationError
 from svardesk.channels.chat.texts import widget_language, widget_strings
 from svardesk.core.decorators import (
@@ -31,6 +30,7 @@ from svardesk.core.decorators import (
     workspace_required,
 )
 from svardesk.core.exceptions import NotFoundError, PermissionDeniedError
+from svardesk.core.origins import origin_or_none
 from svardesk.tickets.queries import access_ticket
 
 WIDGET_CACHE_SECONDS = 24 * 3600

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import connection, transaction
 from django.db.models import F, Max
@@ -48,6 +47,7 @@ from svardesk.channels.forms.models import (
 from svardesk.conversations import services as conversation_services
 from svardesk.conversations.inbound import InboundItem, record_inbound_messages
 from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind, Message
+from svardesk.core import origins as core_origins
 from svardesk.core.local_cache import forget
 from svardesk.core.on_commit import after_commit
 from svardesk.crm.models import Contact
@@ -131,24 +131,12 @@ class FormChange:
 
 
 def normalise_origin(value: str) -> str:
-    """ "https://Shop.example/contact" → "https://shop.example"; raises ValueError."""
+    """ "https://Shop.example/contact" → "https://shop.example", "*" as it is; raises
+    ValueError."""
     value = value.strip()
     if value == "*":
         return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(value)
-    if parts.username or parts.password:
-        raise ValueError(value)
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(value) from None
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+    return core_origins.normalise_origin(value, page_url_allowed=True)
 
 
 def _clean_websites(values: Sequence[str]) -> list[str]:

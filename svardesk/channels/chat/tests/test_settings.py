@@ -10,12 +10,12 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from svardesk.channels.chat.models import ChatChannel
-from svardesk.channels.chat.origins import InvalidOriginError, normalise_origin
 from svardesk.channels.chat.services import TranscriptSettings, record_sighting
 from svardesk.channels.chat.tests.helpers import chat_channel
 from svardesk.channels.email.services import connect_email_channel
 from svardesk.conversations.models import ChannelKind, InboxKind
 from svardesk.conversations.registry import get_adapter
+from svardesk.core.origins import InvalidOriginError, normalise_origin
 from tests.factories import UserFactory
 
 TEAM_ADDRESS = "support@acme.test"

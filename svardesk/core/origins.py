@@ -1,4 +1,5 @@
-"""Website origins as the chat channel stores and compares them: scheme://host[:port]."""
+"""Website origins as channels store and compare them (the chat's websites, a form's embedding
+sites, the demo's address): scheme://host[:port]."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ class InvalidOriginError(ValueError):
     """Not an http(s) origin."""
 
 
-def normalise_origin(value: str) -> str:
+def normalise_origin(value: str, *, page_url_allowed: bool = False) -> str:
     """ "HTTPS://Shop.Example:443/" → "https://shop.example". Raises InvalidOriginError for
-    anything but an http or https origin (a path, query, user or fragment is refused, so a
-    pasted page URL is not silently cut to its origin)."""
+    anything but an http or https origin. A path, query or fragment is refused unless
+    `page_url_allowed` (then a page's URL is cut to its origin); a user part always is."""
     text = value.strip()
     if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
         raise InvalidOriginError(value)
@@ -27,7 +28,9 @@ def normalise_origin(value: str) -> str:
     host = (parts.hostname or "").lower()
     if scheme not in DEFAULT_PORTS or not host:
         raise InvalidOriginError(value)
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.username or (
+        not page_url_allowed and (parts.path not in ("", "/") or parts.query or parts.fragment)
+    ):
         raise InvalidOriginError(value)
     try:
         host = host.encode("idna").decode("ascii") if not host.startswith("[") else host
