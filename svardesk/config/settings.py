@@ -265,6 +265,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/quill", NODE_MODULES / "quill" / "dist"),
     ("vendor/sortable", NODE_MODULES / "sortablejs"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
 ]
 # Serve the collected files and, for a checkout without collectstatic, the finders' files.
 SERVESTATIC_USE_FINDERS = True
