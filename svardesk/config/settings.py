@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "svardesk.channels.chat",
     "svardesk.channels.forms",
     "svardesk.ticket_views",
+    "svardesk.sla",
     "svardesk.search",
     "svardesk.workspace",
     "svardesk.demo",

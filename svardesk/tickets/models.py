@@ -117,6 +117,34 @@ class Source(models.TextChoices):
 _LIVE = Q(is_open=True, is_spam=False)
 
 
+class SlaStatus(models.TextChoices):
+    """Where a ticket stands against one SLA goal (the `sla` app keeps it up to date)."""
+
+    ON_TRACK = "on_track", pgettext_lazy("SLA status", "On track")
+    DUE_SOON = "due_soon", pgettext_lazy("SLA status", "Due soon")
+    OVERDUE = "overdue", pgettext_lazy("SLA status", "Overdue")
+    MET = "met", pgettext_lazy("SLA status", "Completed on time")
+    MISSED = "missed", pgettext_lazy("SLA status", "Completed late")
+
+
+# The SLA goals a ticket carries a due time and a status for, as column prefixes.
+SLA_GOALS = ("first_response", "next_response", "close")
+
+
+def _sla_indexes() -> list[models.Index]:
+    # One index per goal serves the sweep (status = on_track/due_soon AND due <= t), the
+    # filters on status and the sort by due time within a status; tickets without that goal
+    # are not in it.
+    return [
+        models.Index(
+            fields=[f"sla_{goal}_status", f"sla_{goal}_due"],
+            condition=Q(**{f"sla_{goal}_due__isnull": False}),
+            name=f"ticket_sla_{goal}"[:30],
+        )
+        for goal in SLA_GOALS
+    ]
+
+
 class Ticket(TimestampedModel):
     """A customer's request and everything the team does about it.
 
@@ -186,6 +214,32 @@ class Ticket(TimestampedModel):
     )
     custom = models.JSONField(_("custom properties"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # SLA goals (written only by the `sla` app; its `TicketSla` keeps the timers behind them):
+    # when each goal is due, and where the ticket stands. Empty when the goal does not apply.
+    sla_first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    sla_first_response_status = models.CharField(
+        _("first response SLA status"),
+        max_length=10,
+        choices=SlaStatus.choices,
+        blank=True,
+        default="",
+    )
+    sla_next_response_due = models.DateTimeField(_("next response due"), null=True, blank=True)
+    sla_next_response_status = models.CharField(
+        _("next response SLA status"),
+        max_length=10,
+        choices=SlaStatus.choices,
+        blank=True,
+        default="",
+    )
+    sla_close_due = models.DateTimeField(_("close due"), null=True, blank=True)
+    sla_close_status = models.CharField(
+        _("close SLA status"),
+        max_length=10,
+        choices=SlaStatus.choices,
+        blank=True,
+        default="",
+    )
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -224,6 +278,7 @@ class Ticket(TimestampedModel):
             ),
             models.Index(fields=["owner", "-last_activity_at"], name="ticket_owner_recent"),
             models.Index(fields=["team", "-last_activity_at"], name="ticket_team_recent"),
+            *_sla_indexes(),
         ]
 
     def __str__(self) -> str:
@@ -301,6 +356,8 @@ class CreateFormField(models.Model):
 class TicketEventKind(models.TextChoices):
     CREATED = "created", _("Created")
     PROPERTY_CHANGED = "property_changed", _("Property changed")
+    # An SLA goal started, paused, resumed, was met or missed (data: goal, event, due).
+    SLA = "sla", _("SLA")
 
 
 class TicketEvent(models.Model):
