@@ -23,6 +23,7 @@ from django_htmx.http import reswap, retarget
 from svardesk.accounts.queries import request_user
 from svardesk.conversations import queries, services
 from svardesk.conversations.forms import CommentForm, ReplyForm, SpamForm
+from svardesk.conversations.models import DeliveryStatus
 from svardesk.core.decorators import workspace_required
 from svardesk.core.exceptions import NotFoundError
 from svardesk.tickets.models import Ticket
@@ -90,7 +91,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     data = form.cleaned_data
     try:
-        services.send_reply(
+        message = services.send_reply(
             ticket,
             actor=user,
             html=data["html"],
@@ -105,7 +106,37 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return _compose_errors(request, ticket, "reply", exc.errors)
     except services.NoReplyChannelError as exc:
         return _compose_errors(request, ticket, "reply", {"channel": str(exc)})
-    return _detail(request, ticket, toast=_("Reply sent to the outbox."))
+    toast = _("Reply sent to the outbox.")
+    adapter = queries.adapter_of(message.channel)
+    if _is_htmx(request) and adapter is not None and adapter.delivers_immediately:
+        return _live_reply_sent(request, ticket, message.pk, toast=toast)
+    return _detail(request, ticket, toast=toast)
+
+
+def _live_reply_sent(
+    request: HttpRequest, ticket: Ticket, message_id: int, *, toast: str
+) -> HttpResponse:
+    """Send on a live channel (chat: quick replies, often): the new reply alone, added to the
+    end of the thread — the editor stays where it is and conversations.js empties it —
+    instead of the whole ticket. The whole ticket as for any reply when the reply moved the
+    ticket (the header shows its stage); the thread when the reply is still on its way (the
+    thread then asks for its status itself)."""
+    current = access_ticket(ticket.pk, actor=request_user(request))
+    if current.stage_id != ticket.stage_id or current.is_open != ticket.is_open:
+        return _detail(request, current, toast=toast)
+    message = queries.list_ticket_messages(current).filter(pk=message_id).first()
+    if message is None or message.delivery_status == DeliveryStatus.QUEUED:
+        response = _thread(request, current, toast=toast, thread_template=THREAD_AND_TOAST)
+        return reswap(retarget(response, f"#thread-{current.pk}"), "outerHTML")
+    response = render(
+        request,
+        "conversations/partials/_reply_sent.html",
+        {"ticket": current, "entry": queries.display_message(message), "toast": toast},
+    )
+    response = retarget(response, f"#thread-{current.pk} .thread-items")
+    # Added at the end, and the conversation scrolled to it as the ticket page does.
+    response["HX-Reswap"] = "beforeend scroll:.ticket-detail>.conversation:bottom"
+    return response
 
 
 @workspace_required
@@ -137,14 +168,21 @@ def comment(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _detail(request, ticket, toast=_("Comment added."))
 
 
-def _thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> HttpResponse:
+THREAD = "conversations/partials/_thread.html"
+# The thread and a toast (a reply's).
+THREAD_AND_TOAST = "conversations/partials/_thread_and_toast.html"
+
+
+def _thread(
+    request: HttpRequest, ticket: Ticket, *, thread_template: str = THREAD, **extra: Any
+) -> HttpResponse:
     user = request_user(request)
     context = {
         "ticket": ticket,
         **queries.conversation_context(ticket, actor=user, timeline=list(list_timeline(ticket))),
         **extra,
     }
-    return render(request, "conversations/partials/_thread.html", context)
+    return render(request, thread_template, context)
 
 
 @workspace_required
