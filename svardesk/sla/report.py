@@ -1,0 +1,412 @@
+"""The SLA report: goal compliance per week and per team, median and 90th-percentile times
+to first response and to close, and the tickets that missed most recently — for the tickets
+the viewer may see, filtered by period, team, pipeline and priority; the same numbers as CSV.
+
+Counting (docs/sla.md, "SLA report"): a goal belongs to the week its due time fell in (weeks
+start on Monday, in the viewer's time zone). A goal is *decided* once it is Completed on time
+(met), Completed late, or Overdue (still open past its due time); compliance is met / decided.
+Goals still On track or Due soon are not counted yet. Times are wall-clock from the timer's
+start to its completion, for completed goals.
+
+Every query starts from the `(sla_<goal>_status, sla_<goal>_due)` index on tickets, so it
+reads only the decided goals of the period — not every ticket.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from svardesk.accounts.queries import request_user
+from svardesk.core.decorators import workspace_required
+from svardesk.core.parsing import parse_ascii_int
+from svardesk.sla.settings_forms import GOAL_LABELS
+from svardesk.teams.models import Team
+from svardesk.tickets.models import SLA_GOALS, Pipeline, Priority, SlaStatus, Ticket
+from svardesk.tickets.queries import ticket_access_q
+
+PERIODS = {"4": 4, "12": 12, "26": 26, "52": 52}
+DEFAULT_PERIOD = "12"
+DECIDED = (SlaStatus.MET, SlaStatus.MISSED, SlaStatus.OVERDUE)
+COMPLETED = (SlaStatus.MET, SlaStatus.MISSED)
+MISSES = (SlaStatus.MISSED, SlaStatus.OVERDUE)
+TIMED_GOALS = ("first_response", "close")  # the goals whose times are plotted
+RECENT_MISSES = 10
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont over an interval (continuous, interpolated)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    period: str
+    team_id: int | None
+    pipeline_id: int | None
+    priority: str
+
+    @classmethod
+    def parse(cls, data: Any) -> ReportFilters:
+        period = data.get("period", DEFAULT_PERIOD)
+        priority = data.get("priority", "")
+        return cls(
+            period=period if period in PERIODS else DEFAULT_PERIOD,
+            team_id=parse_ascii_int(data.get("team")),
+            pipeline_id=parse_ascii_int(data.get("pipeline")),
+            priority=priority if priority in Priority.values else "",
+        )
+
+    def bounds(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """From the Monday starting the first week of the period to the end of this week."""
+        local = timezone.localtime(now)
+        monday = (local - dt.timedelta(days=local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        start = monday - dt.timedelta(weeks=PERIODS[self.period] - 1)
+        return _midnight(start), _midnight(monday + dt.timedelta(weeks=1))
+
+
+def _midnight(moment: dt.datetime) -> dt.datetime:
+    # Re-localised: a week that crosses a DST change starts at local midnight, not an hour off.
+    naive = moment.replace(tzinfo=None)
+    return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
+def _goal_tickets(
+    viewer: Any,
+    filters: ReportFilters,
+    goal: str,
+    statuses: tuple[str, ...],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> QuerySet[Ticket]:
+    condition = Q(
+        **{
+            f"sla_{goal}_status__in": statuses,
+            f"sla_{goal}_due__gte": start,
+            f"sla_{goal}_due__lt": end,
+        }
+    )
+    tickets = Ticket.objects.filter(condition, ticket_access_q(viewer), is_spam=False)
+    if filters.team_id is not None:
+        tickets = tickets.filter(team_id=filters.team_id)
+    if filters.pipeline_id is not None:
+        tickets = tickets.filter(pipeline_id=filters.pipeline_id)
+    if filters.priority:
+        tickets = tickets.filter(priority=filters.priority)
+    return tickets
+
+
+@dataclass
+class Report:
+    weeks: list[dt.date]
+    # goal → week → (met, decided)
+    by_week: dict[str, dict[dt.date, tuple[int, int]]]
+    # goal → team id (None: no team) → (met, decided)
+    by_team: dict[str, dict[int | None, tuple[int, int]]]
+    # goal → week → (median, p90) in seconds (None without completed goals)
+    times: dict[str, dict[dt.date, tuple[float | None, float | None]]]
+    overall_times: dict[str, tuple[float | None, float | None]]
+    recent_misses: list[dict[str, Any]]
+    team_names: dict[int | None, str]
+
+
+def build_report(viewer: Any, filters: ReportFilters, *, now: dt.datetime | None = None) -> Report:
+    now = now or timezone.now()
+    start, end = filters.bounds(now)
+    tz = timezone.get_current_timezone()
+    weeks = [
+        (timezone.localtime(start, tz) + dt.timedelta(weeks=i)).date()
+        for i in range(PERIODS[filters.period])
+    ]
+    by_week: dict[str, dict[dt.date, tuple[int, int]]] = {}
+    by_team: dict[str, dict[int | None, tuple[int, int]]] = {}
+    for goal in SLA_GOALS:
+        rows = (
+            _goal_tickets(viewer, filters, goal, DECIDED, start, end)
+            .annotate(week=TruncWeek(f"sla_{goal}_due", tzinfo=tz))
+            .values_list("week", "team_id", f"sla_{goal}_status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        weekly: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+        teams: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+        for week, team_id, status, count in rows:
+            day = _as_date(week, tz)
+            met = count if status == SlaStatus.MET else 0
+            for bucket in (weekly[day], teams[team_id]):
+                bucket[0] += met
+                bucket[1] += count
+        by_week[goal] = {day: (v[0], v[1]) for day, v in weekly.items()}
+        by_team[goal] = {team: (v[0], v[1]) for team, v in teams.items()}
+    times: dict[str, dict[dt.date, tuple[float | None, float | None]]] = {}
+    overall: dict[str, tuple[float | None, float | None]] = {}
+    for goal in TIMED_GOALS:
+        times[goal], overall[goal] = _times(viewer, filters, goal, start, end, tz)
+    team_ids = {team for goal in by_team.values() for team in goal}
+    names: dict[int | None, str] = {
+        team.pk: team.name for team in Team.objects.filter(pk__in=[t for t in team_ids if t])
+    }
+    names[None] = _("No team")
+    return Report(
+        weeks=weeks,
+        by_week=by_week,
+        by_team=by_team,
+        times=times,
+        overall_times=overall,
+        recent_misses=_recent_misses(viewer, filters, start, end),
+        team_names=names,
+    )
+
+
+def _as_date(value: Any, tz: dt.tzinfo) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value, tz).date() if timezone.is_aware(value) else value.date()
+    return value  # type: ignore[no-any-return,unused-ignore]
+
+
+def _times(
+    viewer: Any,
+    filters: ReportFilters,
+    goal: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: dt.tzinfo,
+) -> tuple[dict[dt.date, tuple[float | None, float | None]], tuple[float | None, float | None]]:
+    """Median and 90th percentile of start → completion, per week and over the period."""
+    elapsed = F(f"sla__{goal}_completed_at") - F(f"sla__{goal}_started_at")
+    tickets = _goal_tickets(viewer, filters, goal, COMPLETED, start, end).filter(
+        **{f"sla__{goal}_completed_at__isnull": False, f"sla__{goal}_started_at__isnull": False}
+    )
+    week = TruncWeek(f"sla_{goal}_due", tzinfo=tz)
+    if connection.vendor == "postgresql":
+        rows = (
+            tickets.annotate(week=week)
+            .values("week")
+            .annotate(p50=Percentile(elapsed, 0.5), p90=Percentile(elapsed, 0.9))
+            .order_by()
+        )
+        weekly = {
+            _as_date(row["week"], tz): (_seconds(row["p50"]), _seconds(row["p90"])) for row in rows
+        }
+        total = tickets.aggregate(p50=Percentile(elapsed, 0.5), p90=Percentile(elapsed, 0.9))
+        return weekly, (_seconds(total["p50"]), _seconds(total["p90"]))
+    # SQLite has no percentile: the durations are few enough on a small help desk to sort here.
+    samples: dict[dt.date, list[float]] = defaultdict(list)
+    for day, completed, started in tickets.annotate(week=week).values_list(
+        "week", f"sla__{goal}_completed_at", f"sla__{goal}_started_at"
+    ):
+        samples[_as_date(day, tz)].append((completed - started).total_seconds())
+    everything = [value for values in samples.values() for value in values]
+    weekly = {day: (_percentile(v, 0.5), _percentile(v, 0.9)) for day, v in samples.items()}
+    return weekly, (_percentile(everything, 0.5), _percentile(everything, 0.9))
+
+
+def _seconds(value: dt.timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """percentile_cont: linear interpolation between the closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _recent_misses(
+    viewer: Any, filters: ReportFilters, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """The latest misses of any goal (by due time): one small indexed query per goal."""
+    found: list[dict[str, Any]] = []
+    for goal in SLA_GOALS:
+        tickets = (
+            _goal_tickets(viewer, filters, goal, MISSES, start, end)
+            .order_by(f"-sla_{goal}_due", "-id")
+            .values("id", "name", "team_id", f"sla_{goal}_due", f"sla_{goal}_status")[
+                :RECENT_MISSES
+            ]
+        )
+        found.extend(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "team_id": row["team_id"],
+                "goal": goal,
+                "goal_label": str(GOAL_LABELS[goal]),
+                "due": row[f"sla_{goal}_due"],
+                "status": row[f"sla_{goal}_status"],
+                "status_label": str(SlaStatus(row[f"sla_{goal}_status"]).label),
+            }
+            for row in tickets
+        )
+    found.sort(key=lambda item: (item["due"], item["id"]), reverse=True)
+    return found[:RECENT_MISSES]
+
+
+def _rate(met: int, decided: int) -> float | None:
+    return round(100 * met / decided, 1) if decided else None
+
+
+def chart_data(report: Report) -> dict[str, Any]:
+    """What report.js plots: labels and series, numbers only (no HTML)."""
+    team_ids = sorted(
+        {team for goal in report.by_team.values() for team in goal},
+        key=lambda team: report.team_names.get(team, ""),
+    )
+    return {
+        "weeks": [week.isoformat() for week in report.weeks],
+        "goals": [str(GOAL_LABELS[goal]) for goal in SLA_GOALS],
+        "weekly": [
+            [_rate(*report.by_week[goal].get(week, (0, 0))) for week in report.weeks]
+            for goal in SLA_GOALS
+        ],
+        "teams": [report.team_names.get(team, "") for team in team_ids],
+        "by_team": [
+            [_rate(*report.by_team[goal].get(team, (0, 0))) for team in team_ids]
+            for goal in SLA_GOALS
+        ],
+        "times": {
+            goal: {
+                "label": str(GOAL_LABELS[goal]),
+                "p50": [
+                    _hours(report.times[goal].get(week, (None, None))[0]) for week in report.weeks
+                ],
+                "p90": [
+                    _hours(report.times[goal].get(week, (None, None))[1]) for week in report.weeks
+                ],
+            }
+            for goal in TIMED_GOALS
+        },
+        "text": {
+            "compliance": _("Compliance (%)"),
+            "hours": _("Hours"),
+            "median": _("Median"),
+            "p90": _("90th percentile"),
+        },
+    }
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """The report's numbers as CSV rows (the same ones the page plots and lists)."""
+    header = [
+        _("Section"),
+        _("Week or team"),
+        _("Goal"),
+        _("Met"),
+        _("Decided"),
+        _("Compliance (%)"),
+        _("Median (hours)"),
+        _("90th percentile (hours)"),
+    ]
+    rows = [header]
+    for goal in SLA_GOALS:
+        label = str(GOAL_LABELS[goal])
+        for week in report.weeks:
+            met, decided = report.by_week[goal].get(week, (0, 0))
+            p50, p90 = report.times.get(goal, {}).get(week, (None, None))
+            rows.append(
+                [_("Week"), week.isoformat(), label, str(met), str(decided),
+                 _text(_rate(met, decided)), _text(_hours(p50)), _text(_hours(p90))]
+            )  # fmt: skip
+    for goal in SLA_GOALS:
+        label = str(GOAL_LABELS[goal])
+        for team, (met, decided) in sorted(
+            report.by_team[goal].items(), key=lambda item: report.team_names.get(item[0], "")
+        ):
+            rows.append(
+                [_("Team"), report.team_names.get(team, ""), label, str(met), str(decided),
+                 _text(_rate(met, decided)), "", ""]
+            )  # fmt: skip
+    for goal in TIMED_GOALS:
+        p50, p90 = report.overall_times[goal]
+        rows.append(
+            [_("Period"), "", str(GOAL_LABELS[goal]), "", "", "", _text(_hours(p50)),
+             _text(_hours(p90))]
+        )  # fmt: skip
+    return rows
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+@workspace_required
+@require_GET
+def sla_report(request: HttpRequest) -> HttpResponse:
+    viewer = request_user(request)
+    filters = ReportFilters.parse(request.GET)
+    report = build_report(viewer, filters)
+    totals = {
+        goal: _rate(
+            sum(met for met, _d in report.by_week[goal].values()),
+            sum(decided for _m, decided in report.by_week[goal].values()),
+        )
+        for goal in SLA_GOALS
+    }
+    context = {
+        "filters": filters,
+        "periods": [(key, _("Last %(n)s weeks") % {"n": weeks}) for key, weeks in PERIODS.items()],
+        "teams": Team.objects.order_by("name"),
+        "pipelines": Pipeline.objects.order_by("display_order", "id"),
+        "priorities": Priority.choices,
+        "summary": [{"label": GOAL_LABELS[goal], "rate": totals[goal]} for goal in SLA_GOALS],
+        "times": [
+            {
+                "label": GOAL_LABELS[goal],
+                "p50": _hours(report.overall_times[goal][0]),
+                "p90": _hours(report.overall_times[goal][1]),
+            }
+            for goal in TIMED_GOALS
+        ],
+        "misses": [
+            {**miss, "team": report.team_names.get(miss["team_id"], "")}
+            for miss in report.recent_misses
+        ],
+        "chart": chart_data(report),
+        "query": request.GET.urlencode(),
+        "current_view": "sla_report",
+    }
+    return render(request, "sla/report.html", context)
+
+
+@workspace_required
+@require_GET
+def sla_report_csv(request: HttpRequest) -> HttpResponse:
+    viewer = request_user(request)
+    filters = ReportFilters.parse(request.GET)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(csv_rows(build_report(viewer, filters)))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sla-report.csv"'
+    return response
