@@ -9,7 +9,9 @@ What runs (all real, on loopback):
 - a fresh install (tests/chat_harness.py): its own data folder and database — a SQLite file,
   or with DATABASE_URL naming PostgreSQL a fresh database beside it, dropped at the end — and
   its own emptied Redis database (channel layer, cache, task queue);
-- `--web` uvicorn processes (default 2) on the ASGI app, sharing that database and Redis;
+- `--web` uvicorn processes (default 2) on the ASGI app, sharing that database and Redis, or
+  with `--serve-workers N` one `svardesk serve --workers N` (N web processes on one port,
+  and its task worker);
 - `--agents` agents signed in over HTTP, each with a workspace socket (so they are present and
   Available), spread over the processes;
 - `--visitors` widget sockets speaking docs/chat.md, spread over the processes, each from its
@@ -19,7 +21,7 @@ Each visitor first sends one message (that creates its chat's ticket); then, dur
 measured `--duration` seconds, each chat repeats: the visitor waits a random time (so that all
 chats together send `--rate` messages a second), sends a message, and the message is answered
 by an agent through the reply endpoint (`POST /tickets/<id>/reply/` as the editor's Send
-posts it with htmx, answered with the ticket's fragment: `send_reply`, then the chat adapter's
+posts it with htmx, answered with the new message: `send_reply`, then the chat adapter's
 delivery over the Redis layer), from a pool of `--agent-threads` HTTP clients. One message is
 in flight per chat at a time.
 
@@ -28,7 +30,7 @@ Printed, in milliseconds (p50 / p95 / p99 / max, and how many):
 - visitor -> agents: until each agent's workspace socket hears "ticket N changed" (every agent
   socket counts once per message: this is the fan-out the thread's live update rides on);
 - agent -> visitor: the reply's POST starts until the visitor's widget socket has it;
-- the reply POST's own response time (it also renders the ticket page fragment);
+- the reply POST's own response time (it also renders the answer: in a chat, the new message);
 - delivery alone: from the message's `at` (when the server stored it; same machine, same clock)
   until each agent's socket hears of it, and until the visitor has the reply.
 And memory: resident memory of the web processes before and after opening the widget
@@ -260,7 +262,7 @@ async def _chat(
                 lambda m=marker: agent.post(
                     f"/tickets/{visitor.ticket_id}/reply/",
                     {"text": f"Answer {m}", "html": ""},
-                    **{"HX-Request": "true"},  # as the editor's Send: the fragment, no redirect
+                    **{"HX-Request": "true"},  # as the editor's Send: no redirect
                 ),
             )
         except OSError as error:  # the server did not answer in time (urllib: 30 s)
@@ -404,6 +406,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="messages/s each way")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--web", type=int, default=2, help="uvicorn processes")
+    parser.add_argument(
+        "--serve-workers",
+        type=int,
+        default=0,
+        help="instead of --web: one `svardesk serve --workers N` (N web processes on one port)",
+    )
     parser.add_argument("--first-concurrency", type=int, default=10)
     args = parser.parse_args()
     if not redis_running():
@@ -424,8 +432,14 @@ def main() -> None:
             " has_seat=True, first_name=f'Agent {n}')\n"
         )
         _snippet, key = site.connect_chat("Bench chat", ORIGIN)
-        webs = [site.web() for _ in range(args.web)]
+        if args.serve_workers:
+            webs = [
+                site.web(serve=True, extra_env={"SVARDESK_WEB_WORKERS": str(args.serve_workers)})
+            ]
+        else:
+            webs = [site.web() for _ in range(args.web)]
         asyncio.run(_run(args, site, webs, key))
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

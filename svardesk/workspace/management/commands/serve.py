@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from svardesk.conversations.registry import registered_adapters
 
@@ -33,7 +33,7 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def web_server_config(*, host: str, port: int, log_level: str = "info") -> Any:
+def web_server_config(*, host: str, port: int, log_level: str = "info", workers: int = 1) -> Any:
     """uvicorn for the ASGI app. It takes the client's address and scheme from X-Forwarded-For
     and X-Forwarded-Proto only when the connection comes from a proxy in FORWARDED_ALLOW_IPS
     (default: none), so nobody on the internet can choose the address the sign-in throttle
@@ -52,7 +52,23 @@ def web_server_config(*, host: str, port: int, log_level: str = "info") -> Any:
             item.strip() for item in settings.FORWARDED_ALLOW_IPS.split(",") if item.strip()
         ],
         lifespan="off",
+        workers=workers,
     )
+
+
+def check_web_workers(workers: int) -> None:
+    """More than one web process needs a channel layer they share (Redis): with the per-process
+    in-memory one, a browser or chat widget connected to one process would never hear what
+    happens in another."""
+    from svardesk.workspace import relay
+
+    if workers < 1:
+        raise CommandError("--workers must be at least 1.")
+    if workers > 1 and relay.in_memory_layer() is not None:
+        raise CommandError(
+            f"--workers {workers} needs REDIS_URL: the web processes share live updates and "
+            "chat messages through Redis. Set REDIS_URL, or run one web process (--workers 1)."
+        )
 
 
 class Command(BaseCommand):
@@ -62,6 +78,14 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("SVARDESK_HOST", "127.0.0.1"))
         parser.add_argument(
             "--port", type=int, default=int(os.environ.get("SVARDESK_PORT", "8000"))
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("SVARDESK_WEB_WORKERS", "1")),
+            help="Web server processes (each one Python process: use one per CPU core). More "
+            "than one needs REDIS_URL, so that every process's browsers and chat widgets hear "
+            "the others'.",
         )
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the background worker."
@@ -75,6 +99,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
+        workers = options["workers"]
+        check_web_workers(workers)
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         worker = None
@@ -90,17 +116,23 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         stops = self.start_embedded_servers(options, host=host)
         config = web_server_config(
-            host=host, port=port, log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower()
+            host=host,
+            port=port,
+            log_level=os.environ.get("SVARDESK_LOG_LEVEL", "info").lower(),
+            workers=workers,
         )
         server = uvicorn.Server(config)
         # uvicorn re-raises SIGTERM after its graceful shutdown; exit through the cleanup below.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         self.stdout.write(f"Svardesk is running at http://{host}:{port}/  (Ctrl+C stops it)")
         try:
-            with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-                runner.run(self._serve(server))
-            if not server.started:
-                raise SystemExit(3)  # uvicorn has logged why (a port in use, say)
+            if workers > 1:
+                self._serve_processes(config)
+            else:
+                with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+                    runner.run(self._serve(server))
+                if not server.started:
+                    raise SystemExit(3)  # uvicorn has logged why (a port in use, say)
         except KeyboardInterrupt:
             pass
         finally:
@@ -112,6 +144,18 @@ class Command(BaseCommand):
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def _serve_processes(self, config: Any) -> None:
+        """uvicorn's supervisor: `workers` processes accepting on one socket, each replaced if
+        it dies; SIGTERM or Ctrl+C stops them all. Their live updates and chat messages meet
+        in the Redis channel layer (`check_web_workers`), so no relay runs here."""
+        from uvicorn.supervisors import Multiprocess
+
+        sock = config.bind_socket()  # exits with 3 after logging why (a port in use, say)
+        try:
+            Multiprocess(config, sockets=[sock]).run()
+        finally:
+            sock.close()
 
     async def _serve(self, server: Any) -> None:
         """uvicorn on this event loop, and beside it, on the embedded default, the relay that
