@@ -7,12 +7,16 @@ notifications. Everything that names a ticket goes through `tickets.queries.acce
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Aggregate, F, Max, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
@@ -40,6 +44,7 @@ from svardesk.conversations.registry import (
 )
 from svardesk.core.addresses import address_of, format_address
 from svardesk.core.exceptions import NotFoundError
+from svardesk.core.local_cache import cached
 from svardesk.tickets.models import Ticket, TicketEvent
 from svardesk.tickets.queries import access_ticket, ticket_scope
 
@@ -88,6 +93,21 @@ def reply_conversation_of(ticket: Ticket) -> Conversation | None:
     )
 
 
+def _reply_conversation_among(conversations: list[Conversation]) -> Conversation | None:
+    """`reply_conversation_of` over conversations already read (with their channels)."""
+    kinds = set(_kinds())
+    candidates = [c for c in conversations if c.channel.is_active and c.channel.kind in kinds]
+    # Newest last message first, conversations without one last; ties: the newest id.
+    return max(
+        candidates,
+        key=lambda c: (c.last_message_at is not None, c.last_message_at or _NEVER, c.pk),
+        default=None,
+    )
+
+
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def reply_target(conversation: Conversation) -> Message | None:
     """The message a reply answers: the latest customer message or reply with a Message-ID.
     An auto-reply or bounce is never answered while a message from a person exists."""
@@ -99,18 +119,29 @@ def reply_target(conversation: Conversation) -> Message | None:
 
 
 def reply_blocked_reason(
-    conversation: Conversation, adapter: ChannelAdapter, *, now: dt.datetime
+    conversation: Conversation,
+    adapter: ChannelAdapter,
+    *,
+    now: dt.datetime,
+    messages: list[Message] | None = None,
 ) -> str:
     """Why no reply can go out on `conversation` now, in the agent's language ("" when one
     can): the adapter's own reason, else its reply window closed (a reply may follow the
-    customer's last message by at most `capabilities.reply_window`)."""
+    customer's last message by at most `capabilities.reply_window`). `messages`: the
+    conversation's messages when the caller has read them already."""
     reason = str(adapter.reply_blocked_reason(conversation, now=now) or "")
     window = adapter.capabilities.reply_window
     if reason or window is None:
         return reason
-    last = conversation.messages.filter(direction=MessageDirection.INBOUND).aggregate(
-        at=Max("created_at")
-    )["at"]
+    if messages is None:
+        last = conversation.messages.filter(direction=MessageDirection.INBOUND).aggregate(
+            at=Max("created_at")
+        )["at"]
+    else:
+        last = max(
+            (m.created_at for m in messages if m.direction == MessageDirection.INBOUND),
+            default=None,
+        )
     if last is None or now - last <= window:
         return ""
     return _(
@@ -125,6 +156,18 @@ def team_addresses() -> set[str]:
     for adapter in registered_adapters():
         ours |= {a.lower() for a in adapter.own_addresses()}
     return ours
+
+
+def _cached_team_addresses() -> frozenset[str]:
+    # Read for every ticket page; channels change rarely. Saving a channel clears
+    # core.local_cache in this process (the channel apps connect it); others follow within
+    # its few seconds.
+    return cached("conversations:team-addresses", lambda: frozenset(team_addresses()))
+
+
+def helpdesk_settings() -> HelpDeskSettings:
+    """The help desk settings through core.local_cache (cleared when they are saved)."""
+    return cached("conversations:helpdesk-settings", HelpDeskSettings.load)
 
 
 def contact_address(ticket: Ticket) -> str:
@@ -174,13 +217,19 @@ def _channel_fields(adapter: ChannelAdapter | None, channel: Channel) -> dict[st
 
 
 def reply_defaults(
-    ticket: Ticket, *, actor: User | None = None, now: dt.datetime | None = None
+    ticket: Ticket,
+    *,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+    loaded: TicketConversations | None = None,
 ) -> ReplyDefaults:
     """Where the ticket's next reply goes and what the editor offers for its channel. On a
     channel with To/Cc/Bcc: To = the customer who wrote last (or the ticket's contact); Cc =
     everyone else that message went to, except our own addresses. Auto-replies and bounces
-    are never answered. On other channels the recipient is the conversation's customer."""
-    conversation = reply_conversation_of(ticket)
+    are never answered. On other channels the recipient is the conversation's customer.
+    `loaded`: the ticket's conversations and messages when the caller has read them."""
+    loaded = loaded or load_ticket_conversations(ticket)
+    conversation = _reply_conversation_among(loaded.conversations)
     if conversation is None:
         channel = first_starting_channel()
         if channel is None:
@@ -190,24 +239,24 @@ def reply_defaults(
         if not address and fields["capabilities"].cc_bcc:
             return ReplyDefaults([], [], channel.name, problem="no_address", **fields)
         return ReplyDefaults([address] if address else [], [], channel.name, **fields)
+    messages = [m for m in loaded.messages if m.conversation_id == conversation.pk]
     adapter = adapter_of(conversation.channel)
     fields = _channel_fields(adapter, conversation.channel)
     fields["conversation_id"] = conversation.pk
     if adapter is not None:
         fields["blocked_reason"] = reply_blocked_reason(
-            conversation, adapter, now=now or timezone.now()
+            conversation, adapter, now=now or timezone.now(), messages=messages
         )
         if actor is not None:
             fields["actions"] = adapter.conversation_actions(conversation, actor=actor)
     from_address = conversation.channel.name
     if not fields["capabilities"].cc_bcc:
         return ReplyDefaults([], [], from_address, **fields)
-    ours = team_addresses()
-    latest = (
-        conversation.messages.filter(direction=MessageDirection.INBOUND, is_auto_generated=False)
-        .exclude(sender_address="")
-        .order_by("-created_at", "-id")
-        .first()
+    ours = _cached_team_addresses()
+    latest = _latest(
+        m
+        for m in messages
+        if m.direction == MessageDirection.INBOUND and not m.is_auto_generated and m.sender_address
     )
     to: list[str] = []
     cc: list[str] = []
@@ -222,16 +271,17 @@ def reply_defaults(
     elif contact_address(ticket):
         to = [contact_address(ticket)]
     else:
-        last_out = (
-            conversation.messages.filter(direction=MessageDirection.OUTBOUND)
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        last_out = _latest(m for m in messages if m.direction == MessageDirection.OUTBOUND)
         if last_out is not None:
             to, cc = list(last_out.to), list(last_out.cc)
     if not to:
         return ReplyDefaults([], [], from_address, problem="no_address", **fields)
     return ReplyDefaults(to, cc, from_address, **fields)
+
+
+def _latest(messages: Iterable[Message]) -> Message | None:
+    """The newest of `messages` by (created_at, id), as `.order_by("-created_at", "-id")`."""
+    return max(messages, key=lambda m: (m.created_at, m.pk), default=None)
 
 
 @dataclass(frozen=True)
@@ -243,23 +293,37 @@ class SpamSender:
     adapter: ChannelAdapter | None
 
 
-def spam_sender_of(ticket: Ticket) -> SpamSender:
+def spam_sender_of(ticket: Ticket, *, loaded: TicketConversations | None = None) -> SpamSender:
     """The latest customer message's sender on its channel; else the contact's email on the
-    first of the ticket's channels that can block a sender."""
-    latest = (
-        Message.objects.select_related("channel")
-        .filter(conversation__ticket=ticket, direction=MessageDirection.INBOUND)
-        .exclude(sender_address="")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    first of the ticket's channels that can block a sender. `loaded`: the ticket's
+    conversations and messages when the caller has read them."""
+    if loaded is None:
+        latest = (
+            Message.objects.select_related("channel")
+            .filter(conversation__ticket=ticket, direction=MessageDirection.INBOUND)
+            .exclude(sender_address="")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    else:
+        latest = _latest(
+            m
+            for m in loaded.messages
+            if m.direction == MessageDirection.INBOUND and m.sender_address
+        )
     if latest is not None:
         adapter = adapter_of(latest.channel)
         if adapter is not None and adapter.can_block_senders:
             return SpamSender(latest.sender_address.lower(), adapter)
     if ticket.contact is None or not ticket.contact.email:
         return SpamSender("", None)
-    channels = Channel.objects.filter(conversations__ticket=ticket).distinct().order_by("pk")
+    if loaded is None:
+        channels = list(
+            Channel.objects.filter(conversations__ticket=ticket).distinct().order_by("pk")
+        )
+    else:
+        by_pk = {c.channel_id: c.channel for c in loaded.conversations}
+        channels = [by_pk[pk] for pk in sorted(by_pk)]
     for channel in channels:
         adapter = adapter_of(channel)
         if adapter is not None and adapter.can_block_senders:
@@ -336,8 +400,11 @@ def message_html_parts(message: Message) -> tuple[SafeString, SafeString]:
     return mark_safe(visible), mark_safe(hidden)  # noqa: S308
 
 
-def display_message(message: Message) -> ThreadMessage:
-    attachments = list(message.attachments.all())
+def display_message(message: Message, attachments: list[Attachment] | None = None) -> ThreadMessage:
+    """The message as the thread shows it; `attachments`: its attachments when the caller
+    has read them (`load_ticket_conversations`), else they are read here."""
+    if attachments is None:
+        attachments = list(message.attachments.all())
     quoted: SafeString = SafeString("")
     blocked_images = 0
     if message.body_html:
@@ -380,10 +447,162 @@ def list_ticket_messages(ticket: Ticket) -> QuerySet[Message]:
     )
 
 
-def build_thread(ticket: Ticket, timeline: list[TicketEvent]) -> list[ThreadMessage | ThreadEvent]:
+class _JSONArrayAgg(Aggregate):
+    """Rows as one JSON array: json_agg on PostgreSQL, json_group_array on SQLite."""
+
+    function = "JSON_AGG"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
+
+
+_ATTACHMENT_FIELDS = ("id", "filename", "size", "is_inline")
+
+
+def _attachments_json() -> Subquery:
+    """A message's attachments (the fields the thread shows) as a JSON array, so the thread
+    and its attachments come in one statement."""
+    rows = (
+        Attachment.objects.filter(message_id=OuterRef("pk"))
+        .order_by()
+        .values("message_id")
+        .annotate(items=_JSONArrayAgg(JSONObject(**{f: f for f in _ATTACHMENT_FIELDS})))
+        .values("items")
+    )
+    return Subquery(rows, output_field=TextField())
+
+
+def _attachments_of(message: Message) -> list[Attachment]:
+    items = _json_items(getattr(message, "attachments_json", None))
+    attachments = [
+        Attachment(
+            pk=item["id"],
+            message=message,
+            filename=item["filename"],
+            size=item["size"],
+            is_inline=bool(item["is_inline"]),
+        )
+        for item in items
+    ]
+    attachments.sort(key=lambda a: a.pk)
+    return attachments
+
+
+@dataclass
+class TicketConversations:
+    """A ticket's conversations (with their channels) and all their messages, oldest first
+    (with author, contact, channel and `attachments_json`): what the ticket page reads of
+    conversations, in at most two statements whatever their number."""
+
+    conversations: list[Conversation]
+    messages: list[Message]
+
+
+# The conversation and channel fields the ticket page reads, as `conversations_summary` names
+# them in its JSON.
+_SUMMARY_FIELDS = {
+    "id": "id",
+    "channel_id": "channel_id",
+    "inbox_id": "inbox_id",
+    "contact_id": "contact_id",
+    "subject": "subject",
+    "is_spam": "is_spam",
+    "last_message_at": "last_message_at",
+    "channel_kind": "channel__kind",
+    "channel_name": "channel__name",
+    "channel_is_active": "channel__is_active",
+    "channel_inbox_id": "channel__inbox_id",
+}
+
+
+def conversations_summary() -> Subquery:
+    """For a ticket query (`access_ticket(annotate=…)`): the ticket's conversations with
+    their channels as a JSON array, so reading the ticket reads them too."""
+    rows = (
+        Conversation.objects.filter(ticket_id=OuterRef("pk"))
+        .order_by()
+        .values("ticket_id")
+        .annotate(items=_JSONArrayAgg(JSONObject(**_SUMMARY_FIELDS)))
+        .values("items")
+    )
+    return Subquery(rows, output_field=TextField())
+
+
+def _json_items(raw: Any) -> list[dict[str, Any]]:
+    """A JSON array column: PostgreSQL's driver decodes it, SQLite's gives text."""
+    if raw is None:
+        return []
+    return list(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+def _json_datetime(raw: Any) -> dt.datetime | None:
+    if raw is None:
+        return None
+    moment = parse_datetime(str(raw))
+    if moment is not None and timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=dt.UTC)  # SQLite stores UTC without an offset
+    return moment
+
+
+def _conversations_from_summary(ticket: Ticket, raw: Any) -> list[Conversation]:
+    conversations = []
+    for item in _json_items(raw):
+        channel = Channel(
+            pk=item["channel_id"],
+            inbox_id=item["channel_inbox_id"],
+            kind=item["channel_kind"],
+            name=item["channel_name"],
+            is_active=bool(item["channel_is_active"]),
+        )
+        conversation = Conversation(
+            pk=item["id"],
+            channel=channel,
+            inbox_id=item["inbox_id"],
+            ticket=ticket,
+            contact_id=item["contact_id"],
+            subject=item["subject"],
+            is_spam=bool(item["is_spam"]),
+            last_message_at=_json_datetime(item["last_message_at"]),
+        )
+        if conversation.contact_id is not None and conversation.contact_id == ticket.contact_id:
+            conversation.contact = ticket.contact
+        conversations.append(conversation)
+    return conversations
+
+
+def load_ticket_conversations(ticket: Ticket) -> TicketConversations:
+    """The ticket's conversations and messages; the conversations come from the ticket's
+    `conversations_json` when it was read with `conversations_summary()`."""
+    if hasattr(ticket, "conversations_json"):
+        conversations = _conversations_from_summary(ticket, ticket.conversations_json)
+    else:
+        conversations = list(
+            Conversation.objects.select_related("channel", "contact").filter(ticket=ticket)
+        )
+        for conversation in conversations:
+            conversation.ticket = ticket  # the adapters may read it; no query for it
+    messages: list[Message] = []
+    if conversations:
+        messages = list(
+            Message.objects.filter(conversation__ticket=ticket)
+            .select_related("author", "contact", "channel")
+            .annotate(attachments_json=_attachments_json())
+            .order_by("created_at", "id")
+        )
+    return TicketConversations(conversations, messages)
+
+
+def build_thread(
+    ticket: Ticket,
+    timeline: list[TicketEvent],
+    *,
+    loaded: TicketConversations | None = None,
+) -> list[ThreadMessage | ThreadEvent]:
     """Messages and timeline events of the ticket, oldest first, interleaved by time."""
+    loaded = loaded or load_ticket_conversations(ticket)
     items: list[ThreadMessage | ThreadEvent] = [
-        display_message(m) for m in list_ticket_messages(ticket)
+        display_message(m, _attachments_of(m)) for m in loaded.messages
     ]
     items.extend(ThreadEvent(e) for e in timeline)
     items.sort(key=lambda item: item.at)
@@ -395,17 +614,13 @@ def conversation_context(
 ) -> dict[str, Any]:
     """What the ticket page needs for its conversation column and reply editor. The caller
     has checked that `actor` may see the ticket."""
-    spam_sender = spam_sender_of(ticket)
-    thread = build_thread(ticket, timeline)
-    has_inbound = any(
-        isinstance(item, ThreadMessage) and item.message.direction == MessageDirection.INBOUND
-        for item in thread
-    )
+    loaded = load_ticket_conversations(ticket)
+    spam_sender = spam_sender_of(ticket, loaded=loaded)
+    thread = build_thread(ticket, timeline, loaded=loaded)
+    has_inbound = any(m.direction == MessageDirection.INBOUND for m in loaded.messages)
     sending = any(
-        isinstance(item, ThreadMessage)
-        and item.message.delivery_status == DeliveryStatus.QUEUED
-        and item.message.direction == MessageDirection.OUTBOUND
-        for item in thread
+        m.delivery_status == DeliveryStatus.QUEUED and m.direction == MessageDirection.OUTBOUND
+        for m in loaded.messages
     )
     return {
         "thread": thread,
@@ -414,8 +629,8 @@ def conversation_context(
         "thread_is_sending": sending,
         # An email ticket's description is its first message: show it once, in the thread.
         "show_description": bool(ticket.description) and not has_inbound,
-        "reply_defaults": reply_defaults(ticket, actor=actor),
-        "max_attachment_bytes": HelpDeskSettings.load().max_attachment_bytes,
+        "reply_defaults": reply_defaults(ticket, actor=actor, loaded=loaded),
+        "max_attachment_bytes": helpdesk_settings().max_attachment_bytes,
         "spam_sender": spam_sender.address,
         "spam_sender_blocked": (
             spam_sender.adapter.is_blocked(spam_sender.address)

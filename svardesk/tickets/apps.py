@@ -14,3 +14,10 @@ class TicketsConfig(AppConfig):
         for signal in (post_save, post_delete):
             for model in (Pipeline, Stage, PropertyDefinition, PropertyGroup):
                 signal.connect(clear_local_cache, sender=model, weak=False)
+
+        from svardesk.accounts.models import User
+        from svardesk.tickets.page import forget_assignable_users
+
+        # The ticket page keeps the owner choices for a few seconds (tickets.page).
+        for signal in (post_save, post_delete):
+            signal.connect(forget_assignable_users, sender=User, weak=False)

@@ -1,5 +1,6 @@
 """Every read of tickets a view or the API makes, with the reader's ticket access built in."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -7,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import NotFoundError
+from svardesk.core.local_cache import cached
 from svardesk.core.parsing import parse_id
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import CreateFormField, Pipeline, Stage, Ticket, TicketEvent
@@ -96,8 +98,16 @@ def may_use_contact(user: User | None, contact_id: Any) -> bool:
     return contacts.filter(pk=pk).exists()
 
 
-def access_ticket(ticket_id: Any, *, actor: User, for_update: bool = False) -> Ticket:
-    """The ticket if the actor may see it; NotFoundError otherwise (no hint that it exists)."""
+def access_ticket(
+    ticket_id: Any,
+    *,
+    actor: User,
+    for_update: bool = False,
+    annotate: Mapping[str, Any] | None = None,
+) -> Ticket:
+    """The ticket if the actor may see it; NotFoundError otherwise (no hint that it exists).
+    `annotate`: expressions read in the same statement (a page composed above the tickets
+    app reads what it shows of other apps with the ticket)."""
     try:
         pk = int(ticket_id)
     except (TypeError, ValueError) as exc:
@@ -105,6 +115,8 @@ def access_ticket(ticket_id: Any, *, actor: User, for_update: bool = False) -> T
     queryset = visible_tickets(actor).select_related(
         "pipeline", "stage", "owner", "team", "contact"
     )
+    if annotate:
+        queryset = queryset.annotate(**annotate)
     if for_update:
         queryset = queryset.select_for_update()
     ticket = queryset.filter(pk=pk).first()
@@ -130,6 +142,15 @@ def get_default_pipeline() -> Pipeline:
 
 def list_stages(pipeline: Pipeline) -> QuerySet[Stage]:
     return pipeline.stages.order_by("display_order", "id")
+
+
+def list_stages_cached(pipeline_id: int) -> list[Stage]:
+    """`list_stages` kept per process for a few seconds (core.local_cache; saving a stage
+    or pipeline clears it, see apps.py): every ticket page shows its pipeline's statuses."""
+    return cached(
+        f"tickets:stages:{pipeline_id}",
+        lambda: list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("display_order", "id")),
+    )
 
 
 def count_tickets_in_stage(stage: Stage) -> int:

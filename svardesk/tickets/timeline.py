@@ -29,6 +29,20 @@ def _legacy_keys(name: str) -> dict[str, str]:
         return {str(c.label): c.value for c in choices}
 
 
+def _builtin_spec(name: str) -> props.PropertySpec | None:
+    """A built-in property's spec in the active language, without building every built-in
+    spec again for each timeline row (a ticket page reads one per property change)."""
+    return _builtin_specs_in(translation.get_language(), len(props.BUILTIN_NAMES)).get(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin_specs_in(language: str | None, _names: int) -> dict[str, props.PropertySpec]:
+    # Built-in specs are the product's own: fixed per language once the apps have
+    # registered theirs (`_names` tells a later registration apart).
+    with translation.override(language):
+        return {spec.name: spec for spec in props._builtin_specs()}
+
+
 @dataclass(frozen=True)
 class ChangeReading:
     label: str
@@ -39,7 +53,7 @@ class ChangeReading:
 def read_change(data: Mapping[str, Any]) -> ChangeReading:
     """The label, old and new value of a property-change row in the active language."""
     name = str(data.get("property", ""))
-    spec = props.specs_for_names([name]).get(name) if name in props.BUILTIN_NAMES else None
+    spec = _builtin_spec(name) if name in props.BUILTIN_NAMES else None
     if name == "is_spam":
         label = gettext("Spam")
     elif spec is not None:

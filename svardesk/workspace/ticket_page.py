@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from svardesk.accounts.queries import request_user
-from svardesk.conversations.queries import conversation_context
+from svardesk.conversations.queries import conversation_context, conversations_summary
 from svardesk.core.decorators import workspace_required
 from svardesk.core.parsing import parse_ascii_int
 from svardesk.tickets import properties as props
@@ -23,6 +23,14 @@ from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.forms import MISSING_VERSION, PropertyEditForm
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.page import detail_context
+
+
+def access_ticket_for_page(ticket_id: int, *, actor: Any) -> Ticket:
+    """`access_ticket`, with the ticket's conversations read in the same statement: the
+    page's statement count stays fixed (see `conversations.queries.load_ticket_conversations`)."""
+    return queries.access_ticket(
+        ticket_id, actor=actor, annotate={"conversations_json": conversations_summary()}
+    )
 
 
 def ticket_page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
@@ -38,7 +46,7 @@ def ticket_page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> d
 
 @workspace_required
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = queries.access_ticket(ticket_id, actor=request_user(request))
+    ticket = access_ticket_for_page(ticket_id, actor=request_user(request))
     context = ticket_page_context(request, ticket)
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and not htmx.history_restore_request and not htmx.boosted:
@@ -84,7 +92,7 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except TicketValidationError as exc:
         status = 422
         extra["errors"] = exc.errors
-    ticket = queries.access_ticket(ticket.pk, actor=request_user(request))
+    ticket = access_ticket_for_page(ticket.pk, actor=request_user(request))
     return render(
         request,
         "tickets/partials/_detail.html",
@@ -148,7 +156,7 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
             {"ticket": ticket, "spec": spec, "form": form},
             status=422,
         )
-    ticket = queries.access_ticket(ticket.pk, actor=request_user(request))
+    ticket = access_ticket_for_page(ticket.pk, actor=request_user(request))
     response = render(
         request,
         "tickets/partials/_detail.html",

@@ -642,6 +642,9 @@ def test_the_conversation_column_costs_the_same_queries_however_many_messages_an
     ticket, _chat = chat_ticket(fake_channel)
 
     def count() -> int:
+        from svardesk.core.local_cache import clear_local_cache
+
+        clear_local_cache()  # the settings and our addresses are read the same way each time
         with CaptureQueriesContext(connection) as queries_run:
             queries.conversation_context(ticket, actor=agent, timeline=[])
         return len(queries_run.captured_queries)
