@@ -21,6 +21,8 @@ from svardesk.search.normalise import ParsedQuery
 
 # More matching contacts than this travel as a subquery rather than a list of ids.
 CONTACT_ID_LIMIT = 20_000
+# Tickets matching by their words: up to this many travel as a list of ids (PostgreSQL).
+TICKET_ID_LIMIT = 10_000
 
 
 def _condition(sql: str, params: tuple[Any, ...]) -> Q:
@@ -76,6 +78,16 @@ class ContactMatch:
             miss=_condition(f"({column} IS NULL OR NOT ({sql}))", params),
         )
 
+    def minus(self, other: ContactMatch) -> ContactMatch:
+        """These contacts without `other`'s, when both are lists (else these): a later rank
+        leaves out the contacts an earlier one matched — their tickets ranked there — so
+        the planner sees how few are left instead of assuming independence and walking
+        every ticket in search of them."""
+        if self.sql or other.sql or not other.ids:
+            return self
+        rest = set(other.ids)
+        return ContactMatch(ids=tuple(pk for pk in self.ids if pk not in rest))
+
     def union(self, other: ContactMatch) -> ContactMatch:
         if self.sql or other.sql:
             parts = [m for m in (self, other) if not m.is_empty]
@@ -114,10 +126,17 @@ def _escape_glob(text: str) -> str:
 
 
 class PostgresBackend:
-    ticket_name = "to_tsvector('simple'::regconfig, svardesk_fold({t}.name))"
-    ticket_text = (
-        "to_tsvector('simple'::regconfig, svardesk_fold({t}.name || ' ' || {t}.description))"
+    # The tickets' stored words (search.postgres, migration 0002): checking a ticket is one
+    # primary-key lookup, never folding its text again.
+    ticket_words = (
+        "EXISTS (SELECT 1 FROM search_ticket_words w WHERE w.ticket_id = "
+        '"tickets_ticket"."id" AND {where})'
     )
+    name_words = "w.name @@ to_tsquery('simple', %s)"
+    # Rank 4 by the ticket's own words: the name and description match, the name alone does
+    # not (it ranked 3). Said here rather than left to the rank-3 condition's negation, so
+    # that the lookup below counts exactly the tickets this rank can still find.
+    text_words = "w.body @@ to_tsquery('simple', %s) AND NOT w.name @@ to_tsquery('simple', %s)"
     contact_name = "to_tsvector('simple'::regconfig, svardesk_fold(first_name || ' ' || last_name))"
     contact_text = (
         "to_tsvector('simple'::regconfig, svardesk_fold(first_name || ' ' || last_name"
@@ -166,18 +185,38 @@ class PostgresBackend:
             params += [pattern, pattern]
         return _collect(" UNION ".join(parts), params)
 
-    def _tickets(self, query: ParsedQuery, vector: str) -> Part:
+    def _tickets(self, query: ParsedQuery, where: str) -> Part:
+        """Tickets whose stored words satisfy `where`. Up to TICKET_ID_LIMIT of them travel
+        as a list of ids — the planner then reads just those tickets and sorts them; more
+        than that are common enough that walking the newest tickets and checking each one's
+        words finds a page within a few thousand rows. Without the count it has to guess,
+        and a guess that assumes many (every name match is also a text match) walks the
+        whole table for nothing."""
         if not query.tokens:
             return _NEVER
-        sql = f"{vector.format(t='tickets_ticket')} @@ to_tsquery('simple', %s)"
-        params = (self.tsquery(query.tokens),)
+        params: tuple[Any, ...] = (self.tsquery(query.tokens),) * where.count("%s")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT ticket_id FROM search_ticket_words w WHERE {where} "  # noqa: S608
+                f"LIMIT {TICKET_ID_LIMIT + 1}",
+                params,
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) <= TICKET_ID_LIMIT:
+            if not ids:
+                return _NEVER
+            sql, params = '"tickets_ticket"."id" = ANY(%s::bigint[])', (ids,)
+        else:
+            sql = self.ticket_words.format(where=where)
         return Part(match=_condition(sql, params), miss=_condition(f"NOT ({sql})", params))
 
     def name_tickets(self, query: ParsedQuery) -> Part:
-        return self._tickets(query, self.ticket_name)
+        return self._tickets(query, self.name_words)
 
     def text_tickets(self, query: ParsedQuery) -> Part:
-        return self._tickets(query, self.ticket_text)
+        """Tickets matching by name and description but not by name alone: with
+        name_tickets, the same tickets as matching by name and description."""
+        return self._tickets(query, self.text_words)
 
 
 class SqliteBackend:

@@ -58,6 +58,22 @@ def fold(text: str | None) -> str:
     return _NOT_WORD.sub(" ", text.translate(_TABLE).lower()).strip()
 
 
+# PostgreSQL's to_tsvector skips a word this long or longer; its tsvector input refuses one.
+MAX_WORD_LENGTH = 2047
+
+
+def word_set(text: str | None) -> set[str]:
+    """The distinct folded words of `text`."""
+    return {word for word in fold(text).split() if len(word) < MAX_WORD_LENGTH}
+
+
+def tsvector_words(words: set[str] | frozenset[str]) -> str:
+    """`words` as PostgreSQL tsvector input: equal to svardesk_words() of the text they came
+    from (strip(to_tsvector('simple', svardesk_fold(text)))). Folded words are [a-z0-9]
+    only, so they need no quoting."""
+    return " ".join(sorted(words))
+
+
 def phone_digits(text: str | None) -> str:
     if not text:
         return ""

@@ -22,11 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.expressions import RawSQL
 
 from svardesk.accounts.models import User
 from svardesk.core.parsing import parse_aware_datetime, parse_id
-from svardesk.search.backends import Part, get_backend
+from svardesk.search.backends import ContactMatch, Part, get_backend
 from svardesk.search.normalise import ParsedQuery, parse_query
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.queries import visible_tickets
@@ -90,31 +92,48 @@ def plan_search(text: str) -> SearchPlan | None:
     if query.ticket_id is not None:
         ticket_id = query.ticket_id
         builders[TIER_ID] = lambda: [Part(match=Q(pk=ticket_id), miss=~Q(pk=ticket_id))]
+    lookups: dict[str, ContactMatch] = {}
+
+    def contacts(kind: str) -> ContactMatch:
+        """The contacts matching by `kind` ("exact", "name", "text"), looked up once."""
+        if kind not in lookups:
+            lookups[kind] = getattr(backend, f"{kind}_contacts")(query)
+        return lookups[kind]
+
     if query.email or query.phone:
 
         def exact() -> list[Part]:
-            contacts = backend.exact_contacts(query)
-            return [] if contacts.is_empty else [contacts.ticket_part()]
+            found = contacts("exact")
+            return [] if found.is_empty else [found.ticket_part()]
 
         builders[TIER_EXACT] = exact
     if query.tokens:
 
         def names() -> list[Part]:
-            contacts = backend.name_contacts(query)
-            by_contact = [] if contacts.is_empty else [contacts.ticket_part()]
+            found = contacts("name").minus(contacts("exact"))
+            by_contact = [] if found.is_empty else [found.ticket_part()]
             return [*by_contact, backend.name_tickets(query)]
 
         builders[TIER_NAME] = names
     if query.tokens or query.email or query.phone:
 
         def texts() -> list[Part]:
-            contacts = backend.text_contacts(query)
-            by_contact = [] if contacts.is_empty else [contacts.ticket_part()]
+            found = contacts("text").minus(contacts("exact")).minus(contacts("name"))
+            by_contact = [] if found.is_empty else [found.ticket_part()]
             by_ticket = [backend.text_tickets(query)] if query.tokens else []
             return [*by_contact, *by_ticket]
 
         builders[TIER_TEXT] = texts
     return SearchPlan(query=query, builders=builders)
+
+
+def after_position(at: dt.datetime, pk: int) -> Q:
+    """Tickets after (last activity, id) in newest-first order, as one row comparison: the
+    newest-first index (ticket_recent) starts its scan there, where `a < x OR (a = x AND id
+    < y)` would leave it reading every newer ticket again and filtering them out."""
+    sql = '("tickets_ticket"."last_activity_at", "tickets_ticket"."id") < (%s, %s)'
+    params = (connection.ops.adapt_datetimefield_value(at), pk)
+    return Q(ExpressionWrapper(RawSQL(sql, params), output_field=BooleanField()))  # noqa: S611
 
 
 def search_condition(text: str) -> Q:
@@ -166,9 +185,7 @@ def search_tickets(
         queryset = base.filter(plan.none_better_than(tier))
         if position is not None and tier == position[0]:
             _tier, at, pk = position
-            queryset = queryset.filter(
-                Q(last_activity_at__lt=at) | Q(last_activity_at=at, pk__lt=pk)
-            )
+            queryset = queryset.filter(after_position(at, pk))
         candidates: dict[int, dt.datetime] = {}
         for part in parts:
             rows = (
