@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone, translation
@@ -38,8 +38,9 @@ NOT_ALLOWED_CLOSE_CODE = 4403
 
 def off_loop(func: Any) -> Any:
     """Run `func` in a worker thread of the pool, not Channels' one shared database thread:
-    every widget's welcome and message would otherwise wait for all the others'. Each call
-    closes or returns its connection afterwards, as a request does."""
+    every widget's welcome and message (and every agent socket's check) would otherwise wait
+    for all the others', and for the workspace sockets'. One call per frame; each call closes
+    or returns its connection afterwards, as a request does."""
     return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
@@ -280,6 +281,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             ip=self.ip,
             agents_available=available,
             now=timezone.now(),
+            known_new=known is None,
         )
         return stored, queries.message_frame(stored.message, stored.visitor), available
 
@@ -361,7 +363,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 # --- The agent's typing socket -----------------------------------------------------------------
 
 
-@database_sync_to_async
+@off_loop
 def _agent_may_see(user: Any, conversation_id: int) -> bool:
     """The user may use the workspace and see the chat's ticket (`access_ticket`)."""
     from svardesk.core.exceptions import NotFoundError
@@ -379,7 +381,7 @@ def _agent_may_see(user: Any, conversation_id: int) -> bool:
     return True
 
 
-@database_sync_to_async
+@off_loop
 def _typing_label(user: Any, conversation_id: int) -> tuple[str, bool]:
     """ "Åsa is typing…" in the agent's language (the page shows it as it comes), and
     whether it names the visitor (else it is read again: the name may come later)."""
@@ -391,7 +393,7 @@ def _typing_label(user: Any, conversation_id: int) -> tuple[str, bool]:
         return _("The visitor is typing…"), False
 
 
-@database_sync_to_async
+@off_loop
 def _visitor_public_id(conversation_id: int) -> str:
     session = queries.session_of_conversation(conversation_id)
     return session.visitor.public_id if session is not None and session.is_open else ""

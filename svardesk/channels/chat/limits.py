@@ -32,15 +32,15 @@ def current_limits() -> Limits:
 
 
 def _count(key: str, now: float) -> tuple[int, int]:
-    """Add one to `key`'s counter in the current window: (count, seconds left)."""
+    """Add one to `key`'s counter in the current window: (count, seconds left). One cache
+    round trip for all but the window's first message (Redis: INCR; then ADD and its TTL)."""
     window = int(now // WINDOW_SECONDS)
     full_key = f"chat:rate:{key}:{window}"
-    cache.add(full_key, 0, timeout=WINDOW_SECONDS + 5)
     try:
         count = cache.incr(full_key)
-    except ValueError:  # expired between add and incr
-        cache.set(full_key, 1, timeout=WINDOW_SECONDS + 5)
-        count = 1
+    except ValueError:  # the window's first message; unless another one just started it
+        started = cache.add(full_key, 1, timeout=WINDOW_SECONDS + 5)
+        count = 1 if started else cache.incr(full_key)
     left = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
     return int(count), left
 

@@ -355,15 +355,18 @@ def receive_visitor_message(
     ip: str | None = None,
     agents_available: bool = True,
     now: dt.datetime | None = None,
+    known_new: bool = False,
 ) -> StoredMessage:
     """Store a visitor's message (committed when this returns) in their open chat, or start
     a chat (and its ticket, source Chat). Name and email, when given, update the visitor; the
     visitor is a contact (matched by email when known). The same `client_id` again returns
     the stored message (`duplicate`). With nobody available and the visitor's email known,
     the ticket continues by email. Raises ChatInputError (details_required) when the channel
-    asks for name and email before the chat and they are missing."""
+    asks for name and email before the chat and they are missing. `known_new`: the caller
+    has just looked for this message (`queries.stored_message`) and found none, so it is not
+    looked for again before storing (a resend that raced it is still caught)."""
     message_id = visitor_message_id(public_id, client_id)
-    known = queries.stored_message(chat_channel.channel, message_id)
+    known = None if known_new else queries.stored_message(chat_channel.channel, message_id)
     if known is not None:
         return _duplicate(chat_channel, public_id, known)
     try:
