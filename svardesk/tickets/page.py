@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
@@ -56,8 +57,13 @@ def _user_names(
 
 
 def _property_rows(ticket: Ticket, owners: list[User]) -> list[dict[str, Any]]:
+    """One row a property: its spec, plain and displayed value, and — for an editable one —
+    its editor's URL and the edit button's label (made here once instead of by a template
+    tag per row: the sidebar lists every property)."""
     specs = sidebar.sidebar_specs()
     user_names = _user_names(ticket, specs, owners)
+    # Property names are slugs: one reverse() serves every row.
+    edit_url = reverse("tickets:edit_property", args=[ticket.pk, _NAME_SLOT])
     rows = []
     for spec in specs:
         value = props.plain_value(ticket, spec)
@@ -68,8 +74,15 @@ def _property_rows(ticket: Ticket, owners: list[User]) -> list[dict[str, Any]]:
                 display = user_names.get(pk) or _("Unknown user")
         if display is None:
             display = props.display_value(spec, value)
-        rows.append({"spec": spec, "value": value, "display": display})
+        row = {"spec": spec, "value": value, "display": display}
+        if spec.is_editable:
+            row["edit_url"] = edit_url.replace(_NAME_SLOT, spec.name)
+            row["edit_label"] = _("Edit %(label)s") % {"label": spec.label}
+        rows.append(row)
     return rows
+
+
+_NAME_SLOT = "property-name-slot"
 
 
 ASSIGNABLE_USERS_KEY = "tickets:assignable-users"
@@ -99,7 +112,15 @@ def detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "sidebar_cards": sidebar.arrange(
             rows, order=order, hidden=hidden, has_contact=ticket.contact_id is not None
         ),
-        "sidebar_choices": [(row["spec"], row["spec"].name not in hidden) for row in rows],
+        # (spec, is shown, the checkbox's label) for the property chooser
+        "sidebar_choices": [
+            (
+                row["spec"],
+                row["spec"].name not in hidden,
+                _("Show %(label)s in the sidebar") % {"label": row["spec"].label},
+            )
+            for row in rows
+        ],
         "timeline": list(queries.list_timeline(ticket)),
         "owners": owners,
         "priorities": Priority.choices,
