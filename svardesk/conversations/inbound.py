@@ -13,11 +13,12 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
@@ -416,8 +417,7 @@ def record_inbound_messages(items: Sequence[InboundItem]) -> list[Message]:
     _move_continued_tickets(plans, settings_row, now)
 
     messages = Message.objects.bulk_create(_message(plan) for plan in plans)
-    for plan, message in zip(plans, messages, strict=True):
-        _create_attachments(message, plan.item.attachments)
+    _create_attachments(messages, plans)
     _touch_continued_tickets(plans, now)
     return messages
 
@@ -551,11 +551,18 @@ def _start_or_continue_conversations(plans: Sequence[_Plan], now: dt.datetime) -
         if plan.conversation is not None and plan not in starting:
             pk = plan.conversation.pk
             latest[pk] = max(latest.get(pk, plan.item.received_at), plan.item.received_at)
-    for pk, received_at in latest.items():
-        Conversation.objects.filter(pk=pk).update(
-            last_message_at=Coalesce(Greatest(F("last_message_at"), received_at), received_at),
+    if latest:  # one UPDATE for every continued conversation of the batch
+        Conversation.objects.filter(pk__in=list(latest)).update(
+            last_message_at=Case(
+                *(When(pk=pk, then=_later_of("last_message_at", at)) for pk, at in latest.items())
+            ),
             updated_at=now,
         )
+
+
+def _later_of(column: str, at: dt.datetime) -> Coalesce:
+    """The column's value or `at`, whichever is later (`at` when the column is empty)."""
+    return Coalesce(Greatest(F(column), Value(at)), Value(at))
 
 
 def _move_continued_tickets(
@@ -612,8 +619,12 @@ def _message(plan: _Plan) -> Message:
 
 
 def _touch_continued_tickets(plans: Sequence[_Plan], now: dt.datetime) -> None:
-    """Last activity and preview of every ticket the batch added a message to."""
+    """Last activity and preview of every ticket the batch added a message to: one UPDATE
+    for the batch, whatever its size (each ticket's latest message wins; an auto-reply keeps
+    the preview a customer's message set)."""
     announced: set[int] = set()
+    latest: dict[int, dt.datetime] = {}
+    previews: dict[int, str] = {}
     for plan in plans:
         ticket = plan.ticket
         if ticket is None:
@@ -622,19 +633,57 @@ def _touch_continued_tickets(plans: Sequence[_Plan], now: dt.datetime) -> None:
             announced.add(ticket.pk)
         if plan.fresh_ticket:
             continue
-        changes: dict[str, object] = {
-            "last_activity_at": Coalesce(
-                Greatest(F("last_activity_at"), plan.item.received_at), plan.item.received_at
-            ),
-            "last_message_author": None,
-            "updated_at": now,
-        }
+        at = plan.item.received_at
+        latest[ticket.pk] = max(latest.get(ticket.pk, at), at)
         if not plan.item.is_auto_generated or not ticket.preview:
-            changes["preview"] = _preview(plan.visible_text or plan.body_text)
-        Ticket.objects.filter(pk=ticket.pk).update(**changes)
-        if ticket.pk not in announced:
-            announced.add(ticket.pk)
-            after_commit(_announce, ticket.pk)
+            previews[ticket.pk] = _preview(plan.visible_text or plan.body_text)
+    if not latest:
+        return
+    changes: dict[str, Any] = {
+        "last_activity_at": Case(
+            *(When(pk=pk, then=_later_of("last_activity_at", at)) for pk, at in latest.items())
+        ),
+        "last_message_author": None,
+        "updated_at": now,
+    }
+    if previews:
+        changes["preview"] = Case(
+            *(When(pk=pk, then=Value(text)) for pk, text in previews.items()),
+            default=F("preview"),
+        )
+    Ticket.objects.filter(pk__in=list(latest)).update(**changes)
+    for pk in latest:
+        if pk not in announced:
+            announced.add(pk)
+            after_commit(_announce, pk)
+
+
+def start_follow_up_conversations(messages: Sequence[Message], *, now: dt.datetime) -> None:
+    """`services.start_follow_up_conversation` for the new tickets a batch of inbound messages
+    just made on a channel that does not start conversations (a form): each gets an (empty)
+    conversation on the first active channel that does (an email address), newer than the
+    message's, so the agents' replies go out there — one INSERT for the batch. Nothing
+    without such a channel. Each message's conversation must be its ticket's only one."""
+    from svardesk.conversations.queries import first_starting_channel
+
+    channel = cached("conversations:first-starting-channel", first_starting_channel)
+    if channel is None:
+        return
+    new = [
+        Conversation(
+            channel=channel,
+            inbox_id=channel.inbox_id,
+            ticket_id=m.conversation.ticket_id,
+            contact_id=m.conversation.ticket.contact_id if m.conversation.ticket else None,
+            subject=m.conversation.ticket.name if m.conversation.ticket else "",
+            last_message_at=max(now, m.created_at + dt.timedelta(microseconds=1)),
+        )
+        for m in messages
+        if m.conversation.ticket_id is not None
+    ]
+    Conversation.objects.bulk_create(new)
+    for conversation in new:
+        after_commit(_announce, conversation.ticket_id)
 
 
 def attachment_url(attachment: Attachment) -> str:
@@ -647,30 +696,37 @@ def attachment_url(attachment: Attachment) -> str:
     return f"{url}?inline=1"
 
 
-def _create_attachments(message: Message, attachments: Sequence[InboundAttachment]) -> None:
+def _create_attachments(messages: Sequence[Message], plans: Sequence[_Plan]) -> None:
+    """The batch's attachment rows in one INSERT; a message whose HTML shows an inline
+    attachment (cid:) gets its links rewritten, one UPDATE each of those."""
     rows: list[Attachment] = []
-    for item in attachments:
-        if item.dropped_reason or not item.stored_name:
-            continue
-        attachment = Attachment(
-            message=message,
-            filename=item.filename[:255],
-            content_type=item.content_type[:255] or "application/octet-stream",
-            size=item.size,
-            content_id=item.content_id[:255],
-            is_inline=item.is_inline,
-        )
-        attachment.file.name = item.stored_name
-        rows.append(attachment)
+    for message, plan in zip(messages, plans, strict=True):
+        for item in plan.item.attachments:
+            if item.dropped_reason or not item.stored_name:
+                continue
+            attachment = Attachment(
+                message=message,
+                filename=item.filename[:255],
+                content_type=item.content_type[:255] or "application/octet-stream",
+                size=item.size,
+                content_id=item.content_id[:255],
+                is_inline=item.is_inline,
+            )
+            attachment.file.name = item.stored_name
+            rows.append(attachment)
     if not rows:
         return
+    Attachment.objects.bulk_create(rows)  # both databases return the ids (for the links)
+    inline: dict[int, dict[str, Attachment]] = {}
     for row in rows:
-        row.save()  # one by one: the ids are needed for the cid: links below
-    inline = {normalise_content_id(r.content_id): r for r in rows if r.content_id}
-    if inline and "cid:" in message.body_html.lower():
-        urls = {cid: attachment_url(row) for cid, row in inline.items()}
-        message.body_html = rewrite_cid_sources(message.body_html, urls)
-        Message.objects.filter(pk=message.pk).update(body_html=message.body_html)
+        if row.content_id:
+            inline.setdefault(row.message_id, {})[normalise_content_id(row.content_id)] = row
+    for message in messages:
+        cids = inline.get(message.pk)
+        if cids and "cid:" in message.body_html.lower():
+            urls = {cid: attachment_url(row) for cid, row in cids.items()}
+            message.body_html = rewrite_cid_sources(message.body_html, urls)
+            Message.objects.filter(pk=message.pk).update(body_html=message.body_html)
 
 
 __all__ = [
@@ -683,5 +739,6 @@ __all__ = [
     "record_inbound_message",
     "record_inbound_messages",
     "split_display_name",
+    "start_follow_up_conversations",
     "store_attachment_files",
 ]

@@ -13,17 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+from huey.constants import EmptyData
 
 from svardesk.accounts.models import User
 from svardesk.channels.forms import conf, queries
@@ -45,7 +48,11 @@ from svardesk.channels.forms.models import (
     SubmissionStatus,
 )
 from svardesk.conversations import services as conversation_services
-from svardesk.conversations.inbound import InboundItem, record_inbound_messages
+from svardesk.conversations.inbound import (
+    InboundItem,
+    record_inbound_messages,
+    start_follow_up_conversations,
+)
 from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind, Message
 from svardesk.core import origins as core_origins
 from svardesk.core.local_cache import forget
@@ -303,7 +310,6 @@ def raw_data(post: MultiValueDict[str, str]) -> dict[str, list[str]]:
     }
 
 
-@transaction.atomic
 def store_submission(
     form: Form,
     *,
@@ -315,9 +321,12 @@ def store_submission(
     now: dt.datetime | None = None,
 ) -> FormSubmission:
     """Store a submission as it arrived, before anything is made of it: pending, or already
-    known to be spam or rejected (with its field errors)."""
+    known to be spam or rejected (with its field errors). A pending one is processed by a
+    batch task scheduled after commit (`enqueue_processing`) unless `processing_deferred()`
+    says no: then the caller processes it (`process_with_waiting`)."""
     now = now or timezone.now()
-    return FormSubmission.objects.create(
+    # One INSERT (its own transaction unless the caller has one): durable before processing.
+    submission = FormSubmission.objects.create(
         form=form,
         status=status,
         errors=dict(errors or {}),
@@ -330,6 +339,9 @@ def store_submission(
         referrer=arrival.referrer[:2000],
         received_at=now,
     )
+    if status == SubmissionStatus.PENDING and processing_deferred():
+        after_commit(enqueue_processing)
+    return submission
 
 
 def bind_form(form: Form, data: Mapping[str, list[str]] | None, language: str) -> SubmissionForm:
@@ -377,7 +389,7 @@ def process_submission(submission_id: int, *, now: dt.datetime | None = None) ->
     return outcome or Outcome(FormSubmission.objects.get(pk=submission_id))
 
 
-BATCH_LIMIT = 50
+BATCH_LIMIT = 100
 # Submissions younger than this are a burst's, processed together; older pending ones
 # (processing failed) are left to the retrying task, so one that keeps failing is not tried
 # with every batch.
@@ -420,14 +432,19 @@ def process_with_waiting(submission_id: int, *, now: dt.datetime | None = None) 
 
 
 @transaction.atomic
-def _process_many(ids: Sequence[int], *, now: dt.datetime) -> dict[int, Outcome]:
-    """Process the pending submissions among `ids` in one transaction (all or nothing)."""
+def _process_many(
+    ids: Sequence[int] | None, *, now: dt.datetime, limit: int = BATCH_LIMIT
+) -> dict[int, Outcome]:
+    """Process the pending submissions among `ids` — without ids, the oldest `limit` never
+    tried — in one transaction (all or nothing)."""
     # PostgreSQL: rows another process is processing are skipped (SQLite has one writer).
-    submissions = list(
-        FormSubmission.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=ids, status=SubmissionStatus.PENDING)
-        .order_by("received_at", "id")
-    )
+    if ids is None:
+        claim = _never_tried()[:limit]
+    else:
+        claim = FormSubmission.objects.filter(pk__in=ids, status=SubmissionStatus.PENDING).order_by(
+            "received_at", "id"
+        )
+    submissions = list(claim.select_for_update(skip_locked=True))
     outcomes: dict[int, Outcome] = {}
     ready: list[tuple[FormSubmission, SubmissionForm, dict[str, Any]]] = []
     for submission in submissions:
@@ -457,9 +474,9 @@ def _process_many(ids: Sequence[int], *, now: dt.datetime) -> dict[int, Outcome]
         # with a confirmation email, which could leave before the commit was lost.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-    for address in sorted({b.cleaned_data[FieldKind.EMAIL].strip().lower() for _s, b, _c in ready}):
-        _lock_contact_address(address)
+    _lock_contact_addresses({b.cleaned_data[FieldKind.EMAIL] for _s, b, _c in ready})
     messages = record_inbound_messages([_inbound_item(s, b) for s, b, _c in ready])
+    unconfirmed: list[Message] = []
     for (submission, bound, custom), message in zip(ready, messages, strict=True):
         with override(submission.language):
             ticket = _complete(submission, bound, custom, message, now=now)
@@ -468,8 +485,14 @@ def _process_many(ids: Sequence[int], *, now: dt.datetime) -> dict[int, Outcome]
             submission.processed_at = now
             submission.attempts += 1
             submission.error = ""
-            _confirm(submission, ticket, email=bound.cleaned_data[FieldKind.EMAIL], now=now)
+            if submission.form.send_confirmation_email:
+                _confirm(submission, ticket, email=bound.cleaned_data[FieldKind.EMAIL], now=now)
+            else:
+                submission.confirmation_error = ""
+                unconfirmed.append(message)
         outcomes[submission.pk] = Outcome(submission, bound)
+    if unconfirmed:  # without a confirmation email: the email conversations, in one INSERT
+        start_follow_up_conversations(unconfirmed, now=now)
     done = [s for s, _b, _c in ready]
     fields = ["status", "ticket", "processed_at", "attempts", "error", "confirmation_error"]
     if len(done) == 1:
@@ -477,6 +500,87 @@ def _process_many(ids: Sequence[int], *, now: dt.datetime) -> dict[int, Outcome]
     else:
         FormSubmission.objects.bulk_update(done, fields)
     return outcomes
+
+
+# --- Processing in batches, in the worker ------------------------------------------------------
+
+
+def processing_deferred() -> bool:
+    """Whether stored submissions are processed by the worker's batch task (the default: the
+    visitor's POST is one INSERT and the answer) rather than in the request — with tasks run
+    immediately or settings.INBOUND_PROCESSING_DELAY at 0 (tests, a trial without a worker)."""
+    from huey.contrib.djhuey import HUEY
+
+    return not HUEY.immediate and settings.INBOUND_PROCESSING_DELAY > 0
+
+
+# "A batch is scheduled", in the task queue's storage (SQLite file or Redis) that every
+# process shares; its value is when it was set, so a marker whose task was lost goes stale.
+BATCH_MARKER = "svardesk:forms-batch-scheduled"
+BATCH_MARKER_STALE_SECONDS = 30.0
+
+
+def enqueue_processing() -> None:
+    """Have the pending submissions processed a moment from now
+    (settings.INBOUND_PROCESSING_DELAY) by one task, in batches: while a batch is scheduled,
+    further submissions schedule nothing — that batch takes every submission waiting when it
+    starts. Two processes racing may both schedule one: harmless, the second finds less."""
+    from huey.contrib.djhuey import HUEY
+
+    from svardesk.channels.forms.tasks import process_form_submissions
+
+    delay = float(settings.INBOUND_PROCESSING_DELAY)
+    storage = HUEY.storage
+    now = time.time()
+    value = storage.peek_data(BATCH_MARKER)
+    if value is not EmptyData:
+        try:
+            if now - float(value) < delay + BATCH_MARKER_STALE_SECONDS:
+                return
+        except (TypeError, ValueError):
+            pass  # unreadable: replace it
+    storage.put_data(BATCH_MARKER, str(now).encode())
+    process_form_submissions.schedule(delay=delay)
+
+
+def process_pending_batches(*, limit: int = BATCH_LIMIT, max_batches: int = 20) -> int:
+    """The batch task: process the pending submissions never tried, oldest first, `limit`
+    per transaction, until none is left (after `max_batches`, a new task takes the rest).
+    While one batch is recorded another task may run the next (PostgreSQL: `SKIP LOCKED`; on
+    SQLite they take turns). A batch that fails is retried one submission at a time, so one
+    that cannot be processed waits for the retrying task without holding the others back.
+    Returns how many were processed or rejected."""
+    from huey.contrib.djhuey import HUEY
+
+    from svardesk.channels.forms.tasks import process_form_submissions
+
+    HUEY.storage.delete_data(BATCH_MARKER)  # submissions stored from now schedule a new batch
+    done = 0
+    for _round in range(max_batches):
+        now = timezone.now()
+        try:
+            outcomes = _process_many(None, now=now, limit=limit)
+        except Exception:
+            logger.warning("A batch of form submissions failed; one by one")
+            waiting = list(_never_tried().values_list("pk", flat=True)[:limit])
+            for one in waiting:
+                process_submission(one, now=now)  # a failure counts an attempt: not again
+            done += len(waiting)
+            continue
+        done += len(outcomes)
+        if len(outcomes) < limit:
+            return done
+        if _round == 0:
+            process_form_submissions()  # a burst: the other worker takes the next batch
+    if _never_tried().exists():
+        process_form_submissions()
+    return done
+
+
+def _never_tried() -> Any:
+    return FormSubmission.objects.filter(status=SubmissionStatus.PENDING, attempts=0).order_by(
+        "received_at", "id"
+    )
 
 
 def error_dict(bound: SubmissionForm) -> dict[str, list[str]]:
@@ -541,16 +645,18 @@ def _sender_name(data: Mapping[str, Any]) -> str:
 CONTACT_LOCK_CLASS = 0x466F726D  # "Form": the advisory locks of this module
 
 
-def _lock_contact_address(address: str) -> None:
+def _lock_contact_addresses(addresses: set[str]) -> None:
     """On PostgreSQL, one transaction at a time matches or creates the contact for an address
-    (until commit), so two submissions from one new person at once make one contact. SQLite
-    runs one writing transaction at a time anyway."""
-    if connection.vendor != "postgresql":
+    (until commit), so two submissions from one new person at once make one contact: one
+    statement for the batch, the locks taken in address order (no deadlock between two
+    batches). SQLite runs one writing transaction at a time anyway."""
+    if connection.vendor != "postgresql" or not addresses:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [CONTACT_LOCK_CLASS, address.strip().lower()],
+            "SELECT pg_advisory_xact_lock(%s, hashtext(a))"
+            " FROM (SELECT unnest(%s::text[]) AS a ORDER BY 1) AS addresses",
+            [CONTACT_LOCK_CLASS, sorted({a.strip().lower() for a in addresses})],
         )
 
 
@@ -670,12 +776,21 @@ def _confirmation_text(form: Form, language: str, ticket: Ticket) -> str:
     )
 
 
-def retry_pending_submissions(*, older_than: dt.timedelta, limit: int = 500) -> int:
-    """Process submissions still pending `older_than` after they arrived (processing failed,
-    or the process died); returns how many are now processed or rejected."""
-    cutoff = timezone.now() - older_than
+def retry_pending_submissions(
+    *, older_than: dt.timedelta, untried_after: dt.timedelta | None = None, limit: int = 500
+) -> int:
+    """Process submissions still pending `older_than` after they arrived whose processing
+    failed before — and those never tried once they wait `untried_after` (default
+    `older_than`: a lost batch task, a process that died); returns how many are now
+    processed or rejected. A burst's backlog is the batch task's, not this sweep's."""
+    now = timezone.now()
+    untried_cutoff = now - (untried_after if untried_after is not None else older_than)
     ids = list(
-        FormSubmission.objects.filter(status=SubmissionStatus.PENDING, received_at__lte=cutoff)
+        FormSubmission.objects.filter(status=SubmissionStatus.PENDING)
+        .filter(
+            Q(received_at__lte=now - older_than, attempts__gt=0)
+            | Q(received_at__lte=untried_cutoff)
+        )
         .order_by("received_at", "id")
         .values_list("pk", flat=True)[:limit]
     )

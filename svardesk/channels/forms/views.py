@@ -228,6 +228,10 @@ def _submit(request: HttpRequest, form: Form) -> HttpResponse:
                 request, form, language=language, bound=bound, problem=problem, status=400
             )
     submission = services.store_submission(form, data=data, language=language, arrival=arrival)
+    if services.processing_deferred():
+        # Stored: the worker's batch task makes the contact and the ticket in a moment. The
+        # visitor's answer costs this one INSERT.
+        return _respond(request, form, language=language, thanks=True)
     outcome = services.process_with_waiting(submission.pk)
     if outcome.submission.status == SubmissionStatus.REJECTED:  # the form changed meanwhile
         bound = services.bind_form(form, data, language)

@@ -34,3 +34,10 @@ VALID = {
     "subject": "The order has not arrived",
     "description": "Order 1234 was due on Tuesday.",
 }
+
+
+@pytest.fixture(autouse=True)
+def _process_in_the_request(settings):
+    """Submissions are processed in the request here, as without a worker (the same rules as
+    the worker's batch task); test_batches.py turns the worker's batches back on."""
+    settings.INBOUND_PROCESSING_DELAY = 0

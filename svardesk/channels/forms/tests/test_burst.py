@@ -1,5 +1,5 @@
-"""A burst: 50 submissions at once from threads, over HTTP to a live server → 50 tickets,
-none doubled, every one stored."""
+"""A burst: 50 submissions at once from threads, over HTTP to a live server → all stored at
+once, then the batch task → 50 tickets, none doubled."""
 
 import re
 import threading
@@ -28,6 +28,7 @@ def test_a_burst_of_submissions_makes_one_ticket_each(live_server, settings):
     from tests.factories import default_pipeline
 
     settings.FORMS_RATE_LIMIT = 1000
+    settings.INBOUND_PROCESSING_DELAY = 1.0  # as with a worker: stored now, processed in batches
     # The test server listens with a backlog of 10 (Django's WSGIServer); fifty clients
     # connecting at once would be reset. A real server (uvicorn) queues far more.
     live_server.thread.httpd.socket.listen(128)
@@ -64,6 +65,13 @@ def test_a_burst_of_submissions_makes_one_ticket_each(live_server, settings):
         thread.join(timeout=120)
     assert errors == []
     assert statuses == [200] * BURST
+    # Every answer came after the INSERT: all stored, none processed yet.
+    assert FormSubmission.objects.filter(status=SubmissionStatus.PENDING).count() == BURST
+    assert Ticket.objects.count() == 0
+    # The worker's batch task (run here, as the scheduled task would).
+    from svardesk.channels.forms.services import process_pending_batches
+
+    assert process_pending_batches(limit=20) == BURST
     assert FormSubmission.objects.filter(status=SubmissionStatus.PROCESSED).count() == BURST
     assert Ticket.objects.count() == BURST
     names = sorted(Ticket.objects.values_list("name", flat=True))
