@@ -17,6 +17,13 @@ from svardesk.tickets.models import Source, Ticket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _process_in_the_request(settings):
+    """No worker runs beside the test server: each POST processes its submission (the
+    worker's batch path is tested in svardesk/channels/forms/tests)."""
+    settings.INBOUND_PROCESSING_DELAY = 0
+
+
 def _order(form: Form) -> list[str]:
     return list(form.fields.order_by("position", "id").values_list("key", flat=True))
 
