@@ -2,6 +2,10 @@
 
 Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/svardesk_bench \\
         .venv/bin/python bench/pages.py [--requests 50] [--users agent@svardesk.example,...]
+            [--only ticket] [--ticket ID]
+
+`--only ticket` times just the ticket page (of `--ticket`, else the user's most recently
+active ticket) and prints how many SQL statements one request issues.
 
 Runs requests through Django's full stack (middleware, views, templates) in-process, warm,
 and prints p50/p95/p99 per page. Sidebar counts are measured uncached (the worst case) and
@@ -66,6 +70,8 @@ def main() -> None:
         "--users",
         default="agent@svardesk.example,admin@svardesk.example,restricted@svardesk.example",
     )
+    parser.add_argument("--only", default="", help="'ticket': only the ticket page")
+    parser.add_argument("--ticket", type=int, default=0, help="the ticket page's ticket id")
     args = parser.parse_args()
     n = args.requests
     vendor = connection.vendor
@@ -80,6 +86,9 @@ def main() -> None:
         print(
             f"\n== {email} (access: {'super admin' if user.is_superuser else user.ticket_access})"
         )
+        if args.only == "ticket":
+            ticket_page(client, user, args.ticket, n)
+            continue
         counts = count_default_views(user).counts
         print("   counts: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
         print(
@@ -105,6 +114,33 @@ def main() -> None:
             print(
                 f"   {'/tickets/<id>/':<32} {percentiles(timed(lambda url=url, c=client: c.get(url), n))}"
             )
+
+
+def ticket_page(client: Client, user: User, ticket_id: int, n: int) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    ticket_id = (
+        ticket_id
+        or visible_tickets(user).order_by("-last_activity_at").values_list("pk", flat=True).first()
+    )
+    url = f"/tickets/{ticket_id}/"
+    client.get(url)
+    client.get(url)  # the per-process caches filled
+    with CaptureQueriesContext(connection) as run:
+        client.get(url)
+    print(f"   {url}: {len(run.captured_queries)} SQL statements, load {os.getloadavg()}")
+    for query in run.captured_queries:
+        print(f"      {query['sql'][:100]}")
+    print(f"   {url:<32} {percentiles(timed(lambda: client.get(url), n))}")
+    # On a machine others load too, this process's CPU time per request says more than the
+    # wall clock: it leaves out waiting for a core (and PostgreSQL's own work).
+    cpu = []
+    for _ in range(n):
+        started = time.process_time()
+        client.get(url)
+        cpu.append((time.process_time() - started) * 1000)
+    print(f"   {'  CPU time in this process':<32} {percentiles(cpu)}")
+    print(f"   load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
