@@ -36,6 +36,7 @@ from svardesk.crm.models import Contact
 from svardesk.demo import bulk
 from svardesk.demo import channels as demo_channels
 from svardesk.demo import vocabulary as words
+from svardesk.search.postgres import WORDS_TABLE
 from svardesk.teams import services as team_services
 from svardesk.teams.models import Membership, Team
 from svardesk.tickets.models import Pipeline, Priority, Source, Stage, Ticket, TicketEvent
@@ -265,8 +266,23 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
         raise
     report.timings["commit"] = time.perf_counter() - commit_started
     with _timed(report, "analyze"):
-        bulk.analyze_tables([Ticket, TicketEvent, Contact])
+        bulk.analyze_tables([Ticket, TicketEvent, Contact], extra=_search_tables())
     return report
+
+
+def _defaulted_ticket_columns() -> tuple[tuple[str, Any], ...]:
+    """The ticket's required columns the generator does not write, with their model
+    default: Django gives them no database default, so a COPY must (the SLA statuses, "")."""
+    return tuple(
+        (str(f.column), f.get_default())
+        for f in Ticket._meta.concrete_fields
+        if not f.primary_key and not f.null and f.has_default() and f.column not in _TICKET_COLUMNS
+    )
+
+
+def _search_tables() -> tuple[str, ...]:
+    """Search's own tables that follow the tickets (PostgreSQL: their stored words)."""
+    return (WORDS_TABLE,) if connection.vendor == "postgresql" else ()
 
 
 def _load_in_transaction(
@@ -287,8 +303,15 @@ def _load_in_transaction(
         logins = ensure_demo_logins(teams)
         agents = ensure_agents(random.Random(f"{options.seed}:agents"), options.agents, teams)
         report.teams, report.agents = len(teams), len(agents)
-    with _timed(report, "contacts"):
-        first_contact = bulk.max_id(Contact)
+    first_contact = bulk.max_id(Contact)
+    # The contacts' search indexes (expression indexes folding names) are built once after
+    # the load rather than updated row by row.
+    with (
+        bulk.indexes_rebuilt_after(
+            [Contact], new_rows=options.contact_count, timings=report.timings, progress=progress
+        ),
+        _timed(report, "contacts"),
+    ):
         report.contacts = bulk.insert_rows(
             Contact,
             _CONTACT_COLUMNS,
@@ -300,17 +323,33 @@ def _load_in_transaction(
     plan = _ticket_plan(pipeline, teams, logins, agents, first_contact, report.sources)
     first_ticket = bulk.max_id(Ticket)
     with bulk.indexes_rebuilt_after(
-        [Ticket, TicketEvent], new_rows=options.tickets, timings=report.timings, progress=progress
+        [Ticket, TicketEvent],
+        new_rows=options.tickets,
+        timings=report.timings,
+        progress=progress,
+        tables=_search_tables(),
     ):
         with _timed(report, "tickets"):
-            report.tickets = bulk.insert_rows(
-                Ticket,
-                _TICKET_COLUMNS,
-                ticket_rows(random.Random(f"{options.seed}:tickets"), options.tickets, plan, now),
-                label="tickets",
-                total=options.tickets,
-                progress=progress,
-            )
+            rows = ticket_rows(random.Random(f"{options.seed}:tickets"), options.tickets, plan, now)
+            defaulted = _defaulted_ticket_columns()
+            columns = _TICKET_COLUMNS + tuple(column for column, _value in defaulted)
+            if defaulted:
+                values = tuple(value for _column, value in defaulted)
+                rows = (row + values for row in rows)
+            if connection.vendor == "postgresql":
+                # With their search words, written from here rather than by the trigger.
+                report.tickets = bulk.insert_tickets_with_words(
+                    columns, rows, total=options.tickets, progress=progress
+                )
+            else:
+                report.tickets = bulk.insert_rows(
+                    Ticket,
+                    columns,
+                    rows,
+                    label="tickets",
+                    total=options.tickets,
+                    progress=progress,
+                )
         with _timed(report, "events"):
             report.events = bulk.create_ticket_events(after_id=first_ticket, progress=progress)
     with _timed(report, "assignments"):

@@ -53,9 +53,12 @@ MIN_SUBSTRING = 3
 def fold(text: str | None) -> str:
     if not text:
         return ""
-    for source, target in FOLD_PAIRS:
-        text = text.replace(source, target)
-    return _NOT_WORD.sub(" ", text.translate(_TABLE).lower()).strip()
+    if not text.isascii():
+        # Every letter the tables map is outside ASCII, but for K, which lower() maps alike.
+        for source, target in FOLD_PAIRS:
+            text = text.replace(source, target)
+        text = text.translate(_TABLE)
+    return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 # PostgreSQL's to_tsvector skips a word this long or longer; its tsvector input refuses one.
@@ -70,8 +73,8 @@ def word_set(text: str | None) -> set[str]:
 def tsvector_words(words: set[str] | frozenset[str]) -> str:
     """`words` as PostgreSQL tsvector input: equal to svardesk_words() of the text they came
     from (strip(to_tsvector('simple', svardesk_fold(text)))). Folded words are [a-z0-9]
-    only, so they need no quoting."""
-    return " ".join(sorted(words))
+    only, so they need no quoting; PostgreSQL sorts them itself."""
+    return " ".join(words)
 
 
 def phone_digits(text: str | None) -> str:

@@ -424,3 +424,28 @@ def test_a_load_with_no_teams_asked_for_still_gives_the_logins_their_teams():
     load_demo(_options(teams=0, tickets=5, contacts=2, agents=0))
 
     assert set(_login("agent").teams.values_list("name", flat=True)) == {"Support", "Technical"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loaded_tickets_carry_the_search_words_the_database_would_write():
+    """PostgreSQL: the loader writes each ticket's search words from Python (the trigger is
+    off meanwhile); they must equal what the trigger writes, for every ticket, the trigger
+    must be back on, and the id sequence must continue after the reserved ids."""
+    if connection.vendor != "postgresql":
+        pytest.skip("stored search words exist on PostgreSQL only")
+    load_demo(_options(tickets=300))
+    load_demo(_options(tickets=150, reset=False))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM tickets_ticket t JOIN search_ticket_words w "
+            "ON w.ticket_id = t.id WHERE w.name = svardesk_words(t.name) "
+            "AND w.body = svardesk_words(concat_ws(' ', t.name, t.description))"
+        )
+        assert cursor.fetchone()[0] == Ticket.objects.count() == 450
+    from tests.factories import TicketFactory
+
+    copy = TicketFactory(name="Brand new printer", description="")
+    assert copy.pk > Ticket.objects.exclude(pk=copy.pk).order_by("-pk").first().pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name::text FROM search_ticket_words WHERE ticket_id = %s", [copy.pk])
+        assert cursor.fetchone()[0] == "'brand' 'new' 'printer'"
