@@ -2,6 +2,8 @@
 # Command (b): install what the tests need and run the whole suite, on SQLite and on PostgreSQL.
 #   SVARDESK_TEST_DATABASES="sqlite postgres" (default both)
 #   SVARDESK_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/svardesk (default)
+#   SVARDESK_TEST_WORKERS=2 (pytest-xdist processes; many tests wait on real servers, browsers and
+#   subprocesses, so two processes use a 2-core machine better than one; 0 runs in-process)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -41,6 +43,6 @@ for db in ${SVARDESK_TEST_DATABASES:-sqlite postgres}; do
     *) echo "unknown database: $db"; exit 2 ;;
   esac
   echo "==> Test suite on $db"
-  DATABASE_URL="$url" .venv/bin/pytest -p no:cacheprovider "$@" || status=$?
+  DATABASE_URL="$url" .venv/bin/pytest -p no:cacheprovider -n "${SVARDESK_TEST_WORKERS:-2}" "$@" || status=$?
 done
 exit $status
