@@ -118,12 +118,11 @@ def _live_reply_sent(
 ) -> HttpResponse:
     """Send on a live channel (chat: quick replies, often): the new reply alone, added to the
     end of the thread — the editor stays where it is and conversations.js empties it —
-    instead of the whole ticket. The whole ticket as for any reply when the reply moved the
-    ticket (the header shows its stage); the thread when the reply is still on its way (the
-    thread then asks for its status itself)."""
+    instead of the whole ticket. What else the reply changed (a chat's reply moves the ticket
+    to "Waiting on contact" after each visitor message) reaches the header with the live
+    update the page makes for every change of its ticket, this reply's included. The thread
+    when the reply is still on its way (the thread then asks for its status itself)."""
     current = access_ticket(ticket.pk, actor=request_user(request))
-    if current.stage_id != ticket.stage_id or current.is_open != ticket.is_open:
-        return _detail(request, current, toast=toast)
     message = queries.list_ticket_messages(current).filter(pk=message_id).first()
     if message is None or message.delivery_status == DeliveryStatus.QUEUED:
         response = _thread(request, current, toast=toast, thread_template=THREAD_AND_TOAST)
