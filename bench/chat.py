@@ -70,6 +70,7 @@ from tests.chat_harness import (
 ORIGIN = "https://shop.bench.example"
 PASSWORD = "a bench agent password 1"  # noqa: S105 - the bench's own throwaway agents
 TIMEOUT = 15.0
+IDLE_SECONDS = 10.0
 
 
 def _epoch(iso: str) -> float:
@@ -350,6 +351,15 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
         visitor.ticket_id = tickets.get(visitor.chat_id, 0)
     chatting = [v for v in visitors if v.ticket_id]
     await asyncio.sleep(2)
+    # What the processes spend with every connection open and nobody writing (pings, the
+    # layer's receive loops, the agents' presence heartbeats): part of each round's CPU below.
+    idle_cpu = sum(web.cpu_seconds() for web in webs)
+    await asyncio.sleep(IDLE_SECONDS)
+    idle_rate = (sum(web.cpu_seconds() for web in webs) - idle_cpu) / IDLE_SECONDS
+    print(
+        f"idle, {len(visitors)} connections open: {idle_rate * 1000:.0f} ms of CPU a second "
+        f"(load average {os.getloadavg()[0]:.2f})"
+    )
 
     mean_wait = len(chatting) / args.rate
     print(
@@ -389,10 +399,13 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
     print(f"    agent reply -> visitor            {percentiles(samples.stored_to_visitor)}")
     print(f"  lost: {samples.lost or 'nothing'}")
     cpu = sum(web.cpu_seconds() for web in webs) - cpu_start
+    wall = time.perf_counter() - started
+    rounds = max(1, len(samples.reply_post))
     print(
-        f"  CPU of the web processes: {cpu:.1f} s in {time.perf_counter() - started:.0f} s, "
-        f"{cpu / max(1, len(samples.reply_post)) * 1000:.0f} ms per round "
-        "(a visitor message, its announcement, a reply and its delivery)"
+        f"  CPU of the web processes: {cpu:.1f} s in {wall:.0f} s, "
+        f"{cpu / rounds * 1000:.0f} ms per round "
+        "(a visitor message, its announcement, a reply and its delivery); "
+        f"{max(0.0, cpu - idle_rate * wall) / rounds * 1000:.0f} ms beyond the idle rate"
     )
     print(
         f"memory after the run: {sum(web.rss_bytes() for web in webs) / 2**20:.1f} MB "
