@@ -9,14 +9,15 @@ numbers, booleans, ISO dates, lists for multi-select, primary keys for users, te
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -62,7 +63,32 @@ class PropertySpec:
 BUILTIN_GROUP = _("Ticket information")
 
 
+# Built-in properties other apps contribute at start-up (the sla app's due times and
+# statuses): model fields on Ticket, read like the other built-ins. Each factory returns its
+# specs in the active language.
+_contributed: list[Callable[[], list[PropertySpec]]] = []
+
+
+def register_builtin_properties(
+    names: Iterable[str], factory: Callable[[], list[PropertySpec]]
+) -> None:
+    """Add built-in properties (not editable, fields of Ticket named as the properties) from
+    an app's `ready()`. Registering the same factory again does nothing."""
+    global BUILTIN_NAMES  # extended once per app, at start-up
+    if factory in _contributed:
+        return
+    _contributed.append(factory)
+    BUILTIN_NAMES = BUILTIN_NAMES | frozenset(names)
+
+
 def _builtin_specs() -> list[PropertySpec]:
+    specs = _own_builtin_specs()
+    for factory in _contributed:
+        specs.extend(factory())
+    return specs
+
+
+def _own_builtin_specs() -> list[PropertySpec]:
     return [
         PropertySpec("name", str(_("Ticket name")), PropertyType.TEXT, True, str(BUILTIN_GROUP)),
         PropertySpec(
@@ -157,7 +183,15 @@ def spec_for_definition(definition: PropertyDefinition) -> PropertySpec:
 
 def all_property_specs() -> list[PropertySpec]:
     """Built-in properties first, then custom ones in their groups' order."""
-    return _builtin_specs() + _custom_specs()
+    return list(_builtin_specs_in(translation.get_language(), len(BUILTIN_NAMES))) + _custom_specs()
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin_specs_in(language: str | None, _names: int) -> tuple[PropertySpec, ...]:
+    # Every page reads all specs, and the built-in ones are the product's own: built once per
+    # language (`_names` tells a later registration of built-in properties apart).
+    with translation.override(language):
+        return tuple(_builtin_specs())
 
 
 def _custom_specs() -> list[PropertySpec]:
