@@ -280,6 +280,13 @@ def main() -> None:
                 before = load()
                 result = run_wrk(f"{base}{path}", cookie, connections, args.duration, script)
                 rate = result["requests"] / (result["duration_us"] / 1e6)
+                if not result["requests"]:
+                    print(
+                        f"{name:<52} {connections:>2} no answer within wrk's 10 s timeout"
+                        f"  {before:<16} {load():<16}",
+                        flush=True,
+                    )
+                    continue
                 problems = ""
                 if result["non_2xx"] or result["socket_errors"]:
                     problems = (
