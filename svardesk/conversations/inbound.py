@@ -44,6 +44,7 @@ from svardesk.conversations.models import (
     MessageDirection,
 )
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
+from svardesk.conversations.signals import message_exchanged
 from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.core.text import single_line
@@ -419,6 +420,15 @@ def record_inbound_messages(items: Sequence[InboundItem]) -> list[Message]:
     messages = Message.objects.bulk_create(_message(plan) for plan in plans)
     _create_attachments(messages, plans)
     _touch_continued_tickets(plans, now)
+    message_exchanged.send(
+        sender=Message,
+        messages=[
+            (plan.ticket.pk, plan.item.received_at)
+            for plan in plans
+            if plan.ticket is not None and not plan.item.is_auto_generated and not plan.item.is_spam
+        ],
+        direction=MessageDirection.INBOUND,
+    )
     return messages
 
 

@@ -70,6 +70,7 @@ from svardesk.conversations.queries import (
     team_addresses,
 )
 from svardesk.conversations.registry import ChannelAdapter, get_adapter
+from svardesk.conversations.signals import message_exchanged
 from svardesk.core.addresses import address_of, split_address_list
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
@@ -455,6 +456,9 @@ def _store_reply(
     _store_attachments(message, attachments)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
     _record_activity(ticket, now=now, author=actor, preview=body_text)
+    message_exchanged.send(
+        sender=Message, messages=[(ticket.pk, now)], direction=MessageDirection.OUTBOUND
+    )
     if rules.move_to_waiting_on_contact_on_reply and ticket.is_open:
         stage = _waiting_on_contact_stage(ticket)
         if stage is not None and stage.pk != ticket.stage_id:

@@ -138,6 +138,14 @@ _BUILTIN_FIELDS = {
     "closed_at": "closed_at",
     "last_activity_at": "last_activity_at",
 }
+
+
+def register_builtin_field(name: str, field_name: str) -> None:
+    """Filter the built-in property `name` (registered with
+    `tickets.properties.register_builtin_properties` by another app) on Ticket's `field_name`."""
+    _BUILTIN_FIELDS[name] = field_name
+
+
 ID_SPEC = props.PropertySpec("id", "Ticket ID", PropertyType.NUMBER, True, is_editable=False)
 
 

@@ -133,13 +133,13 @@ SLA_GOALS = ("first_response", "next_response", "close")
 
 def _sla_indexes() -> list[models.Index]:
     # One index per goal serves the sweep (status = on_track/due_soon AND due <= t), the
-    # filters on status and the sort by due time within a status; tickets without that goal
-    # are not in it.
+    # filters on status and the sort by due time within a status; tickets the goal does not
+    # apply to (status NULL) are not in it. A paused timer has no due time but keeps its status.
     return [
         models.Index(
             fields=[f"sla_{goal}_status", f"sla_{goal}_due"],
-            condition=Q(**{f"sla_{goal}_due__isnull": False}),
-            name=f"ticket_sla_{goal}"[:30],
+            condition=Q(**{f"sla_{goal}_status__isnull": False}),
+            name=f"ticket_sla_{goal}_st"[:30],
         )
         for goal in SLA_GOALS
     ]
@@ -215,30 +215,32 @@ class Ticket(TimestampedModel):
     custom = models.JSONField(_("custom properties"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     # SLA goals (written only by the `sla` app; its `TicketSla` keeps the timers behind them):
-    # when each goal is due, and where the ticket stands. Empty when the goal does not apply.
+    # when each goal is due, and where the ticket stands; NULL when the goal does not apply
+    # (nullable, so that SQLite adds the columns without rebuilding the table, which would
+    # drop the search triggers and the raw-SQL indexes other apps keep on it).
     sla_first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     sla_first_response_status = models.CharField(
         _("first response SLA status"),
         max_length=10,
         choices=SlaStatus.choices,
+        null=True,
         blank=True,
-        default="",
     )
     sla_next_response_due = models.DateTimeField(_("next response due"), null=True, blank=True)
     sla_next_response_status = models.CharField(
         _("next response SLA status"),
         max_length=10,
         choices=SlaStatus.choices,
+        null=True,
         blank=True,
-        default="",
     )
     sla_close_due = models.DateTimeField(_("close due"), null=True, blank=True)
     sla_close_status = models.CharField(
         _("close SLA status"),
         max_length=10,
         choices=SlaStatus.choices,
+        null=True,
         blank=True,
-        default="",
     )
 
     class Meta:

@@ -47,7 +47,12 @@ from svardesk.tickets.models import (
     TicketEvent,
     TicketEventKind,
 )
-from svardesk.tickets.signals import ticket_changed
+from svardesk.tickets.signals import (
+    ticket_changed,
+    ticket_updated,
+    tickets_created,
+    tickets_moved,
+)
 
 DEFAULT_PIPELINE_NAME = "Support pipeline"
 DEFAULT_STAGES = [
@@ -154,6 +159,7 @@ def create_tickets(new: Sequence[NewTicket], *, actor: User | None) -> list[Tick
         )
         for ticket in tickets
     )
+    tickets_created.send(sender=Ticket, tickets=tickets, actor=actor)
     for ticket in tickets:
         after_commit(_announce, ticket.pk, actor.pk if actor else None)
     return tickets
@@ -307,6 +313,13 @@ def update_ticket(
     updated_fields |= {"version", "updated_at"}
     ticket.save(update_fields=sorted(updated_fields))
     TicketEvent.objects.bulk_create(events)
+    ticket_updated.send(
+        sender=Ticket,
+        ticket=ticket,
+        changed={event.data["property"] for event in events},
+        now=now,
+        actor=actor,
+    )
     after_commit(_announce, ticket.pk, actor.pk if actor else None)
     return ticket
 
@@ -359,6 +372,7 @@ def move_to_stage(
         )
         for pk, old, _open in moving
     )
+    tickets_moved.send(sender=Ticket, ticket_ids=ids, stage=stage, now=now, actor=actor)
     for pk in ids:
         after_commit(_announce, pk, actor.pk if actor else None)
     return ids

@@ -5,3 +5,16 @@ from django.dispatch import Signal
 
 # Sent with ticket_id and actor_id (None for the system) after a ticket was created or changed and the change committed.
 ticket_changed = Signal()
+
+# Domain events for apps above tickets that keep state in step with a ticket (the `sla` app's
+# timers), sent inside the service's transaction so that state commits or rolls back with the
+# change. tickets never imports its receivers.
+#
+# tickets_created: `tickets` (the new Ticket rows, saved), `actor`.
+tickets_created = Signal()
+# ticket_updated: `ticket` (as saved), `changed` (the names of the properties that changed),
+# `now`, `actor` — after update_ticket saved it.
+ticket_updated = Signal()
+# tickets_moved: `ticket_ids` (those moved), `stage` (where to), `now`, `actor` — after
+# move_to_stage.
+tickets_moved = Signal()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _lazy
 
 from svardesk.tickets import properties as props
 from svardesk.tickets.models import BuiltinPipeline, BuiltinStage, builtin_display_name
@@ -83,3 +84,27 @@ def _read_value(
     if spec is not None and spec.options and raw not in (None, "", []):
         return props.display_value(spec, raw)
     return shown
+
+
+# --- SLA rows (kind "sla", written by the sla app: {"goal": …, "event": …}) ---------------------
+
+_SLA_GOALS = {
+    "first_response": _lazy("Time to first response"),
+    "next_response": _lazy("Time to next response"),
+    "close": _lazy("Time to close"),
+}
+_SLA_EVENTS = {
+    "started": _lazy("SLA started"),
+    "paused": _lazy("SLA paused"),
+    "resumed": _lazy("SLA resumed"),
+    "met": _lazy("SLA met"),
+    "missed": _lazy("SLA missed"),
+    "completed_late": _lazy("SLA completed late"),
+}
+
+
+def read_sla_event(data: Mapping[str, Any]) -> str:
+    """An SLA row as a sentence in the active language, e.g. "Time to close: SLA paused"."""
+    goal = _SLA_GOALS.get(str(data.get("goal", "")), str(data.get("goal", "")))
+    event = _SLA_EVENTS.get(str(data.get("event", "")), str(data.get("event", "")))
+    return pgettext("SLA timeline row", "%(goal)s: %(event)s") % {"goal": goal, "event": event}

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from svardesk.tickets.timeline import ChangeReading, read_change
+from svardesk.tickets.timeline import ChangeReading, read_change, read_sla_event
 
 register = template.Library()
 
@@ -13,3 +13,9 @@ register = template.Library()
 def change_reading(data: Any) -> ChangeReading:
     """A property-change row's label, old and new value as the reader reads them."""
     return read_change(data if isinstance(data, dict) else {})
+
+
+@register.filter
+def sla_reading(data: Any) -> str:
+    """An SLA timeline row (goal started, paused, resumed, met, missed) as a sentence."""
+    return read_sla_event(data if isinstance(data, dict) else {})
