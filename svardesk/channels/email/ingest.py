@@ -329,7 +329,8 @@ def process_inbound_batch(first_id: int, *, limit: int = BATCH_SIZE) -> int:
     The batch first claims its rows in a short transaction of its own (their first attempt
     is counted and committed), so other workers take the next ones, and a message that
     kills the worker outright is never claimed by a batch again: the sweep tries such rows
-    one by one. Raw bytes are read one message at a time, never for the whole batch.
+    one by one. Raw bytes are read a few messages at a time (`RAW_CHUNK`), never for the
+    whole batch.
 
     An unexpected failure rolls the whole batch back and every row is then processed alone,
     so one bad message costs only itself; the failure of `first_id` itself is raised (its
@@ -432,12 +433,13 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
         row.channel = _email_channel(row.channel_id)
     already = _already_recorded(rows)
     parsed_rows: list[tuple[InboundEmail, ParsedEmail]] = []
+    raws = _RawsInChunks([r.pk for r in rows if r.pk not in already])
     for row in rows:
         if row.pk in already:
             _set_status(row, InboundStatus.DUPLICATE, message=already[row.pk])
             continue
         try:
-            parsed = _parse(_raw_of(row))
+            parsed = _parse(raws.take(row.pk))
         except ParseError as exc:
             _set_status(row, InboundStatus.QUARANTINED, error=str(exc))
             continue
@@ -489,10 +491,30 @@ def _process_claimed(rows: list[InboundEmail], stored: list[InboundAttachment]) 
     return later
 
 
-def _raw_of(row: InboundEmail) -> bytes:
-    """One row's raw bytes, read when it is processed (batches defer the column)."""
-    raw = InboundEmail.objects.filter(pk=row.pk).order_by().values_list("raw", flat=True).first()
-    return bytes(raw or b"")
+RAW_CHUNK = 20  # rows whose raw bytes one SELECT reads (the claim bounds their total)
+
+
+class _RawsInChunks:
+    """The rows' raw bytes (batches defer the column), read `RAW_CHUNK` rows per SELECT as
+    they are needed, in the order given, each dropped once taken: one statement per chunk
+    instead of one per message, and never the whole batch's mail in memory at once."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self._ids = ids
+        self._next = 0
+        self._held: dict[int, bytes] = {}
+
+    def take(self, inbound_id: int) -> bytes:
+        if inbound_id not in self._held and self._next < len(self._ids):
+            chunk = self._ids[self._next : self._next + RAW_CHUNK]
+            self._next += len(chunk)
+            self._held.update(
+                (pk, bytes(raw or b""))
+                for pk, raw in InboundEmail.objects.filter(pk__in=chunk)
+                .order_by()
+                .values_list("pk", "raw")
+            )
+        return self._held.pop(inbound_id, b"")
 
 
 def _save_statuses(rows: list[InboundEmail]) -> None:
