@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/channels/chat/", include("svardesk.channels.chat.settings_urls")),
     path("settings/channels/", include("svardesk.workspace.channel_settings_urls")),
     path("settings/channels/form/", include("svardesk.channels.forms.settings_urls")),
+    path("settings/sla/", include("svardesk.sla.settings_urls")),
     path("reports/sla/", include("svardesk.sla.report_urls")),
     path("settings/", include("svardesk.workspace.settings_urls")),
     path("channels/email/", include("svardesk.channels.email.urls")),
