@@ -65,7 +65,8 @@ def _claim_all(goal: str, candidates: dict[str, object], new: str, now: dt.datet
     after = 0
     while True:
         rows = list(
-            Ticket.objects.filter(**candidates, pk__gt=after)
+            # Spam keeps its timers (it may be marked not spam) but is never announced.
+            Ticket.objects.filter(**candidates, pk__gt=after, is_spam=False)
             .order_by("pk")
             .values_list("pk", status)[:BATCH]
         )

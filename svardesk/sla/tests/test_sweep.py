@@ -130,3 +130,17 @@ def test_the_sweep_reads_nothing_when_nothing_is_due(sla, django_assert_max_num_
     with django_assert_max_num_queries(8):
         result = sweep(now=timezone.now())
     assert (result.due_soon, result.overdue) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_spam_is_never_announced(sla):
+    from svardesk.tickets.services import mark_spam
+
+    owner = UserFactory(has_seat=True)
+    ticket = _ticket(owner=owner)
+    mark_spam([ticket.pk], actor=None, is_spam=True)
+
+    result = sweep(now=ticket.created_at + dt.timedelta(hours=2))
+
+    assert (result.due_soon, result.overdue) == (0, 0)
+    assert not Notification.objects.filter(user=owner).exists()
