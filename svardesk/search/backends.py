@@ -38,6 +38,10 @@ class Part:
 
     match: Q
     miss: Q
+    # `match` is a short list of ticket ids: read those tickets and sort them, rather than
+    # walk the newest-first index hoping to meet them (with a restricted reader's access
+    # check on top, the planner's hope can cost a walk over most of the table).
+    listed: bool = False
 
 
 _NEVER = Part(match=Q(pk__in=[]), miss=Q())
@@ -216,13 +220,16 @@ class PostgresBackend:
                 params,
             )
             ids = [row[0] for row in cursor.fetchall()]
-        if len(ids) <= TICKET_ID_LIMIT:
+        listed = len(ids) <= TICKET_ID_LIMIT
+        if listed:
             if not ids:
                 return _NEVER
             sql, params = '"tickets_ticket"."id" = ANY(%s::bigint[])', (ids,)
         else:
             sql = self.ticket_words.format(where=where)
-        return Part(match=_condition(sql, params), miss=_condition(f"NOT ({sql})", params))
+        return Part(
+            match=_condition(sql, params), miss=_condition(f"NOT ({sql})", params), listed=listed
+        )
 
     def name_tickets(self, query: ParsedQuery) -> Part:
         # The planner's estimate for one stored tsvector column is close (its statistics

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.expressions import RawSQL
 
 from svardesk.accounts.models import User
@@ -188,11 +188,18 @@ def search_tickets(
             queryset = queryset.filter(after_position(at, pk))
         candidates: dict[int, dt.datetime] = {}
         for part in parts:
-            rows = (
-                queryset.filter(part.match)
-                .order_by("-last_activity_at", "-id")
-                .values_list("pk", "last_activity_at")[:need]
-            )
+            matching = queryset.filter(part.match)
+            if part.listed:
+                # The same order through an expression no index has: the planner reads the
+                # listed tickets by primary key and sorts them (see Part.listed).
+                matching = matching.annotate(
+                    at=ExpressionWrapper(
+                        F("last_activity_at") + dt.timedelta(0), output_field=DateTimeField()
+                    )
+                ).order_by("-at", "-id")
+            else:
+                matching = matching.order_by("-last_activity_at", "-id")
+            rows = matching.values_list("pk", "last_activity_at")[:need]
             candidates.update(dict(rows))
         best = sorted(candidates.items(), key=lambda item: (item[1], item[0]), reverse=True)
         found.extend((tier, at, pk) for pk, at in best[:need])
