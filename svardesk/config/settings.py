@@ -165,6 +165,11 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
+    # Every signed-in request reads its session: from Redis, shared by every process, instead
+    # of one SQL statement each (written to both; the database still holds every session).
+    # Only with Redis: a per-process cache would keep a signed-out session alive in the
+    # other processes.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -16,6 +16,7 @@ from django.db.models.fields import CharField, DateTimeField, FloatField, Intege
 from django.db.models.functions import Coalesce, Concat, Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from svardesk.core.parsing import MAX_ID, parse_aware_datetime
 from svardesk.ticket_views.filters import (
@@ -27,6 +28,7 @@ from svardesk.ticket_views.filters import (
     filterable_specs,
     kind_of,
 )
+from svardesk.ticket_views.rendering import ticket_rows
 from svardesk.tickets import properties as props
 from svardesk.tickets.models import PRIORITY_RANK
 
@@ -223,21 +225,9 @@ def decode_sort_value(raw: Any, value_kind: str) -> Any:
 # --- Cells ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Cell:
-    key: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Row:
-    ticket: Any
-    cells: list[Cell]
-
-
-def table_rows(tickets: list[Any], columns: list[Column]) -> list[Row]:
-    """Each ticket with the text of each shown column (the templates draw the default
-    columns — sender, subject, status, priority, owner, time — themselves)."""
+def table_rows(tickets: list[Any], columns: list[Column], *, view_key: str = "") -> SafeString:
+    """The `<tr>`s of a list showing `columns` (rendering.ticket_rows draws the default
+    columns — sender, subject, status, priority, owner, time — the others as their text)."""
     from django.contrib.auth import get_user_model
 
     user_columns = [c.key for c in columns if not c.spec.is_builtin and kind_of(c.spec) == USER]
@@ -247,13 +237,18 @@ def table_rows(tickets: list[Any], columns: list[Column]) -> list[Row]:
         for key in user_columns
         if isinstance(ticket.custom.get(key), int)
     }
-    names = {
-        user.pk: user.display_name for user in get_user_model().objects.filter(pk__in=user_ids)
-    }
-    return [
-        Row(ticket, [Cell(column.key, _cell_text(ticket, column, names)) for column in columns])
-        for ticket in tickets
-    ]
+    names = (
+        {user.pk: user.display_name for user in get_user_model().objects.filter(pk__in=user_ids)}
+        if user_ids
+        else {}
+    )
+    by_key = {column.key: column for column in columns}
+    return ticket_rows(
+        tickets,
+        [column.key for column in columns],
+        view_key=view_key,
+        cell_text=lambda ticket, key: _cell_text(ticket, by_key[key], names),
+    )
 
 
 def _cell_text(ticket: Any, column: Column, user_names: Mapping[int, str]) -> str:

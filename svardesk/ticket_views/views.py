@@ -58,8 +58,8 @@ from svardesk.ticket_views.state import (
     filter_from_form,
     parse_list_state,
 )
-from svardesk.tickets.forms import assignable_users
-from svardesk.tickets.models import Pipeline, Priority, Source, Stage
+from svardesk.tickets.models import Pipeline, Priority, Stage
+from svardesk.tickets.page import assignable_users_cached
 
 
 def _fragment(request: HttpRequest) -> str:
@@ -78,19 +78,6 @@ def _render_list(request: HttpRequest, context: dict[str, Any], current_view: st
         return render(request, "ticket_views/partials/_list.html", context)
     context["current_view"] = current_view
     return render(request, "ticket_views/list.html", context)
-
-
-_SOURCE_LABELS = dict(Source.choices)
-_PRIORITY_LABELS = dict(Priority.choices)
-
-
-def _label_rows(tickets: list[Any]) -> None:
-    """Choice labels looked up once per page, not once per row (get_FOO_display is slow)."""
-    sources = {k: str(v) for k, v in _SOURCE_LABELS.items()}
-    priorities = {k: str(v) for k, v in _PRIORITY_LABELS.items()}
-    for ticket in tickets:
-        ticket.source_label = sources.get(ticket.source, ticket.source)
-        ticket.priority_label = priorities.get(ticket.priority, ticket.priority)
 
 
 def _list(
@@ -161,13 +148,11 @@ def _list(
 
     default_layout = column_keys == list(DEFAULT_COLUMNS)
     view_key = custom_view.key if custom_view else getattr(default_view, "key", "")
-    if not default_layout:
-        _label_rows(page.tickets)
     rows_context: dict[str, Any] = {
         "page": page,
-        "default_layout": default_layout,
-        "default_rows": default_rows(page.tickets, view_key=view_key) if default_layout else "",
-        "rows": [] if default_layout else table_rows(page.tickets, columns),
+        "rows_html": default_rows(page.tickets, view_key=view_key)
+        if default_layout
+        else table_rows(page.tickets, columns, view_key=view_key),
         "view_key": view_key,
     }
     if _fragment(request) == "rows":
@@ -316,12 +301,8 @@ def _quick_options(state: ListState, lookups: _Lookups) -> dict[str, Any]:
         )
         for s in lookups.stages
     ]
-    owners = [
-        (str(pk), f"{first} {last}".strip() or email)  # User.display_name
-        for pk, first, last, email in assignable_users()
-        .order_by("first_name", "last_name", "email")
-        .values_list("id", "first_name", "last_name", "email")
-    ]
+    # The owner choices the ticket page keeps per process too (tickets.page).
+    owners = [(str(user.pk), user.display_name) for user in assignable_users_cached()]
     teams = [(str(t.pk), t.name) for t in lookups.teams]
     priorities = [(str(value), str(label)) for value, label in Priority.choices]
 

@@ -17,6 +17,7 @@ from svardesk.tickets.models import (
     PropertyDefinition,
     PropertyGroup,
     Stage,
+    Ticket,
 )
 
 
@@ -43,13 +44,30 @@ def get_team(team_id: int) -> Team | None:
 
 
 def list_pipelines_with_stage_counts() -> list[Pipeline]:
-    """Pipelines in display order, each with `stages` ordered and carrying `ticket_count`."""
-    stages = Stage.objects.annotate(ticket_count=Count("tickets")).order_by("display_order", "id")
-    return list(
-        Pipeline.objects.annotate(ticket_count=Count("tickets"))
-        .order_by("display_order", "id")
-        .prefetch_related(Prefetch("stages", queryset=stages))
+    """Pipelines in display order, each with `stages` ordered and carrying `ticket_count`.
+
+    One count of the tickets by status (an index-only scan of the status index), each
+    pipeline's the sum of its statuses' (a ticket's status is always of its pipeline,
+    tickets.services): joining both to the tickets and grouping took over 10 s at 1M."""
+    per_stage = dict(
+        Ticket.objects.order_by()
+        .values("stage_id")
+        .annotate(n=Count("id"))
+        .values_list("stage_id", "n")
     )
+    stages = Stage.objects.order_by("display_order", "id")
+    pipelines = list(
+        Pipeline.objects.order_by("display_order", "id").prefetch_related(
+            Prefetch("stages", queryset=stages)
+        )
+    )
+    for pipeline in pipelines:
+        total = 0
+        for stage in pipeline.stages.all():
+            stage.ticket_count = per_stage.get(stage.pk, 0)  # type: ignore[attr-defined]
+            total += stage.ticket_count  # type: ignore[attr-defined]
+        pipeline.ticket_count = total  # type: ignore[attr-defined]
+    return pipelines
 
 
 def get_pipeline(pipeline_id: int) -> Pipeline | None:
