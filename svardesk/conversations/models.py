@@ -197,6 +197,9 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
+        # Sent by the sla app's sweep (the conversation core does not import sla).
+        SLA_DUE_SOON = "sla_due_soon", _("SLA goal due soon")
+        SLA_OVERDUE = "sla_overdue", _("SLA goal overdue")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -23,9 +23,8 @@ from svardesk.sla.timers import MISSED
 from svardesk.teams.models import Membership
 from svardesk.tickets.models import SlaStatus, Ticket, TicketEvent, TicketEventKind
 
-# Notification kinds of the SLA (conversations.Notification.kind; read by its template).
-NOTIFY_DUE_SOON = "sla_due_soon"
-NOTIFY_OVERDUE = "sla_overdue"
+NOTIFY_DUE_SOON = Notification.Kind.SLA_DUE_SOON
+NOTIFY_OVERDUE = Notification.Kind.SLA_OVERDUE
 BATCH = 500
 
 
