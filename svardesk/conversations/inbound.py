@@ -425,9 +425,7 @@ def record_inbound_messages(items: Sequence[InboundItem]) -> list[Message]:
         messages=[
             (plan.ticket.pk, plan.item.received_at)
             for plan in plans
-            if plan.ticket is not None
-            and not plan.item.is_auto_generated
-            and not plan.item.is_spam
+            if plan.ticket is not None and not plan.item.is_auto_generated and not plan.item.is_spam
         ],
         direction=MessageDirection.INBOUND,
     )
