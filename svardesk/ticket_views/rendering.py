@@ -116,7 +116,7 @@ def ticket_rows(
 ) -> SafeString:
     """The `<tr>`s of a list showing the columns `keys`, in that order: the default columns
     drawn as the default layout draws them, any other one as `cell_text(ticket, key)` in a
-    plain cell (columns.table_rows supplies it)."""
+    plain cell (columns.table_rows supplies it; a SafeString is markup, anything else text)."""
     sources = {value: escape(str(label)) for value, label in Source.choices}
     priorities = {value: escape(str(label)) for value, label in Priority.choices}
     no_contact = escape(_("No contact"))
@@ -205,7 +205,9 @@ def ticket_rows(
 
     def other_cell(ticket: Ticket, key: str) -> str:
         text = cell_text(ticket, key) if cell_text is not None else ""
-        return f'<td class="{other_css[key]}">{escape(text)}</td>'
+        # A registered cell may return markup it built and escaped itself (the SLA badges).
+        html = text if isinstance(text, SafeString) else escape(text)
+        return f'<td class="{other_css[key]}">{html}</td>'
 
     parts = []
     for ticket in tickets:
