@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Which workspace page and request made a change, for the live update (workspace/live.py).
+    "svardesk.workspace.live.live_origin_middleware",
     "svardesk.core.middleware.DomainErrorMiddleware",
 ]
 

@@ -17,6 +17,7 @@ the browser reconnects and so picks up the new scope.
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WORKSPACE_GROUP = "workspace"
+# Which page and request made a change (`live.live_origin_middleware`): "<tab id>:<number>".
+ORIGIN = re.compile(r"[A-Za-z0-9]{8,32}:[1-9][0-9]{0,8}", re.ASCII)
 MAX_PRESENCE_TICKETS = 20
 
 # Close codes (4000-4999 are the application's). The browser stops on NOT_ALLOWED (the user
@@ -157,7 +160,18 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
             team_id=event.get("team_id"), owner_id=event.get("owner_id")
         ):
             return
-        await self.send_json({"type": "ticket.changed", "ticket_id": event["ticket_id"]})
+        message: dict[str, Any] = {"type": "ticket.changed", "ticket_id": event["ticket_id"]}
+        # The ticket's version and stage: the page that made the change updates its header
+        # from them instead of fetching the whole ticket again.
+        for name in ("version", "stage_id"):
+            if event.get(name) is not None:
+                message[name] = event[name]
+        # Which request made it, only to the sockets of the user who made it: their page
+        # that sent it skips the re-fetch; nobody else learns their pages' ids (and so cannot
+        # send a request posing as one of them).
+        if event.get("origin") and event.get("actor_id") == self.user_id:
+            message["origin"] = event["origin"]
+        await self.send_json(message)
 
     async def access_changed(self, event: dict[str, Any]) -> None:
         await self._close_once(ACCESS_CHANGED_CLOSE_CODE)

@@ -1,17 +1,20 @@
 """Broadcast committed ticket and permission changes to connected workspaces."""
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 
 from svardesk.workspace import relay
-from svardesk.workspace.consumers import WORKSPACE_GROUP, user_group
+from svardesk.workspace.consumers import ORIGIN, WORKSPACE_GROUP, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -19,22 +22,82 @@ logger = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 5.0
 
 
-def broadcast_ticket_changed(sender: Any, ticket_id: int, **kwargs: Any) -> None:
+# --- Where a change came from -------------------------------------------------------------
+#
+# The workspace page sends every request with `X-Svardesk-Origin: <tab id>:<request number>`
+# (app.js). A change made while serving it is announced with that origin, and the consumer
+# passes the origin on only to the sockets of the user who made the change: the page that
+# sent the request then knows its own response already shows the change and skips the
+# re-fetch; every other page (another user's, or another tab of the same user) refreshes.
+ORIGIN_HEADER = "X-Svardesk-Origin"
+_origin: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "svardesk_live_origin", default=None
+)
+
+
+def request_origin(request: HttpRequest) -> str | None:
+    value = request.headers.get(ORIGIN_HEADER, "")
+    return value if ORIGIN.fullmatch(value) else None
+
+
+@sync_and_async_middleware
+def live_origin_middleware(get_response: Callable[..., Any]) -> Callable[..., Any]:
+    """Remember the request's origin (see above) while it is served, for the broadcasts its
+    changes make after commit."""
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            token = _origin.set(request_origin(request))
+            try:
+                return await get_response(request)
+            finally:
+                _origin.reset(token)
+
+    else:
+
+        def middleware(request: HttpRequest) -> HttpResponse:  # type: ignore[misc]
+            token = _origin.set(request_origin(request))
+            try:
+                return get_response(request)
+            finally:
+                _origin.reset(token)
+
+    return middleware
+
+
+def current_origin() -> str | None:
+    return _origin.get()
+
+
+def broadcast_ticket_changed(
+    sender: Any, ticket_id: int, actor_id: int | None = None, **kwargs: Any
+) -> None:
     """Tell the workspaces that a ticket changed, with its team and owner ids, so that each
-    socket passes the id on only if the ticket is in its user's scope."""
-    from svardesk.tickets.queries import ticket_team_and_owner
+    socket passes the id on only if the ticket is in its user's scope; with the ticket's
+    version and stage (a page that made the change itself updates its header from them),
+    and who made it: the user and, when a workspace page's request made it, that request."""
+    from svardesk.tickets.models import Ticket
 
     try:
-        team_id, owner_id = ticket_team_and_owner(ticket_id)
+        row = (
+            Ticket.objects.filter(pk=ticket_id)
+            .values_list("team_id", "owner_id", "version", "stage_id")
+            .first()
+        )
     except Exception:
         # Unknown scope: only users who see every ticket hear of it.
         logger.warning("Could not read the team and owner of ticket %s", ticket_id, exc_info=True)
-        team_id = owner_id = None
+        row = None
+    team_id, owner_id, version, stage_id = row if row is not None else (None, None, None, None)
     message = {
         "type": "ticket.changed",
         "ticket_id": ticket_id,
         "team_id": team_id,
         "owner_id": owner_id,
+        "version": version,
+        "stage_id": stage_id,
+        "actor_id": actor_id if isinstance(actor_id, int) else None,
+        "origin": current_origin() if isinstance(actor_id, int) else None,
     }
     _send(WORKSPACE_GROUP, message)
 

@@ -5,7 +5,8 @@ server, where the browsers' sockets are, and the worker, where inbound and outgo
 handled. So the web process listens on a Unix datagram socket in the data folder
 (`live.sock`, mode 0600) and passes what arrives on to its own channel layer; other processes
 send small JSON datagrams `{"group": ..., "message": {...}}` to it. Only two are passed on,
-rebuilt from checked fields: "ticket N changed" (with its team and owner ids) for the
+rebuilt from checked fields: "ticket N changed" (with its team and owner ids, and its
+version, stage, actor and origin when they are well formed) for the
 workspace group, and "access changed" for one user's group (`user.<id>`: their sockets
 close). Anything else is dropped. A datagram nobody receives is dropped too: a live update is
 a courtesy, the change itself is committed.
@@ -24,7 +25,7 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from svardesk.workspace.consumers import WORKSPACE_GROUP
+from svardesk.workspace.consumers import ORIGIN, WORKSPACE_GROUP
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +71,22 @@ def parse(data: bytes) -> tuple[str, dict[str, Any]] | None:
         team_id, owner_id = message.get("team_id"), message.get("owner_id")
         if not _is_id(ticket_id) or not all(v is None or _is_id(v) for v in (team_id, owner_id)):
             return None
+        # Optional (an older process sends none): dropped when malformed, the change is not.
+        extra: dict[str, Any] = {
+            name: message[name]
+            for name in ("version", "stage_id", "actor_id")
+            if _is_id(message.get(name))
+        }
+        origin = message.get("origin")
+        if isinstance(origin, str) and ORIGIN.fullmatch(origin):
+            extra["origin"] = origin
         # Without a team and owner (from an older process) only all-ticket users hear of it.
         return WORKSPACE_GROUP, {
             "type": "ticket.changed",
             "ticket_id": ticket_id,
             "team_id": team_id,
             "owner_id": owner_id,
+            **extra,
         }
     if not isinstance(group, str) or not USER_GROUP.fullmatch(group):
         return None

@@ -520,12 +520,49 @@
   // --- Live refresh of the open ticket ------------------------------------------------------
 
   var refreshTimer = null;
+  var changesToShow = [];  // the announcements the next refresh answers
   document.addEventListener("svardesk:ticket-changed", function (event) {
     var id = event.detail && String(event.detail.ticketId);
     if (!id || id !== openTicketId() || !window.htmx) return;
+    changesToShow.push(event.detail);
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(function () { refreshTicket(id); }, 250);
   });
+
+  // A change this page made itself, whose response already shows it (app.js remembers what
+  // each of its requests swapped in): nothing to fetch. A reply on a live channel answers with
+  // the new message alone; the rest of what it changed in the header (the stage, the version
+  // every header edit is checked against) comes with the announcement and is set in place.
+  // Anything else — another user's change, another tab's, a response that did not land —
+  // fetches the ticket as before.
+  function shownByOwnResponse(change, id) {
+    var detail = document.getElementById("ticket-detail");
+    var answer = window.svardeskOwnAnswer ? window.svardeskOwnAnswer(change.origin, id) : null;
+    if (!answer || !detail || detail.dataset.ticketId !== id) return false;
+    if (typeof change.version !== "number") return answer === "detail";
+    var shown = parseInt(detail.dataset.version, 10);
+    if (change.version <= shown) return true;
+    return answer === "thread" && setHeader(detail, change);
+  }
+
+  function setHeader(detail, change) {
+    var stage = detail.querySelector(".ticket-header #hdr-stage");
+    if (typeof change.stageId === "number" && stage && stage.value !== String(change.stageId)) {
+      if (document.activeElement === stage) return false;  // being edited: fetch instead
+      if (!stage.querySelector('option[value="' + change.stageId + '"]')) return false;
+      stage.value = String(change.stageId);  // no "change" event: nothing is posted
+    }
+    var version = String(change.version);
+    detail.dataset.version = version;
+    detail.querySelectorAll('.ticket-header input[name="version"]').forEach(function (input) { input.value = version; });
+    detail.querySelectorAll(".ticket-header [hx-vals]").forEach(function (el) {
+      try {
+        var vals = JSON.parse(el.getAttribute("hx-vals"));
+        if (vals && "version" in vals) { vals.version = version; el.setAttribute("hx-vals", JSON.stringify(vals)); }
+      } catch (e) { /* not JSON: left as it is */ }
+    });
+    return true;
+  }
 
   // A reply, comment or header edit on its way is answered with the whole ticket. A refresh
   // swapped in before that answer would leave it aimed at a replaced element, and the reply
@@ -549,6 +586,12 @@
       refreshTimer = setTimeout(function () { refreshTicket(id); }, 500);
       return;
     }
+    var changes = changesToShow;
+    changesToShow = [];
+    var own = changes.length > 0 && changes.every(function (change) {
+      return String(change.ticketId) === id && shownByOwnResponse(change, id);
+    });
+    if (own) return;
     // While someone edits the header or a property, refresh only the conversation.
     var busy = document.activeElement && document.activeElement.closest(".ticket-header, .details-sidebar form");
     if (busy) {

@@ -2,7 +2,47 @@
 (function () {
   "use strict";
 
-  document.addEventListener("htmx:configRequest", function () {});
+  // --- Which page made a change: every request says "<this tab>:<request number>"
+  // (X-Svardesk-Origin); the live update of a change it made carries that back to this user's
+  // sockets (workspace/live.py). What the response then swapped in is remembered, so the page
+  // can tell whether its own response already shows the change (conversations.js).
+  var tabId = (function () {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  })();
+  var requestCount = 0;
+  var answered = {};  // origin -> "detail" | "thread" (what its swap replaced), newest 50
+  var answeredOrder = [];
+  document.addEventListener("htmx:configRequest", function (event) {
+    requestCount += 1;
+    event.detail.headers["X-Svardesk-Origin"] = tabId + ":" + requestCount;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var config = event.detail.requestConfig;
+    var origin = config && config.headers && config.headers["X-Svardesk-Origin"];
+    var target = event.detail.target;
+    if (!origin || !target) return;
+    var kind = null;
+    if (target.id === "ticket-detail") kind = "detail:" + (target.dataset.ticketId || "");
+    else {
+      var thread = /^thread-/.test(target.id || "") ? target : target.closest && target.closest("[id^='thread-']");
+      if (thread) kind = "thread:" + thread.id.slice("thread-".length);
+    }
+    if (!kind) return;
+    answered[origin] = kind;
+    answeredOrder.push(origin);
+    if (answeredOrder.length > 50) delete answered[answeredOrder.shift()];
+  });
+  // What this page's own request `origin` swapped in for ticket `ticketId`: "detail" (the
+  // whole ticket), "thread" (its conversation only) or null (not this page's, or nothing).
+  window.svardeskOwnAnswer = function (origin, ticketId) {
+    if (!origin || origin.split(":")[0] !== tabId) return null;
+    var kind = answered[origin];
+    if (!kind) return null;
+    var parts = kind.split(":");
+    return parts[1] === String(ticketId) ? parts[0] : null;
+  };
   document.addEventListener("DOMContentLoaded", function () {
     if (window.htmx) {
       // Validation errors (422) and stale edits (409) carry a page fragment to show.
@@ -72,7 +112,9 @@
           return;
         }
         if (data.ticket_id) {
-          document.body.dispatchEvent(new CustomEvent("svardesk:ticket-changed", { bubbles: true, detail: { ticketId: data.ticket_id } }));
+          document.body.dispatchEvent(new CustomEvent("svardesk:ticket-changed", { bubbles: true, detail: {
+            ticketId: data.ticket_id, origin: data.origin || null, version: data.version, stageId: data.stage_id,
+          } }));
         }
         if (pending) return;
         pending = setTimeout(function () {
