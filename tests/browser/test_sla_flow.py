@@ -99,6 +99,16 @@ def test_a_new_email_ticket_is_on_track_then_due_soon_then_overdue_in_the_list(
     expect(status_cell(page).locator(".badge.sla-overdue")).to_be_visible()
     screenshot("sla-flow-overdue-1280")
 
+    # The SLA status is a filter too: the advanced filter finds the overdue ticket.
+    page.get_by_text("Advanced filters").click()
+    page.get_by_label("Property").select_option(label="First response SLA status")
+    page.locator(".criteria").get_by_label("Overdue").check()
+    page.get_by_role("button", name="Apply").first.click()
+    expect(page.get_by_text("First response SLA status is any of Overdue")).to_be_visible()
+    expect(page.locator(".ticket-row")).to_have_count(1)
+    expect(status_cell(page)).to_have_text("Overdue")
+
     page.get_by_role("link", name="The printer is broken").click()
     expect(page.locator(".ticket-title .badge.sla-overdue")).to_have_text("First response: Overdue")
+    screenshot("sla-flow-ticket-header-1280")
     assert Ticket.objects.get(pk=ticket.pk).sla_first_response_status == SlaStatus.OVERDUE
