@@ -1,7 +1,10 @@
 """Live updates for the workspace over WebSocket.
 
-The socket carries only "ticket N changed", and only for tickets in its user's scope; browsers
-then fetch what they show through the ordinary permission-checked HTTP views. A broadcast
+The socket carries only "ticket N changed" (with the ticket's version and stage), and only for
+tickets in its user's scope; browsers then fetch what they show through the ordinary
+permission-checked HTTP views. To the sockets of the user who made the change it also says
+which of their pages and requests made it (`live.live_origin_middleware`): that page's own
+response already shows the change, and it skips the re-fetch. A broadcast
 carries the changed ticket's team and owner ids, so each socket decides in memory, with the
 same rule as every ticket query (`tickets.queries.TicketScope`), whether to pass the id on.
 
