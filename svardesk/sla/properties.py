@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from svardesk.sla.models import GOALS
 from svardesk.tickets import properties as props
@@ -89,6 +89,10 @@ def _due_cell(name: str) -> Any:
     return cell
 
 
+# A status's badge per language: the same few strings on every row of every list page.
+_BADGES: dict[tuple[str | None, str], str] = {}
+
+
 def _status_cell(name: str) -> Any:
     """A coloured badge per status (`badge sla-<status>`, styled in workspace/app.css, the
     same classes as the ticket header's badges): built from the row's own column, no query."""
@@ -97,10 +101,14 @@ def _status_cell(name: str) -> Any:
         value = getattr(ticket, name)
         if not value:
             return ""
-        status = SlaStatus(value)
-        return mark_safe(  # noqa: S308 - the class is a fixed choice value, the label escaped
-            f'<span class="badge sla-{status.value}">{escape(str(status.label))}</span>'
-        )
+        key = (get_language(), value)
+        badge = _BADGES.get(key)
+        if badge is None:
+            status = SlaStatus(value)
+            badge = _BADGES[key] = mark_safe(  # noqa: S308 - a fixed class, the label escaped
+                f'<span class="badge sla-{status.value}">{escape(str(status.label))}</span>'
+            )
+        return badge
 
     return cell
 

@@ -26,3 +26,18 @@ def test_each_status_shows_as_its_badge_and_other_text_stays_escaped(client, sup
     assert body.count('<td class="col-prop col-sla_first_response_status"></td>') == 1
     assert "&lt;b&gt;pro&lt;/b&gt;" in body
     assert "<b>pro</b>" not in body
+
+
+def test_the_badge_reads_in_the_current_language():
+    from django.utils import translation
+
+    from svardesk.sla.properties import _status_cell
+    from svardesk.tickets.models import Ticket
+
+    cell = _status_cell("sla_first_response_status")
+    ticket = Ticket(sla_first_response_status=SlaStatus.ON_TRACK)
+
+    with translation.override("sv"):
+        assert cell(ticket) == '<span class="badge sla-on_track">I fas</span>'
+    with translation.override("en"):
+        assert cell(ticket) == '<span class="badge sla-on_track">On track</span>'
