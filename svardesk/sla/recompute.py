@@ -4,7 +4,10 @@ stored on a `Recomputation` row (restartable: it continues after the last ticket
 
 Open tickets SLAs apply to but without timers (created while SLAs were off) get them from
 their creation, with the first response met by the first message sent to the customer, if
-any. Statuses are written as they stand, without notifications (a recomputation is not a
+any. Every ticket's next response is rebuilt from its messages as the live timers would have
+it: a customer message after the last agent reply leaves it running from that message's time
+(paused from then if the ticket's status pauses it), a reply after the customer's last message
+leaves the last exchange as it was. Statuses are written as they stand, without notifications (a recomputation is not a
 transition anybody missed); the sweep announces only what happens from then on.
 """
 
@@ -23,11 +26,15 @@ from svardesk.conversations.models import Message, MessageDirection
 from svardesk.core.on_commit import after_commit
 from svardesk.sla.models import GOALS, Recomputation, TicketSla
 from svardesk.sla.policy import get_settings, load_config, resolve
-from svardesk.sla.timers import TICKET_FIELDS, _apply_policy, evaluate
-from svardesk.tickets.models import Ticket
+from svardesk.sla.timers import TICKET_FIELDS, _apply_policy, _is_running, _pauses, evaluate
+from svardesk.tickets.models import Stage, Ticket
 
 BATCH = 1000
 _COLUMNS = [f"sla_{goal}_{part}" for goal in GOALS for part in ("due", "status")]
+_NEXT = [
+    f"next_response_{part}"
+    for part in ("started_at", "completed_at", "paused_at", "paused_seconds")
+]
 
 
 @transaction.atomic
@@ -120,6 +127,22 @@ def recompute_tickets(ticket_ids: Sequence[int], *, now: dt.datetime | None = No
             created.append(row)
     if not timers:
         return 0
+    pending = _pending_customer_messages(list(timers))
+    stages = {s.pk: s for s in Stage.objects.filter(pk__in={t.stage_id for t in tickets.values()})}
+    for pk, row in timers.items():
+        started = pending.get(pk)
+        if started is None or row.first_response_completed_at is None:
+            continue  # no customer message waits for an answer: the last exchange stands
+        if _is_running(row, "next_response") and row.next_response_started_at == started:
+            continue  # already running from that message (keeps its pauses)
+        row.next_response_started_at = started
+        row.next_response_completed_at = None
+        row.next_response_paused_at = None
+        row.next_response_paused_seconds = 0
+        tickets[pk].sla_next_response_status = None  # a new exchange: its own status
+        stage = stages.get(tickets[pk].stage_id)
+        if stage is not None and _pauses(config, stage, "next_response"):
+            row.next_response_paused_at = started
     policies = resolve([tickets[pk] for pk in timers], config)
     changed_tickets = []
     for pk, row in timers.items():
@@ -140,13 +163,13 @@ def recompute_tickets(ticket_ids: Sequence[int], *, now: dt.datetime | None = No
     _update_rows(
         TicketSla,
         "ticket_id",
-        ["policy", "schedule_id", "settings_version", *goal_fields],
+        ["policy", "schedule_id", "settings_version", *goal_fields, *_NEXT],
         [
             (
                 row.ticket_id,
                 [
                     getattr(row, name)
-                    for name in ["policy", "schedule_id", "settings_version", *goal_fields]
+                    for name in ["policy", "schedule_id", "settings_version", *goal_fields, *_NEXT]
                 ],
             )
             for row in timers.values()
@@ -160,6 +183,28 @@ def recompute_tickets(ticket_ids: Sequence[int], *, now: dt.datetime | None = No
         [(ticket.pk, [getattr(ticket, name) for name in _COLUMNS]) for ticket in changed_tickets],
     )
     return len(timers)
+
+
+def _pending_customer_messages(ticket_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """Per ticket, the first customer message after the last reply sent to the customer (the
+    start of a running next response), for tickets where one waits for an answer."""
+    last_reply: dict[int, dt.datetime] = {}
+    first_after: dict[int, dt.datetime] = {}
+    for ticket_id, direction, at in (
+        Message.objects.filter(
+            conversation__ticket_id__in=list(ticket_ids),
+            direction__in=[MessageDirection.INBOUND, MessageDirection.OUTBOUND],
+            is_auto_generated=False,
+        )
+        .order_by("created_at", "pk")
+        .values_list("conversation__ticket_id", "direction", "created_at")
+    ):
+        if direction == MessageDirection.OUTBOUND:
+            last_reply[ticket_id] = at
+            first_after.pop(ticket_id, None)
+        elif ticket_id in last_reply and ticket_id not in first_after:
+            first_after[ticket_id] = at
+    return first_after
 
 
 def _update_rows(
