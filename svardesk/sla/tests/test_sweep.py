@@ -144,3 +144,44 @@ def test_spam_is_never_announced(sla):
 
     assert (result.due_soon, result.overdue) == (0, 0)
     assert not Notification.objects.filter(user=owner).exists()
+
+
+@pytest.mark.django_db
+def test_a_burst_is_claimed_in_batches_and_announced_once_per_transition(sla, monkeypatch):
+    """300 tickets overdue at once (a sweep after downtime): each transition is claimed and
+    announced once, with statements per batch of tickets, not per ticket."""
+    from django.test.utils import CaptureQueriesContext
+
+    from svardesk.sla import sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "BATCH", 100)
+    team = TeamFactory(name="Första linjen")
+    members = [UserFactory(has_seat=True) for _ in range(3)]
+    for user in members:
+        Membership.objects.create(team=team, user=user)
+    owner = UserFactory(has_seat=True)
+    owned = [_ticket(owner=owner) for _ in range(150)]
+    unowned = [_ticket(team=team) for _ in range(150)]
+    when = max(t.created_at for t in owned + unowned) + dt.timedelta(hours=2)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = sweep(now=when)
+
+    assert (result.overdue, result.due_soon) == (300, 0)
+    # Per goal and target status: a read and a claim per batch of 100 (3 here), the team
+    # members, the notifications and the timeline rows per claim, and transaction statements.
+    assert len(queries) <= 60
+    overdue = Notification.objects.filter(kind=NOTIFY_OVERDUE)
+    assert overdue.count() == 150 + 150 * 3
+    assert overdue.filter(user=owner).values("ticket_id").distinct().count() == 150
+    for user in members:
+        assert set(overdue.filter(user=user).values_list("ticket_id", flat=True)) == {
+            t.pk for t in unowned
+        }
+    missed = TicketEvent.objects.filter(kind=TicketEventKind.SLA, data__event="missed")
+    assert missed.count() == 300
+    assert Ticket.objects.filter(sla_first_response_status=SlaStatus.OVERDUE).count() == 300
+
+    again = sweep(now=when)  # a restarted worker: nothing left to claim or announce
+    assert (again.overdue, again.due_soon) == (0, 0)
+    assert Notification.objects.count() == 150 + 150 * 3
