@@ -17,7 +17,6 @@ Counts live in Django's cache: per process by default, shared through Redis with
 """
 
 import hashlib
-import ipaddress
 import math
 import time
 
@@ -27,6 +26,9 @@ from django.http import HttpRequest
 
 from svardesk.accounts.queries import sign_in_address
 
+# The client key is shared with the chat's and the forms' rate limits; re-exported here.
+from svardesk.core.clients import client_from_address as client_from_address
+
 # Below this a limit would let a few typos in an office that shares one address lock it out.
 MINIMUM_CLIENT_LIMIT = 10
 # An address's first failures cost nothing: people mistype.
@@ -34,19 +36,6 @@ FREE_FAILURES = 3
 FIRST_DELAY_SECONDS = 0.5
 # However it is configured, a wait stays "a few seconds": it holds the browser's request open.
 LONGEST_DELAY_SECONDS = 10.0
-
-
-def client_from_address(remote_address: str) -> str:
-    """The client a request's remote address counts as."""
-    try:
-        ip = ipaddress.ip_address(remote_address.strip())
-    except ValueError:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def client_of(request: HttpRequest | None) -> str:

@@ -1,5 +1,7 @@
-"""Rate limits on visitor messages, per visitor and per IP address, in Django's cache (per
-process by default, shared through Redis with REDIS_URL): fixed windows of a minute."""
+"""Rate limits on visitor messages, per visitor and per client, in Django's cache (per
+process by default, shared through Redis with REDIS_URL): fixed windows of a minute. A client
+is what sign-in throttling counts too (core.clients): an IPv4 address, or an IPv6 address's
+/64, so a visitor rotating addresses inside its /64 shares one count."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+from svardesk.core.clients import client_from_address
 
 WINDOW_SECONDS = 60
 
@@ -46,11 +50,12 @@ def _count(key: str, now: float) -> tuple[int, int]:
 
 
 def take(*, visitor_key: str, ip: str | None, limits: Limits, now: float | None = None) -> int:
-    """Count one message for the visitor and the IP. 0 when it may be stored, else the
-    seconds until it may be tried again (then nothing is counted for the visitor)."""
+    """Count one message for the visitor and the IP's client (its /64 for IPv6). 0 when it
+    may be stored, else the seconds until it may be tried again (then nothing is counted for
+    the visitor)."""
     moment = time.time() if now is None else now
     if ip:
-        count, left = _count(f"ip:{ip}", moment)
+        count, left = _count(f"ip:{client_from_address(ip)}", moment)
         if count > limits.per_ip:
             return left
     count, left = _count(f"visitor:{visitor_key}", moment)

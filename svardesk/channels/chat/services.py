@@ -68,11 +68,17 @@ class ChatInputError(SvardeskError):
 # --- Channel settings ------------------------------------------------------------------------
 
 
-def may_change_transcripts(actor: User | None) -> bool:
-    """Super admins and users with Account access choose transcripts and their sender."""
+def may_manage_chat_channels(actor: User | None) -> bool:
+    """Super admins and users with Account access connect, change, disconnect and reconnect
+    chat channels, transcripts included (SPEC: Account access)."""
     if actor is None:  # a management command
         return True
     return bool(actor.is_active and (actor.is_superuser or actor.has_account_access))
+
+
+def may_change_transcripts(actor: User | None) -> bool:
+    """Super admins and users with Account access choose transcripts and their sender."""
+    return may_manage_chat_channels(actor)
 
 
 def clean_websites(values: Sequence[str]) -> list[str]:
@@ -145,8 +151,10 @@ def help_desk_inbox() -> Inbox:
 
 
 def _check_actor(actor: User | None) -> None:
-    if actor is not None and not (actor.is_active and actor.is_superuser):
-        raise PermissionDeniedError(_("Only super admins can connect a chat channel."))
+    if not may_manage_chat_channels(actor):
+        raise PermissionDeniedError(
+            _("Channels are managed by super admins and users with Account access.")
+        )
 
 
 @dataclass(frozen=True)

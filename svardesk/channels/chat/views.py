@@ -24,11 +24,7 @@ from svardesk.channels.chat.limits import current_limits
 from svardesk.channels.chat.models import ChatChannel
 from svardesk.channels.chat.services import ChatChannelValidationError
 from svardesk.channels.chat.texts import widget_language, widget_strings
-from svardesk.core.decorators import (
-    account_access_required,
-    super_admin_required,
-    workspace_required,
-)
+from svardesk.core.decorators import account_access_required, workspace_required
 from svardesk.core.exceptions import NotFoundError, PermissionDeniedError
 from svardesk.core.origins import origin_or_none
 from svardesk.tickets.queries import access_ticket
@@ -159,7 +155,7 @@ def _snippet(request: HttpRequest, chat_channel: ChatChannel) -> str:
     return snippet_for(request.build_absolute_uri("/"), chat_channel)
 
 
-@super_admin_required
+@account_access_required
 @require_http_methods(["GET", "POST"])
 def connect(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -193,39 +189,29 @@ def _chat_channel(channel_id: int) -> ChatChannel:
 @account_access_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, channel_id: int) -> HttpResponse:
-    """Super admins change everything; Account access users the transcripts."""
+    """Super admins and Account access users change everything on the page."""
     chat_channel = _chat_channel(channel_id)
     actor = _actor(request)
-    with_general = bool(actor.is_superuser)
-    options = {"instance": chat_channel, "with_general": with_general}
     context: dict[str, Any] = {
         "chat_channel": chat_channel,
         "snippet": _snippet(request, chat_channel),
     }
     if request.method != "POST":
-        context["form"] = ChatChannelForm(**options)  # type: ignore[arg-type]
+        context["form"] = ChatChannelForm(instance=chat_channel)
         return _render(request, "chat_channel/form.html", context)
-    form = ChatChannelForm(request.POST, **options)  # type: ignore[arg-type]
+    form = ChatChannelForm(request.POST, instance=chat_channel)
     if form.is_valid():
-        transcripts = form.transcripts()
         try:
-            if with_general:
-                services.update_chat_channel(
-                    chat_channel,
-                    actor=actor,
-                    name=form.cleaned_data["name"],
-                    websites=form.cleaned_data["websites"],
-                    ask_details=form.cleaned_data["ask_details"],
-                    language=form.cleaned_data["language"],
-                    transcripts=transcripts,
-                )
-            elif transcripts is not None:
-                services.update_transcript_settings(
-                    chat_channel, actor=actor, transcripts=transcripts
-                )
-        except ChatChannelValidationError as exc:
-            form.add_error(None, str(exc))
-        except PermissionDeniedError as exc:
+            services.update_chat_channel(
+                chat_channel,
+                actor=actor,
+                name=form.cleaned_data["name"],
+                websites=form.cleaned_data["websites"],
+                ask_details=form.cleaned_data["ask_details"],
+                language=form.cleaned_data["language"],
+                transcripts=form.transcripts(),
+            )
+        except (ChatChannelValidationError, PermissionDeniedError) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The chat channel was saved."))
@@ -245,7 +231,7 @@ def snippet(request: HttpRequest, channel_id: int) -> HttpResponse:
     )
 
 
-@super_admin_required
+@account_access_required
 @require_http_methods(["GET", "POST"])
 def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     chat_channel = _chat_channel(channel_id)
@@ -256,7 +242,7 @@ def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     return redirect("chat_settings:edit", channel_id=channel_id)
 
 
-@super_admin_required
+@account_access_required
 @require_POST
 def reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     chat_channel = _chat_channel(channel_id)

@@ -1,5 +1,6 @@
-"""The form builder (Help desk settings → Channels → Form), for super admins: create a form,
-arrange its fields, its confirmation, where it may be embedded; see its submissions."""
+"""The form builder (Help desk settings → Channels → Form), for super admins and users with
+Account access (SPEC: Account access connects channels): create a form, arrange its fields,
+its confirmation, where it may be embedded; see its submissions; disconnect, reconnect."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from svardesk.channels.forms import queries, services
 from svardesk.channels.forms.exceptions import FormValidationError
 from svardesk.channels.forms.fields import available_fields, default_label, specs_for
 from svardesk.channels.forms.models import FieldKind, Form, FormLanguage
-from svardesk.core.decorators import super_admin_required
+from svardesk.core.decorators import account_access_required
 from svardesk.core.parsing import parse_id
 from svardesk.core.shortcuts import render_settings
 
@@ -41,7 +42,7 @@ def _render(
     return render_settings(request, template, section=SECTION, context=context, status=status)
 
 
-@super_admin_required
+@account_access_required
 @require_http_methods(["GET", "POST"])
 def connect(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
@@ -120,7 +121,7 @@ def _change_from(request: HttpRequest, form: Form) -> services.FormChange:
     )
 
 
-@super_admin_required
+@account_access_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, form_id: int) -> HttpResponse:
     form = _form_or_404(form_id)
@@ -169,7 +170,7 @@ def edit(request: HttpRequest, form_id: int) -> HttpResponse:
     )
 
 
-@super_admin_required
+@account_access_required
 @require_GET
 def submissions(request: HttpRequest, form_id: int) -> HttpResponse:
     form = _form_or_404(form_id)
@@ -180,7 +181,7 @@ def submissions(request: HttpRequest, form_id: int) -> HttpResponse:
     return _render(request, "forms_channel/submissions.html", {"form": form, "rows": rows})
 
 
-@super_admin_required
+@account_access_required
 @require_POST
 def disconnect(request: HttpRequest, form_id: int) -> HttpResponse:
     form = _form_or_404(form_id)
@@ -189,7 +190,7 @@ def disconnect(request: HttpRequest, form_id: int) -> HttpResponse:
     return redirect("forms_channel_settings:edit", form_id=form.pk)
 
 
-@super_admin_required
+@account_access_required
 @require_POST
 def reconnect(request: HttpRequest, form_id: int) -> HttpResponse:
     form = _form_or_404(form_id)

@@ -1,5 +1,5 @@
 """Connecting a chat: `svardesk connect_chat` and Settings → Channels → Connect a channel →
-Chat (super admins), transcripts (super admins and Account access users), the snippet page,
+Chat (super admins and Account access users, everything on the page), the snippet page,
 disconnecting; the channel's state for the settings list."""
 
 import io
@@ -166,40 +166,78 @@ def test_bad_websites_show_a_field_error_and_connect_nothing(client, super_admin
 
 
 @pytest.mark.django_db
-def test_only_super_admins_connect_or_disconnect(client, agent):
+def test_a_user_without_account_access_gets_403_on_every_chat_settings_page(client, agent):
     chat = chat_channel()
     client.force_login(agent)
+    base = f"/settings/channels/chat/{chat.channel_id}"
+    fields = {"name": "Renamed", "websites": "https://evil.example", "ask_details": "before"}
     assert client.get("/settings/channels/chat/connect/").status_code == 403
-    assert client.post(f"/settings/channels/chat/{chat.channel_id}/disconnect/").status_code == 403
-    assert client.get(f"/settings/channels/chat/{chat.channel_id}/").status_code == 403
+    assert client.post("/settings/channels/chat/connect/", fields).status_code == 403
+    assert client.get(f"{base}/").status_code == 403
+    assert client.post(f"{base}/", {**fields, "language": "en"}).status_code == 403
+    assert client.get(f"{base}/snippet/").status_code == 403
+    assert client.get(f"{base}/disconnect/").status_code == 403
+    assert client.post(f"{base}/disconnect/").status_code == 403
+    chat.channel.is_active = False
+    chat.channel.save(update_fields=["is_active"])
+    assert client.post(f"{base}/reconnect/").status_code == 403
+    chat.refresh_from_db()
     chat.channel.refresh_from_db()
-    assert chat.channel.is_active
+    assert not chat.channel.is_active
+    assert chat.channel.name == "Shop chat"
+    assert chat.websites == ["https://shop.example"]
+    assert ChatChannel.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_an_account_access_user_changes_transcripts_only(client):
+def test_an_account_access_user_connects_edits_disconnects_and_reconnects_a_chat(client):
     connect_email_channel(actor=None, address=TEAM_ADDRESS)
-    chat = chat_channel()
     manager = UserFactory(email="manager@svardesk.test", has_account_access=True)
+    assert not manager.is_superuser
     client.force_login(manager)
-    page = client.get(f"/settings/channels/chat/{chat.channel_id}/").content.decode()
-    assert 'name="transcripts_enabled"' in page
-    assert 'name="websites"' not in page
+    assert client.get("/settings/channels/chat/connect/").status_code == 200
     response = client.post(
-        f"/settings/channels/chat/{chat.channel_id}/",
+        "/settings/channels/chat/connect/",
         {
+            "name": "Shop chat",
+            "websites": "https://shop.example",
+            "ask_details": "before",
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    chat = ChatChannel.objects.select_related("channel").get()
+    base = f"/settings/channels/chat/{chat.channel_id}"
+    assert response["Location"] == f"{base}/snippet/"
+    page = client.get(f"{base}/").content.decode()
+    assert 'name="websites"' in page
+    assert 'name="transcripts_enabled"' in page
+    assert f'href="{base}/disconnect/"' in page
+    response = client.post(
+        f"{base}/",
+        {
+            "name": "Renamed",
+            "websites": "https://www.shop.example",
+            "ask_details": "during",
+            "language": "sv",
             "transcripts_enabled": "on",
             "transcript_from": TEAM_ADDRESS,
-            "websites": "https://evil.example",
-            "name": "Renamed",
         },
     )
     assert response.status_code == 302
     chat.refresh_from_db()
     chat.channel.refresh_from_db()
+    assert chat.channel.name == "Renamed"
+    assert chat.websites == ["https://www.shop.example"]
+    assert (chat.ask_details, chat.language) == ("during", "sv")
     assert (chat.transcripts_enabled, chat.transcript_from) == (True, TEAM_ADDRESS)
-    assert chat.websites == ["https://shop.example"]
-    assert chat.channel.name == "Shop chat"
+    assert client.post(f"{base}/disconnect/").status_code == 302
+    chat.channel.refresh_from_db()
+    assert not chat.channel.is_active
+    assert f'action="{base}/reconnect/"' in client.get(f"{base}/").content.decode()
+    assert client.post(f"{base}/reconnect/").status_code == 302
+    chat.channel.refresh_from_db()
+    assert chat.channel.is_active
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The form builder (super admins), connect_form, the embed script and framing headers."""
+"""The form builder (super admins and Account access users), connect_form, the embed script and framing headers."""
 
 import re
 from io import StringIO
@@ -12,6 +12,7 @@ from svardesk.channels.forms.tests.conftest import VALID, submit
 from svardesk.conversations.models import Channel, ChannelKind
 from svardesk.conversations.registry import get_adapter
 from svardesk.tickets.models import Source
+from tests.factories import UserFactory
 
 
 def _keys(form: Form) -> list[str]:
@@ -45,7 +46,7 @@ def _builder_post(form: Form, **overrides) -> dict:
      "/settings/channels/form/{id}/submissions/"],
     ids=["connect", "edit", "submissions"],
 )  # fmt: skip
-def test_builder_is_for_super_admins_only(client, agent, form, url):
+def test_builder_is_refused_to_users_without_account_access(client, agent, form, url):
     client.force_login(agent)
     assert client.get(url.format(id=form.pk)).status_code == 403
     response = client.post(url.format(id=form.pk), _builder_post(form, name="Taken over"))
@@ -55,9 +56,36 @@ def test_builder_is_for_super_admins_only(client, agent, form, url):
     assert Form.objects.count() == 1
 
 
-def test_disconnect_needs_a_super_admin(client, agent, form):
+def test_disconnect_and_reconnect_need_account_access(client, agent, form):
     client.force_login(agent)
     assert client.post(f"/settings/channels/form/{form.pk}/disconnect/").status_code == 403
+    form.channel.refresh_from_db()
+    assert form.channel.is_active
+    services.set_form_active(form, actor=None, is_active=False)
+    assert client.post(f"/settings/channels/form/{form.pk}/reconnect/").status_code == 403
+    form.channel.refresh_from_db()
+    assert not form.channel.is_active
+
+
+def test_an_account_access_user_connects_edits_and_disconnects_a_form(client, db):
+    manager = UserFactory(email="manager@svardesk.test", has_account_access=True)
+    assert not manager.is_superuser
+    client.force_login(manager)
+    assert client.get("/settings/channels/form/new/").status_code == 200
+    response = client.post("/settings/channels/form/new/", {"name": "Support", "language": "en"})
+    assert response.status_code == 302
+    form = Form.objects.get()
+    assert response["Location"] == f"/settings/channels/form/{form.pk}/"
+    assert client.get(response["Location"]).status_code == 200
+    saved = client.post(f"/settings/channels/form/{form.pk}/", _builder_post(form, name="Help"))
+    assert saved.status_code == 302
+    form.channel.refresh_from_db()
+    assert form.channel.name == "Help"
+    assert client.get(f"/settings/channels/form/{form.pk}/submissions/").status_code == 200
+    assert client.post(f"/settings/channels/form/{form.pk}/disconnect/").status_code == 302
+    form.channel.refresh_from_db()
+    assert not form.channel.is_active
+    assert client.post(f"/settings/channels/form/{form.pk}/reconnect/").status_code == 302
     form.channel.refresh_from_db()
     assert form.channel.is_active
 
