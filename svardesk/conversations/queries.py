@@ -297,33 +297,18 @@ def spam_sender_of(ticket: Ticket, *, loaded: TicketConversations | None = None)
     """The latest customer message's sender on its channel; else the contact's email on the
     first of the ticket's channels that can block a sender. `loaded`: the ticket's
     conversations and messages when the caller has read them."""
-    if loaded is None:
-        latest = (
-            Message.objects.select_related("channel")
-            .filter(conversation__ticket=ticket, direction=MessageDirection.INBOUND)
-            .exclude(sender_address="")
-            .order_by("-created_at", "-id")
-            .first()
-        )
-    else:
-        latest = _latest(
-            m
-            for m in loaded.messages
-            if m.direction == MessageDirection.INBOUND and m.sender_address
-        )
+    loaded = loaded or load_ticket_conversations(ticket)
+    latest = _latest(
+        m for m in loaded.messages if m.direction == MessageDirection.INBOUND and m.sender_address
+    )
     if latest is not None:
         adapter = adapter_of(latest.channel)
         if adapter is not None and adapter.can_block_senders:
             return SpamSender(latest.sender_address.lower(), adapter)
     if ticket.contact is None or not ticket.contact.email:
         return SpamSender("", None)
-    if loaded is None:
-        channels = list(
-            Channel.objects.filter(conversations__ticket=ticket).distinct().order_by("pk")
-        )
-    else:
-        by_pk = {c.channel_id: c.channel for c in loaded.conversations}
-        channels = [by_pk[pk] for pk in sorted(by_pk)]
+    by_pk = {c.channel_id: c.channel for c in loaded.conversations}
+    channels = [by_pk[pk] for pk in sorted(by_pk)]
     for channel in channels:
         adapter = adapter_of(channel)
         if adapter is not None and adapter.can_block_senders:
