@@ -24,18 +24,13 @@ from typing import Any
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 from django.db.models.functions import TruncWeek
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
-from svardesk.accounts.queries import request_user
-from svardesk.core.decorators import workspace_required
 from svardesk.core.parsing import parse_ascii_int
 from svardesk.sla.settings_forms import GOAL_LABELS
 from svardesk.teams.models import Team
-from svardesk.tickets.models import SLA_GOALS, Pipeline, Priority, SlaStatus, Ticket
+from svardesk.tickets.models import SLA_GOALS, Priority, SlaStatus, Ticket
 from svardesk.tickets.queries import ticket_access_q
 
 PERIODS = {"4": 4, "12": 12, "26": 26, "52": 52}
@@ -358,55 +353,30 @@ def _text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-# -- views -------------------------------------------------------------------------------
+def page_summary(report: Report) -> dict[str, Any]:
+    """The page's numbers beside its charts: compliance over the period per goal, the
+    period's median and 90th-percentile times, and the latest misses with their team names."""
+    summary = []
+    for goal in SLA_GOALS:
+        weeks = report.by_week[goal].values()
+        rate = _rate(sum(met for met, _d in weeks), sum(decided for _m, decided in weeks))
+        summary.append({"label": GOAL_LABELS[goal], "rate": rate})
+    times = [
+        {
+            "label": GOAL_LABELS[goal],
+            "p50": _hours(report.overall_times[goal][0]),
+            "p90": _hours(report.overall_times[goal][1]),
+        }
+        for goal in TIMED_GOALS
+    ]
+    misses = [
+        {**miss, "team": report.team_names.get(miss["team_id"], "")}
+        for miss in report.recent_misses
+    ]
+    return {"summary": summary, "times": times, "misses": misses}
 
 
-@workspace_required
-@require_GET
-def sla_report(request: HttpRequest) -> HttpResponse:
-    viewer = request_user(request)
-    filters = ReportFilters.parse(request.GET)
-    report = build_report(viewer, filters)
-    totals = {
-        goal: _rate(
-            sum(met for met, _d in report.by_week[goal].values()),
-            sum(decided for _m, decided in report.by_week[goal].values()),
-        )
-        for goal in SLA_GOALS
-    }
-    context = {
-        "filters": filters,
-        "periods": [(key, _("Last %(n)s weeks") % {"n": weeks}) for key, weeks in PERIODS.items()],
-        "teams": Team.objects.order_by("name"),
-        "pipelines": Pipeline.objects.order_by("display_order", "id"),
-        "priorities": Priority.choices,
-        "summary": [{"label": GOAL_LABELS[goal], "rate": totals[goal]} for goal in SLA_GOALS],
-        "times": [
-            {
-                "label": GOAL_LABELS[goal],
-                "p50": _hours(report.overall_times[goal][0]),
-                "p90": _hours(report.overall_times[goal][1]),
-            }
-            for goal in TIMED_GOALS
-        ],
-        "misses": [
-            {**miss, "team": report.team_names.get(miss["team_id"], "")}
-            for miss in report.recent_misses
-        ],
-        "chart": chart_data(report),
-        "query": request.GET.urlencode(),
-        "current_view": "sla_report",
-    }
-    return render(request, "sla/report.html", context)
-
-
-@workspace_required
-@require_GET
-def sla_report_csv(request: HttpRequest) -> HttpResponse:
-    viewer = request_user(request)
-    filters = ReportFilters.parse(request.GET)
+def csv_text(report: Report) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(csv_rows(build_report(viewer, filters)))
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sla-report.csv"'
-    return response
+    csv.writer(buffer).writerows(csv_rows(report))
+    return buffer.getvalue()

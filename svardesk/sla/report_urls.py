@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from svardesk.sla import report
+from svardesk.sla import report_views
 
 app_name = "sla_report"
 
 urlpatterns = [
-    path("", report.sla_report, name="report"),
-    path("report.csv", report.sla_report_csv, name="csv"),
+    path("", report_views.sla_report, name="report"),
+    path("report.csv", report_views.sla_report_csv, name="csv"),
 ]
