@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "svardesk.ticket_views",
     "svardesk.sla",
     "svardesk.search",
+    "svardesk.records",
+    "svardesk.imports",
     "svardesk.workspace",
     "svardesk.demo",
 ]

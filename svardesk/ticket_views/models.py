@@ -41,6 +41,8 @@ class CustomView(TimestampedModel):
     filters = models.JSONField(_("filters"), default=list, blank=True)
     sort = models.CharField(_("sort"), max_length=70, blank=True, default="")
     columns = models.JSONField(_("columns"), default=list, blank=True)
+    # What the view lists: tickets, or (saved views of the CRM lists) contacts or companies.
+    object_type = models.CharField(_("object"), max_length=10, default="ticket")
 
     class Meta:
         ordering = ["name", "id"]

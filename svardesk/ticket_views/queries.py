@@ -46,7 +46,7 @@ from svardesk.ticket_views.filters import (
 )
 from svardesk.ticket_views.models import CustomView, Sharing
 from svardesk.tickets.models import Pipeline, Stage, Ticket
-from svardesk.tickets.properties import PropertySpec
+from svardesk.tickets.properties import TICKET_OBJECT, PropertySpec
 from svardesk.tickets.queries import ticket_access_q, user_team_ids, visible_tickets
 
 # However the cache is configured, a count shown is never older than this.
@@ -260,16 +260,16 @@ def all_teams() -> list[Team]:
 # --- Custom views ---------------------------------------------------------------------------
 
 
-def visible_views_q(user: User) -> Q:
-    """The custom views a user may see: their own private ones, team views of their teams,
-    and everyone views."""
+def visible_views_q(user: User, object_type: str = TICKET_OBJECT) -> Q:
+    """The custom views of `object_type` records a user may see: their own private ones,
+    team views of their teams, and everyone views."""
     condition = Q(sharing=Sharing.EVERYONE) | Q(sharing=Sharing.PRIVATE, created_by_id=user.pk)
     team_ids = user_team_ids(user)
     if team_ids:
         # A subquery, not a join to the teams: each view once, however many teams match.
         shared = CustomView.teams.through.objects.filter(team_id__in=team_ids)
         condition |= Q(sharing=Sharing.TEAMS, pk__in=shared.values("customview_id"))
-    return condition
+    return condition & Q(object_type=object_type)
 
 
 def list_custom_views(user: User) -> list[CustomView]:
@@ -321,7 +321,7 @@ def may_edit_view(user: User, view: CustomView) -> bool:
 
 
 def count_custom_views() -> int:
-    return CustomView.objects.count()
+    return CustomView.objects.filter(object_type=TICKET_OBJECT).count()
 
 
 def custom_view_condition(

@@ -213,6 +213,9 @@ class Ticket(TimestampedModel):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets"
     )
     custom = models.JSONField(_("custom properties"), default=dict, blank=True)
+    # An identifier from another system, for CSV import de-duplication (nullable: see the
+    # SLA columns below).
+    external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     # SLA goals (written only by the `sla` app; its `TicketSla` keeps the timers behind them):
     # when each goal is due, and where the ticket stands; NULL when the goal does not apply
@@ -280,6 +283,11 @@ class Ticket(TimestampedModel):
             ),
             models.Index(fields=["owner", "-last_activity_at"], name="ticket_owner_recent"),
             models.Index(fields=["team", "-last_activity_at"], name="ticket_team_recent"),
+            models.Index(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="ticket_external_id",
+            ),
             *_sla_indexes(),
         ]
 
@@ -320,6 +328,8 @@ class PropertyDefinition(TimestampedModel):
     label = models.CharField(_("label"), max_length=100)
     description = models.CharField(_("description"), max_length=255, blank=True)
     type = models.CharField(_("field type"), max_length=12, choices=PropertyType.choices)
+    # Which records the property describes: tickets, contacts, companies or deals.
+    object_type = models.CharField(_("object"), max_length=10, default="ticket")
     group = models.ForeignKey(
         PropertyGroup,
         verbose_name=_("group"),

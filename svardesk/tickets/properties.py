@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
@@ -36,6 +37,9 @@ from svardesk.tickets.models import (
 
 if TYPE_CHECKING:
     from svardesk.tickets.models import Ticket
+
+# PropertyDefinition.object_type of ticket properties.
+TICKET_OBJECT = "ticket"
 
 # Built-in kinds beyond the custom property types: references to other records.
 PIPELINE = "pipeline"
@@ -200,9 +204,14 @@ def _custom_specs() -> list[PropertySpec]:
     return cached(
         "tickets:custom-property-specs",
         lambda: [
-            spec_for_definition(d) for d in PropertyDefinition.objects.select_related("group")
+            spec_for_definition(d) for d in ticket_property_definitions().select_related("group")
         ],
     )
+
+
+def ticket_property_definitions() -> QuerySet[PropertyDefinition]:
+    """Custom properties of tickets (contacts', companies' and deals' share the table)."""
+    return PropertyDefinition.objects.filter(object_type=TICKET_OBJECT)
 
 
 def property_specs_by_name() -> dict[str, PropertySpec]:
@@ -215,7 +224,7 @@ def specs_for_names(names: Iterable[str]) -> dict[str, PropertySpec]:
     found = {spec.name: spec for spec in _builtin_specs() if spec.name in wanted}
     custom = [name for name in wanted if name not in found]
     if custom:
-        definitions = PropertyDefinition.objects.select_related("group").filter(name__in=custom)
+        definitions = ticket_property_definitions().select_related("group").filter(name__in=custom)
         found.update((d.name, spec_for_definition(d)) for d in definitions)
     return found
 
@@ -224,7 +233,7 @@ def get_spec(name: str) -> PropertySpec | None:
     for spec in _builtin_specs():
         if spec.name == name:
             return spec
-    definition = PropertyDefinition.objects.select_related("group").filter(name=name).first()
+    definition = ticket_property_definitions().select_related("group").filter(name=name).first()
     return spec_for_definition(definition) if definition else None
 
 

@@ -217,7 +217,9 @@ def _clean_custom_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dic
         return cleaned, errors
     definitions = {
         d.name: d
-        for d in PropertyDefinition.objects.filter(name__in=list(values)).select_related("group")
+        for d in props.ticket_property_definitions()
+        .filter(name__in=list(values))
+        .select_related("group")
     }
     for name, raw in values.items():
         definition = definitions.get(name)
@@ -770,7 +772,10 @@ def create_property_definition(
     group: PropertyGroup | None = None,
     description: str = "",
     options: list[dict[str, str]] | None = None,
+    object_type: str = props.TICKET_OBJECT,
 ) -> PropertyDefinition:
+    """A custom property of tickets, or (`object_type`) of contacts, companies or deals.
+    Internal names are unique across every record type."""
     if not _NAME_PATTERN.match(name):
         raise PropertyDefinitionError(
             _(
@@ -792,6 +797,7 @@ def create_property_definition(
         description=description,
         options=_check_options(type, options or []),
         display_order=order,
+        object_type=object_type,
     )
 
 

@@ -1,0 +1,5 @@
+"""Settings → Import."""
+
+app_name = "imports"
+
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+"""The CRM pages' URLs. Lists, record pages and the pickers each keep their own module
+(list_urls, record_urls, picker_urls) and are included here."""
+
+app_name = "records"
+
+urlpatterns: list = []
