@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from svardesk.accounts.models import User
+from svardesk.crm import associations
 from svardesk.crm.models import Contact
 from svardesk.teams.models import Team
 from svardesk.tickets.models import Pipeline, Priority, Stage, Ticket
@@ -69,3 +70,9 @@ class TicketFactory(factory.django.DjangoModelFactory):
     priority = Priority.MEDIUM
     is_open = factory.LazyAttribute(lambda t: not t.stage.is_closed)
     last_activity_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def _associate_contact(obj: Ticket, create: bool, extracted: object, **kwargs: object) -> None:
+        # As tickets.services does: the contact becomes the ticket's primary contact.
+        if create and obj.contact_id:
+            associations.link_ticket_contacts([(obj.pk, obj.contact_id)])

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from svardesk.crm.models import Association, AssociationLabel, ObjectType
+from svardesk.crm.models import Association, AssociationLabel, Contact, ObjectType
 
 TICKET, CONTACT, COMPANY, DEAL = (
     ObjectType.TICKET.value,
@@ -211,3 +211,55 @@ def ids_associated_with_any(
     if pair.swapped:
         return base.filter(to_id__in=from_ids).values_list("from_id", flat=True)  # type: ignore[return-value]
     return base.filter(from_id__in=from_ids).values_list("to_id", flat=True)  # type: ignore[return-value]
+
+
+def link_ticket_contacts(pairs: Iterable[tuple[int, int]]) -> None:
+    """New tickets' contacts, in bulk: each (ticket id, contact id) becomes associated and
+    primary, and the contact's primary company becomes the ticket's (associated, and primary
+    since a new ticket has none) — as HubSpot associates a ticket with its contact's company."""
+    pairs = [(ticket_id, contact_id) for ticket_id, contact_id in pairs if contact_id]
+    if not pairs:
+        return
+    contact_ids = {contact_id for _, contact_id in pairs}
+    companies = dict(
+        Contact.objects.filter(pk__in=contact_ids, company_id__isnull=False).values_list(
+            "pk", "company_id"
+        )
+    )
+    rows = []
+    for ticket_id, contact_id in pairs:
+        for label in (UNLABELLED, PRIMARY):
+            rows.append(
+                Association(
+                    from_type=TICKET,
+                    from_id=ticket_id,
+                    to_type=CONTACT,
+                    to_id=contact_id,
+                    label=label,
+                )
+            )
+            company_id = companies.get(contact_id)
+            if company_id:
+                rows.append(
+                    Association(
+                        from_type=TICKET,
+                        from_id=ticket_id,
+                        to_type=COMPANY,
+                        to_id=company_id,
+                        label=label,
+                    )
+                )
+    Association.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def set_ticket_contact(ticket_id: int, contact_id: int | None) -> None:
+    """The ticket's primary contact changed (Ticket.contact): the new one is associated and
+    primary; an earlier one stays associated without the label. None only drops the label."""
+    if contact_id is None:
+        _primary_rows(TICKET, ticket_id, CONTACT).delete()
+        return
+    associate(TICKET, ticket_id, CONTACT, contact_id, primary=True)
+    company_id = Contact.objects.filter(pk=contact_id).values_list("company_id", flat=True).first()
+    if company_id:
+        has_primary = _primary_rows(TICKET, ticket_id, COMPANY).exists()
+        associate(TICKET, ticket_id, COMPANY, company_id, primary=not has_primary)

@@ -279,3 +279,32 @@ class CrmSettings(models.Model):
 
     def __str__(self) -> str:
         return "CRM settings"
+
+
+class RecordEvent(models.Model):
+    """One entry of a contact's, company's or deal's timeline: created, a property changed
+    (old and new plain values), associated or dissociated, merged. Written by crm.services in
+    the same transaction as the change."""
+
+    object_type = models.CharField(max_length=10, choices=ObjectType.choices)
+    object_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # "created", "changed", "associated", "dissociated", "merged"
+    kind = models.CharField(max_length=20)
+    property_name = models.CharField(max_length=64, blank=True)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["object_type", "object_id", "-created_at"], name="crm_event_record"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id} {self.kind} {self.property_name}".strip()

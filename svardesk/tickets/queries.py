@@ -10,7 +10,8 @@ from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import NotFoundError
 from svardesk.core.local_cache import cached
 from svardesk.core.parsing import parse_id
-from svardesk.crm.models import Contact
+from svardesk.crm import associations
+from svardesk.crm.models import Association, Company, Contact, Deal
 from svardesk.tickets.models import CreateFormField, Pipeline, Stage, Ticket, TicketEvent
 
 
@@ -76,16 +77,46 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_access_q(user))
 
 
-def visible_contacts(user: User) -> QuerySet[Contact]:
-    """The contacts a user may see and put on a ticket. Super admins and "all tickets" users:
-    every contact. Team- and own-scoped users: only contacts already on a ticket they can see
-    — a contact id from elsewhere would let them act on another team's customer (mark the
-    ticket spam and block that customer's mail, say)."""
+def _associated_with_visible_tickets(user: User, object_type: str) -> Q | None:
+    """Records of `object_type` associated with a ticket `user` may see, as a condition on
+    their id; None when the user sees every ticket (and so every record)."""
     scope = ticket_scope(user)
     if scope.sees_all:
-        return Contact.objects.all()
-    tickets = Ticket.objects.filter(scope.as_q(), contact_id=OuterRef("pk"))
-    return Contact.objects.filter(Exists(tickets))
+        return None
+    pair = associations.stored(associations.TICKET, object_type)
+    tickets = Ticket.objects.filter(scope.as_q(), pk=OuterRef("from_id"))
+    links = Association.objects.filter(
+        Exists(tickets),
+        from_type=pair.from_type,
+        to_type=pair.to_type,
+        to_id=OuterRef(OuterRef("pk")),
+        label=associations.UNLABELLED,
+    )
+    return Q(Exists(links))
+
+
+def visible_contacts(user: User) -> QuerySet[Contact]:
+    """The contacts a user may see and put on a ticket. Super admins and "all tickets" users:
+    every contact. Team- and own-scoped users: only contacts associated with a ticket they
+    can see — a contact id from elsewhere would let them act on another team's customer
+    (mark the ticket spam and block that customer's mail, say). Merged-away contacts are
+    never listed."""
+    condition = _associated_with_visible_tickets(user, associations.CONTACT)
+    contacts = Contact.objects.filter(merged_into__isnull=True)
+    return contacts if condition is None else contacts.filter(condition)
+
+
+def visible_companies(user: User) -> QuerySet[Company]:
+    """The companies a user may see: all, or those associated with a ticket in their scope."""
+    condition = _associated_with_visible_tickets(user, associations.COMPANY)
+    companies = Company.objects.filter(merged_into__isnull=True)
+    return companies if condition is None else companies.filter(condition)
+
+
+def visible_deals(user: User) -> QuerySet[Deal]:
+    """The deals a user may see: all, or those associated with a ticket in their scope."""
+    condition = _associated_with_visible_tickets(user, associations.DEAL)
+    return Deal.objects.all() if condition is None else Deal.objects.filter(condition)
 
 
 def may_use_contact(user: User | None, contact_id: Any) -> bool:

@@ -19,6 +19,7 @@ from svardesk.accounts.models import User
 from svardesk.core.local_cache import clear_local_cache
 from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
+from svardesk.crm import associations
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries as ticket_queries
 from svardesk.tickets import sidebar
@@ -149,6 +150,7 @@ def create_tickets(new: Sequence[NewTicket], *, actor: User | None) -> list[Tick
     if not tickets:
         return []
     Ticket.objects.bulk_create(tickets)
+    associations.link_ticket_contacts((t.pk, t.contact_id) for t in tickets if t.contact_id)
     TicketEvent.objects.bulk_create(
         TicketEvent(
             ticket=ticket,
@@ -571,6 +573,7 @@ def _apply(
         if pk is not None and not ticket_queries.may_use_contact(actor, pk):
             raise props.PropertyValueError(_("Choose an existing contact."))
         ticket.contact_id = pk
+        associations.set_ticket_contact(ticket.pk, pk)
         return pk
     raise props.PropertyValueError(_("This property cannot be changed."))
 
