@@ -1,6 +1,10 @@
 """The CRM pages' URLs. Lists, record pages and the pickers each keep their own module
 (list_urls, record_urls, picker_urls) and are included here."""
 
+from django.urls import include, path
+
 app_name = "records"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("svardesk.records.picker_urls")),
+]
