@@ -55,7 +55,9 @@ def test_new_conversations_cost_the_same_statements_in_any_batch(channel):
     assert len(messages) == 10
     assert Ticket.objects.count() == 13
     assert one == ten, (one, ten)
-    assert ten <= 9
+    # 10 since tickets' contacts are associations too (one INSERT for the batch, after one
+    # read of the contacts' companies).
+    assert ten <= 10
 
 
 def test_replies_cost_the_same_statements_in_any_batch(channel):
