@@ -1,5 +1,6 @@
 """The one filter engine: a filter is data — (property, operator, value) — and a list of them
-compiles to one `Q` on tickets.
+compiles to one `Q` on tickets, or on contacts, companies and deals given their property specs
+and `FilterSchema` (records.properties builds those).
 
 Sidebar views, the list's quick and advanced filters, and later the API's search endpoint and
 SLA conditions all go through `compile_filters`; nothing else interprets filters.
@@ -140,6 +141,44 @@ _BUILTIN_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class FilterSchema:
+    """What a record type's filters compile against: each built-in property's model field,
+    the JSON column of custom values, and how the built-in columns hold "no value".
+
+    `kinds` adds property types beyond the ticket registry's (a contact's company, say) and
+    the filter kind each one filters as. `always_known` names fields that always hold a
+    value; `nullable` names text fields where NULL, like "", means no value."""
+
+    fields: Mapping[str, str]
+    custom_column: str = "custom"
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    always_known: frozenset[str] = frozenset()
+    nullable: frozenset[str] = frozenset()
+
+    def kind_of(self, spec: props.PropertySpec) -> str:
+        return self.kinds.get(spec.type) or _SPEC_KINDS.get(spec.type, TEXT)
+
+
+# Tickets' schema; `_BUILTIN_FIELDS` stays one live dict, so fields registered later count.
+TICKETS = FilterSchema(
+    fields=_BUILTIN_FIELDS,
+    always_known=frozenset(
+        [
+            "id",
+            "name",
+            "description",
+            "source",
+            "created_at",
+            "updated_at",
+            "pipeline_id",
+            "stage_id",
+            "last_activity_at",
+        ]
+    ),
+)
+
+
 def register_builtin_field(name: str, field_name: str) -> None:
     """Filter the built-in property `name` (registered with
     `tickets.properties.register_builtin_properties` by another app) on Ticket's `field_name`."""
@@ -209,8 +248,8 @@ def filters_to_data(filters: Iterable[Filter]) -> list[dict[str, Any]]:
 # --- Properties -----------------------------------------------------------------------------
 
 
-def kind_of(spec: props.PropertySpec) -> str:
-    return _SPEC_KINDS.get(spec.type, TEXT)
+def kind_of(spec: props.PropertySpec, schema: FilterSchema | None = None) -> str:
+    return (schema or TICKETS).kind_of(spec)
 
 
 def filterable_specs() -> dict[str, props.PropertySpec]:
@@ -220,8 +259,8 @@ def filterable_specs() -> dict[str, props.PropertySpec]:
     return specs
 
 
-def operators_for(spec: props.PropertySpec) -> tuple[str, ...]:
-    return KIND_OPERATORS[kind_of(spec)]
+def operators_for(spec: props.PropertySpec, schema: FilterSchema | None = None) -> tuple[str, ...]:
+    return KIND_OPERATORS[kind_of(spec, schema)]
 
 
 # --- Context: who is looking, and when ------------------------------------------------------
@@ -269,10 +308,14 @@ class _Clean:
     values: tuple[Any, ...] = ()
 
 
-def validate_filter(item: Filter, specs: Mapping[str, props.PropertySpec] | None = None) -> Filter:
+def validate_filter(
+    item: Filter,
+    specs: Mapping[str, props.PropertySpec] | None = None,
+    schema: FilterSchema | None = None,
+) -> Filter:
     """The filter with its values normalised (numbers as numbers, ids as ints, dates as ISO
-    strings); FilterError if it cannot be applied."""
-    clean = _clean(item, specs if specs is not None else filterable_specs())
+    strings); FilterError if it cannot be applied. `specs` and `schema` default to tickets'."""
+    clean = _clean(item, specs if specs is not None else filterable_specs(), schema or TICKETS)
     return Filter(
         property=item.property,
         operator=item.operator,
@@ -290,11 +333,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _clean(item: Filter, specs: Mapping[str, props.PropertySpec]) -> _Clean:
+def _clean(item: Filter, specs: Mapping[str, props.PropertySpec], schema: FilterSchema) -> _Clean:
     spec = specs.get(item.property)
     if spec is None:
         raise FilterError(_("There is no property called “%(name)s”.") % {"name": item.property})
-    kind = kind_of(spec)
+    kind = schema.kind_of(spec)
     operator = item.operator
     if operator not in OPERATORS:
         raise FilterError(_("Unknown operator “%(op)s”.") % {"op": operator})
@@ -431,16 +474,18 @@ def compile_filters(
     viewer: User | None,
     now: dt.datetime | None = None,
     specs: Mapping[str, props.PropertySpec] | None = None,
+    schema: FilterSchema | None = None,
 ) -> Q:
-    """All filters joined with AND, as one condition on tickets. FilterError if any filter
-    cannot be applied (unknown property, wrong operator, bad value)."""
+    """All filters joined with AND, as one condition on tickets (or, given another record
+    type's `specs` and `schema`, on those records). FilterError if any filter cannot be
+    applied (unknown property, wrong operator, bad value)."""
     if not filters:
         return Q()
     context = FilterContext.for_viewer(viewer, now)
     specs = specs if specs is not None else filterable_specs()
     condition = Q()
     for item in filters:
-        condition &= compile_filter(item, context=context, specs=specs)
+        condition &= compile_filter(item, context=context, specs=specs, schema=schema)
     return condition
 
 
@@ -450,6 +495,7 @@ def compile_filter_groups(
     viewer: User | None,
     now: dt.datetime | None = None,
     specs: Mapping[str, props.PropertySpec] | None = None,
+    schema: FilterSchema | None = None,
 ) -> Q:
     """HubSpot's filterGroups: filters inside a group AND, groups OR."""
     specs = specs if specs is not None else filterable_specs()
@@ -458,18 +504,23 @@ def compile_filter_groups(
         return Q()
     condition = Q(pk__in=[])
     for group in groups:
-        condition |= compile_filters(group, viewer=viewer, now=now, specs=specs)
+        condition |= compile_filters(group, viewer=viewer, now=now, specs=specs, schema=schema)
     return condition
 
 
 def compile_filter(
-    item: Filter, *, context: FilterContext, specs: Mapping[str, props.PropertySpec]
+    item: Filter,
+    *,
+    context: FilterContext,
+    specs: Mapping[str, props.PropertySpec],
+    schema: FilterSchema | None = None,
 ) -> Q:
-    clean = _clean(item, specs)
+    schema = schema or TICKETS
+    clean = _clean(item, specs, schema)
     target: _Target = (
-        _BuiltinTarget(_BUILTIN_FIELDS[clean.spec.name], clean.kind)
+        _BuiltinTarget(schema.fields[clean.spec.name], clean.kind, schema)
         if clean.spec.is_builtin
-        else _CustomTarget(clean.spec.name, clean.kind)
+        else _CustomTarget(clean.spec.name, clean.kind, schema.custom_column)
     )
     operator = item.operator
     if operator == HAS_PROPERTY:
@@ -603,16 +654,17 @@ class _Target:
 
 
 class _BuiltinTarget(_Target):
-    def __init__(self, field_name: str, kind: str) -> None:
+    def __init__(self, field_name: str, kind: str, schema: FilterSchema = TICKETS) -> None:
         self.field = field_name
         self.kind = kind
+        self.schema = schema
 
     def known(self) -> Q:
         if self.kind in (TEXT, ENUM):
+            if self.field in self.schema.nullable:
+                return Q(**{f"{self.field}__isnull": False}) & ~Q(**{self.field: ""})
             return ~Q(**{self.field: ""})
-        if self.field in ("id", "name", "description", "source", "created_at", "updated_at"):
-            return Q()
-        if self.field in ("pipeline_id", "stage_id", "last_activity_at"):
+        if self.field in self.schema.always_known:
             return Q()
         return Q(**{f"{self.field}__isnull": False})
 
@@ -647,21 +699,26 @@ class _CustomTarget(_Target):
     """A custom property: a value in `Ticket.custom` (JSON), read with the type its
     definition promises; a value of another type counts as unknown."""
 
-    def __init__(self, name: str, kind: str) -> None:
+    def __init__(self, name: str, kind: str, column: str = "custom") -> None:
         self.name = name
         self.kind = kind
+        self.column = column
 
-    def _value(self) -> CustomValue:
-        json_type = {NUMBER: "number", USER: "number", CHECKBOX: "boolean"}.get(self.kind, "text")
-        return CustomValue(self.name, json_type)
+    def _value(self, json_type: str | None = None, *, binary: bool = False) -> CustomValue:
+        json_type = json_type or {NUMBER: "number", USER: "number", CHECKBOX: "boolean"}.get(
+            self.kind, "text"
+        )
+        return CustomValue(self.name, json_type, binary=binary, column=self.column)
 
     def known(self) -> Q:
         if self.kind == MULTI:
-            return Q(CustomArrayMatch(self.name, (), every=False, known_only=True))
+            return Q(
+                CustomArrayMatch(self.name, (), every=False, known_only=True, column=self.column)
+            )
         value = self._value()
         condition = Q(IsNull(value, False))
         if value.json_type == "text":
-            condition &= ~Q(Exact(CustomValue(self.name, "text"), ""))
+            condition &= ~Q(Exact(self._value("text"), ""))
         return condition
 
     def one_of(self, values: list[Any]) -> Q:
@@ -671,7 +728,7 @@ class _CustomTarget(_Target):
         if self.kind == TEXT:
             condition = Q(pk__in=[])
             for item in values:
-                condition |= Q(IExact(CustomValue(self.name, "text"), item))
+                condition |= Q(IExact(self._value("text"), item))
             return condition
         if self.kind == NUMBER:
             values = [float(v) for v in values]
@@ -691,7 +748,7 @@ class _CustomTarget(_Target):
         # Stored as ISO text: dates 'YYYY-MM-DD', datetimes in UTC as isoformat() writes
         # them. Both sort as text in time order when compared byte by byte.
         condition = Q()
-        text = CustomValue(self.name, "text", binary=True)
+        text = self._value("text", binary=True)
         if start is not None:
             condition &= Q(GreaterThanOrEqual(text, _iso(start)))
         if end is not None:
@@ -699,7 +756,11 @@ class _CustomTarget(_Target):
         return condition
 
     def array_match(self, values: list[Any], *, every: bool) -> Q:
-        return Q(CustomArrayMatch(self.name, tuple(str(v) for v in values), every=every))
+        return Q(
+            CustomArrayMatch(
+                self.name, tuple(str(v) for v in values), every=every, column=self.column
+            )
+        )
 
 
 def _iso(bound: Bound) -> str:
@@ -720,8 +781,10 @@ class CustomValue(Func):
 
     _output = {"text": TextField, "number": FloatField, "boolean": BooleanField}
 
-    def __init__(self, name: str, json_type: str = "text", *, binary: bool = False) -> None:
-        super().__init__(F("custom"), output_field=self._output[json_type]())
+    def __init__(
+        self, name: str, json_type: str = "text", *, binary: bool = False, column: str = "custom"
+    ) -> None:
+        super().__init__(F(column), output_field=self._output[json_type]())
         self.name = name
         self.json_type = json_type
         self.binary = binary
@@ -762,9 +825,15 @@ class CustomArrayMatch(Func):
     output_field = BooleanField()
 
     def __init__(
-        self, name: str, values: tuple[str, ...], *, every: bool, known_only: bool = False
+        self,
+        name: str,
+        values: tuple[str, ...],
+        *,
+        every: bool,
+        known_only: bool = False,
+        column: str = "custom",
     ) -> None:
-        super().__init__(F("custom"), output_field=BooleanField())
+        super().__init__(F(column), output_field=BooleanField())
         self.name = name
         self.values = values
         self.every = every
