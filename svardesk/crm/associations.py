@@ -10,14 +10,14 @@ association removes every label of the pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from svardesk.crm.models import Association, AssociationLabel, Contact, ObjectType
+from svardesk.crm.models import Association, AssociationLabel, Company, Contact, Deal, ObjectType
 
 TICKET, CONTACT, COMPANY, DEAL = (
     ObjectType.TICKET.value,
@@ -263,3 +263,51 @@ def set_ticket_contact(ticket_id: int, contact_id: int | None) -> None:
     if company_id:
         has_primary = _primary_rows(TICKET, ticket_id, COMPANY).exists()
         associate(TICKET, ticket_id, COMPANY, company_id, primary=not has_primary)
+
+
+def clear_primary(from_type: str, from_id: int, to_type: str) -> None:
+    """`from_id` has no primary partner of `to_type` any more; the partner stays
+    associated."""
+    _primary_rows(from_type, from_id, to_type).delete()
+
+
+def link_contact_companies(pairs: Iterable[tuple[int, int]]) -> None:
+    """New contacts' primary companies, in bulk: each (contact id, company id) becomes
+    associated and primary (the contacts have no other company yet)."""
+    rows = [
+        Association(
+            from_type=CONTACT, from_id=contact_id, to_type=COMPANY, to_id=company_id, label=label
+        )
+        for contact_id, company_id in pairs
+        for label in (UNLABELLED, PRIMARY)
+    ]
+    if rows:
+        Association.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# Which ids of a record type exist, for the types crm does not own (tickets register theirs
+# at start-up: crm knows no ticket model).
+_EXISTING: dict[str, Callable[[list[int]], set[int]]] = {}
+
+
+def register_record_type(object_type: str, existing: Callable[[list[int]], set[int]]) -> None:
+    """Tell crm how to check that records of `object_type` exist (the ids that do)."""
+    _EXISTING[object_type] = existing
+
+
+def records_exist(object_type: str, ids: Iterable[int]) -> bool:
+    """Whether every id names an existing record of `object_type` (contacts and companies
+    that were merged away do not count: use the survivor)."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        return True
+    if object_type in _EXISTING:
+        return _EXISTING[object_type](sorted(wanted)) >= wanted
+    models_by_type: dict[str, Any] = {CONTACT: Contact, COMPANY: Company, DEAL: Deal}
+    model = models_by_type.get(object_type)
+    if model is None:
+        raise AssociationError(f"unknown record type {object_type}")
+    rows = model._default_manager.filter(pk__in=wanted)
+    if model is not Deal:
+        rows = rows.filter(merged_into__isnull=True)
+    return rows.count() == len(wanted)

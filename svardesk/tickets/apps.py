@@ -21,3 +21,12 @@ class TicketsConfig(AppConfig):
         # The ticket page keeps the owner choices for a few seconds (tickets.page).
         for signal in (post_save, post_delete):
             signal.connect(forget_assignable_users, sender=User, weak=False)
+
+        from svardesk.crm import associations
+        from svardesk.tickets.models import Ticket
+
+        # crm knows no ticket model: it asks this which ticket ids exist (associations).
+        associations.register_record_type(
+            associations.TICKET,
+            lambda ids: set(Ticket.objects.filter(pk__in=ids).values_list("pk", flat=True)),
+        )
