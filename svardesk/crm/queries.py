@@ -45,9 +45,9 @@ def _load_settings() -> CrmSettings:
 
 @cache
 def free_email_domains() -> frozenset[str]:
-    """Domains of free and consumer mail providers (crm/data/free_email_domains.txt): a
+    """Domains of free and consumer mail providers (crm/resources/free_email_domains.txt): a
     contact at one of them is never put in a company by its email domain."""
-    text = resources.files("svardesk.crm").joinpath("data/free_email_domains.txt").read_text()
+    text = resources.files("svardesk.crm").joinpath("resources/free_email_domains.txt").read_text()
     return frozenset(
         line.strip().lower()
         for line in text.splitlines()
