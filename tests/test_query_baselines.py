@@ -243,7 +243,43 @@ def _region() -> Any:
     return PropertyDefinition.objects.get(name="region")
 
 
-PAGES = _list_pages() + _settings_pages()
+def _record_pages() -> list[Page]:
+    """The record pages of a contact, a company and a deal, each with tickets, associations
+    and timeline entries (records.record_views)."""
+
+    def records_of(fixture: dict[str, Any]) -> dict[str, int]:
+        from svardesk.crm import services as crm
+
+        contact = fixture["ticket"].contact
+        company = crm.create_company(actor=None, name="Acme AB", domain="acme.test")
+        deal = crm.create_deal(actor=None, name="Renewal", amount="100")
+        crm.associate_records(
+            actor=None, from_type="contact", from_id=contact.pk, to_type="company", to_id=company.pk
+        )
+        for ticket_id in [fixture["ticket"].pk]:
+            for partner_type, partner_id in (("company", company.pk), ("deal", deal.pk)):
+                crm.associate_records(
+                    actor=None,
+                    from_type="ticket",
+                    from_id=ticket_id,
+                    to_type=partner_type,
+                    to_id=partner_id,
+                )
+        crm.update_contact(contact, actor=None, first_name="Changed")
+        return {"contact": contact.pk, "company": company.pk, "deal": deal.pk}
+
+    return [
+        (
+            f"record: {kind}",
+            "agent",
+            lambda f, kind=kind: reverse(f"records:{kind}", args=[records_of(f)[kind]]),
+            {},
+        )
+        for kind in ("contact", "company", "deal")
+    ]
+
+
+PAGES = _list_pages() + _settings_pages() + _record_pages()
 
 
 def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, list[str]]:

@@ -736,3 +736,39 @@ def list_channels() -> list[Channel]:
 
 def get_channel(channel_id: int) -> Channel | None:
     return Channel.objects.filter(pk=channel_id).first()
+
+
+def list_messages_of_tickets(
+    tickets: QuerySet[Ticket],
+    *,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int,
+) -> list[Message]:
+    """The latest messages (replies, customer messages, comments) of a set of tickets, newest
+    first, with their ticket and author: a record page's timeline. `tickets` is a queryset the
+    caller already scoped to what the reader may see; `before` = (created_at, id) of the last
+    message shown, for the next page."""
+    messages = Message.objects.filter(conversation__ticket__in=tickets.values("pk"))
+    if before is not None:
+        at, message_id = before
+        messages = messages.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=message_id))
+    return list(
+        messages.select_related("author", "conversation__ticket")
+        .only(
+            "id",
+            "direction",
+            "sender_name",
+            "sender_address",
+            "subject",
+            "body_text",
+            "created_at",
+            "author__id",
+            "author__first_name",
+            "author__last_name",
+            "author__email",
+            "conversation__id",
+            "conversation__ticket__id",
+            "conversation__ticket__name",
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )

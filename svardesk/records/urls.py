@@ -7,4 +7,5 @@ app_name = "records"
 
 urlpatterns: list = [
     path("", include("svardesk.records.picker_urls")),
+    path("", include("svardesk.records.record_urls")),
 ]

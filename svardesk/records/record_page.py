@@ -1,0 +1,354 @@
+"""What a record page draws: the header, the properties in their groups, the associated
+tickets and records, and the timeline (the record's own events woven with its tickets'
+messages). Reads only, through `records.queries`; a fixed number of statements whatever the
+number of associations or events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.models import User
+from svardesk.conversations.models import Message, MessageDirection
+from svardesk.conversations.queries import list_messages_of_tickets
+from svardesk.crm import phones
+from svardesk.crm.models import Company, Contact, Deal, RecordEvent
+from svardesk.records import queries
+from svardesk.records.pickers import picker_widget
+from svardesk.records.queries import COMPANY, CONTACT, DEAL, TICKET
+from svardesk.tickets import properties as ticket_props
+
+URL_NAMES = {CONTACT: "records:contact", COMPANY: "records:company", DEAL: "records:deal"}
+SNIPPET_CHARS = 240
+
+
+def record_url(object_type: str, pk: int) -> str:
+    if object_type == TICKET:
+        return reverse("tickets:detail", args=[pk])
+    return reverse(URL_NAMES[object_type], args=[pk])
+
+
+def type_label(object_type: str, *, plural: bool = False) -> str:
+    labels = {
+        CONTACT: (_("Contact"), _("Contacts")),
+        COMPANY: (_("Company"), _("Companies")),
+        DEAL: (_("Deal"), _("Deals")),
+        TICKET: (_("Ticket"), _("Tickets")),
+    }
+    return labels[object_type][1 if plural else 0]
+
+
+def safe_back(request: HttpRequest) -> str:
+    """The `back` parameter if it is a path on this site (never another host), else ""."""
+    back = request.GET.get("back", "") or request.POST.get("back", "")
+    if not back.startswith("/") or back.startswith("//"):
+        return ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    return back
+
+
+# --- Header -----------------------------------------------------------------------------------
+
+
+def _format_phone(number: str) -> str:
+    """National format for the account's region, international for the rest."""
+    return phones.format_for_region(number) if number else ""
+
+
+def initials_of(name: str) -> str:
+    parts = [p for p in name.split() if p]
+    if not parts:
+        return "?"
+    return "".join(p[0] for p in parts[:2]).upper()
+
+
+def record_name(object_type: str, record: Any) -> str:
+    if object_type == CONTACT:
+        return str(record.display_name)
+    return str(record.name or (getattr(record, "domain", "") or f"#{record.pk}"))
+
+
+def header(object_type: str, record: Any) -> dict[str, Any]:
+    name = record_name(object_type, record)
+    lines: list[str] = []
+    phones: list[str] = []
+    if object_type == CONTACT:
+        contact: Contact = record
+        emails = list(contact.emails.all())
+        primary = next((e.email for e in emails if e.is_primary), contact.email)
+        if primary:
+            lines.append(primary)
+        phones = [_format_phone(p.number) for p in contact.phones.all()]
+        if not phones:
+            phones = [_format_phone(n) for n in (contact.phone, contact.mobile_phone) if n]
+        initials = contact.initials
+    elif object_type == COMPANY:
+        company: Company = record
+        if company.domain:
+            lines.append(company.domain)
+        if company.phone:
+            phones = [_format_phone(company.phone)]
+        initials = initials_of(name)
+    else:
+        deal: Deal = record
+        lines.append(deal.get_stage_display())
+        initials = initials_of(name)
+    return {"name": name, "lines": lines, "phones": phones, "initials": initials}
+
+
+# --- Properties --------------------------------------------------------------------------------
+
+
+def property_groups(object_type: str, record: Any) -> list[dict[str, Any]]:
+    """The record's properties, built-in and custom, in their groups, each with its display
+    value and whether it can be edited in place."""
+    from svardesk.records import properties as record_props
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for spec in record_props.specs_for(object_type):
+        groups.setdefault(spec.group or "", []).append(
+            {
+                "spec": spec,
+                "display": record_props.display(record, spec),
+                "editable": spec.is_editable and _editable_in_place(object_type, spec.name),
+            }
+        )
+    return [{"label": label, "rows": rows} for label, rows in groups.items()]
+
+
+def _editable_in_place(object_type: str, name: str) -> bool:
+    from svardesk.records.forms import inline_field_names
+
+    return name in inline_field_names(object_type)
+
+
+# --- Timeline ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    kind: str  # "event" or "message"
+    at: dt.datetime
+    text: str
+    actor: str
+    ticket_id: int | None = None
+    ticket_name: str = ""
+    snippet: str = ""
+    direction: str = ""
+
+
+def _plain(value: Any) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _event_text(event: RecordEvent, specs: dict[str, Any]) -> str:
+    if event.kind == "created":
+        return _("Created")
+    if event.kind == "changed":
+        spec = specs.get(event.property_name)  # a custom property, by its name
+        label = spec.label if spec else event.property_name
+        if spec is not None:
+            old = ticket_props.display_value(spec, event.old_value) or "—"
+            new = ticket_props.display_value(spec, event.new_value) or "—"
+        else:
+            old, new = _plain(event.old_value), _plain(event.new_value)
+        return _("%(property)s: %(old)s → %(new)s") % {"property": label, "old": old, "new": new}
+    partner = _association_partner(event)
+    if event.kind == "associated":
+        return _("Associated with %(record)s") % {"record": partner}
+    if event.kind == "dissociated":
+        return _("Association with %(record)s removed") % {"record": partner}
+    if event.kind == "merged":
+        return _("Merged with %(record)s") % {"record": partner}
+    return event.kind
+
+
+def _association_partner(event: RecordEvent) -> str:
+    """What an association or merge event names: "Ticket #12" from its stored value."""
+    value = event.new_value if event.new_value not in (None, "") else event.old_value
+    if isinstance(value, dict):
+        kind = value.get("type") or value.get("object_type") or value.get("to_type") or ""
+        pk = value.get("id") or value.get("object_id") or value.get("to_id")
+        name = value.get("name") or value.get("label") or ""
+        kind_label = type_label(kind) if kind in (CONTACT, COMPANY, DEAL, TICKET) else str(kind)
+        text = f"{kind_label} #{pk}" if pk is not None else kind_label
+        return f"{text} {name}".strip() if name else text
+    if event.property_name in (CONTACT, COMPANY, DEAL, TICKET) and value is not None:
+        return f"{type_label(event.property_name)} #{value}"
+    return _plain(value)
+
+
+def _direction_label(direction: str) -> str:
+    return str(MessageDirection(direction).label) if direction in MessageDirection.values else ""
+
+
+def _message_item(message: Message) -> TimelineItem:
+    if message.direction == MessageDirection.INBOUND:
+        who = message.sender_name or message.sender_address
+    else:
+        who = message.author.display_name if message.author else message.sender_name
+    ticket = message.conversation.ticket
+    body = " ".join(message.body_text.split())
+    if len(body) > SNIPPET_CHARS:
+        body = body[: SNIPPET_CHARS - 1] + "…"
+    return TimelineItem(
+        kind="message",
+        at=message.created_at,
+        text=_direction_label(message.direction),
+        actor=who,
+        ticket_id=ticket.pk if ticket else None,
+        ticket_name=ticket.name if ticket else "",
+        snippet=body,
+        direction=message.direction,
+    )
+
+
+def _event_item(event: RecordEvent, specs: dict[str, Any]) -> TimelineItem:
+    return TimelineItem(
+        kind="event",
+        at=event.created_at,
+        text=_event_text(event, specs),
+        actor=event.actor.display_name if event.actor else "",
+    )
+
+
+def timeline(
+    object_type: str,
+    record_id: int,
+    *,
+    actor: User,
+    events_before: str | None = None,
+    messages_before: str | None = None,
+) -> dict[str, Any]:
+    """One page of the timeline, latest first: the record's events and its visible tickets'
+    messages, merged. Each source keeps its own keyset cursor so nothing is skipped or
+    repeated across pages."""
+    from svardesk.records import properties as record_props
+
+    limit = queries.TIMELINE_PER_PAGE
+    ev_cursor = queries.parse_cursor(events_before)
+    msg_cursor = queries.parse_cursor(messages_before)
+    # "-" means that source has run out.
+    events = (
+        []
+        if events_before == "-"
+        else queries.list_record_events(object_type, record_id, before=ev_cursor, limit=limit + 1)
+    )
+    messages = (
+        []
+        if messages_before == "-"
+        else list_messages_of_tickets(
+            queries.associated_tickets(object_type, record_id, actor=actor),
+            before=msg_cursor,
+            limit=limit + 1,
+        )
+    )
+    specs = {spec.name: spec for spec in record_props.specs_for(object_type)}
+    # Built-in changes are recorded under the model field's name ("first_name").
+    for name, model_field in record_props.BUILTIN_FIELDS[object_type].items():
+        if name in specs:
+            specs.setdefault(model_field, specs[name])
+            if model_field.endswith("_id"):
+                specs.setdefault(model_field.removesuffix("_id"), specs[name])
+    merged: list[tuple[dt.datetime, str, Any]] = [(e.created_at, "event", e) for e in events]
+    merged += [(m.created_at, "message", m) for m in messages]
+    merged.sort(key=lambda row: (row[0], row[2].pk), reverse=True)
+    shown = merged[:limit]
+    items = [
+        _event_item(obj, specs) if kind == "event" else _message_item(obj)
+        for _at, kind, obj in shown
+    ]
+    last_event = next((obj for _at, kind, obj in reversed(shown) if kind == "event"), None)
+    last_message = next((obj for _at, kind, obj in reversed(shown) if kind == "message"), None)
+    shown_events = sum(1 for _at, kind, _obj in shown if kind == "event")
+    shown_messages = len(shown) - shown_events
+
+    def next_cursor(last: Any, fetched: int, used: int, previous: str | None) -> str:
+        if used == fetched and fetched <= limit:
+            return "-"  # every row of this source is shown
+        if last is None:
+            return previous or ""
+        return f"{last.created_at.isoformat()}_{last.pk}"
+
+    more = len(merged) > limit
+    return {
+        "items": items,
+        "more": more,
+        "events_before": next_cursor(last_event, len(events), shown_events, events_before),
+        "messages_before": next_cursor(
+            last_message, len(messages), shown_messages, messages_before
+        ),
+    }
+
+
+# --- The whole page ---------------------------------------------------------------------------
+
+
+def page_context(
+    request: HttpRequest, object_type: str, record: Any, *, actor: User
+) -> dict[str, Any]:
+    sections = []
+    for partner_type in queries.partner_types(object_type):
+        records = queries.list_associated_records(object_type, record.pk, partner_type, actor=actor)
+        primaries = queries.primary_partner_ids(object_type, record, partner_type)
+        sections.append(
+            {
+                "type": partner_type,
+                "title": type_label(partner_type, plural=True),
+                "rows": [
+                    {
+                        "pk": r.pk,
+                        "name": record_name(partner_type, r),
+                        "sub": _partner_sub(partner_type, r),
+                        "url": record_url(partner_type, r.pk),
+                        "is_primary": r.pk in primaries,
+                    }
+                    for r in records
+                ],
+                "more": len(records) >= queries.RECORDS_SHOWN,
+                "picker": picker_widget(
+                    partner_type,
+                    name="partner_id",
+                    label=_("Add %(kind)s") % {"kind": type_label(partner_type).lower()},
+                    required=True,
+                ),
+            }
+        )
+    tickets = queries.list_associated_tickets(object_type, record.pk, actor=actor)
+    return {
+        "object_type": object_type,
+        "url_base": f"records:{object_type}",
+        "type_label": type_label(object_type),
+        "record": record,
+        "header": header(object_type, record),
+        "groups": property_groups(object_type, record),
+        "sections": sections,
+        "tickets_page": tickets,
+        "timeline": timeline(object_type, record.pk, actor=actor),
+        "back": safe_back(request),
+        "record_url": record_url(object_type, record.pk),
+        "may_delete": actor.is_superuser,
+    }
+
+
+def _partner_sub(partner_type: str, record: Any) -> str:
+    if partner_type == CONTACT:
+        return str(record.email or "")
+    if partner_type == COMPANY:
+        return str(record.domain or "")
+    if partner_type == DEAL:
+        return str(record.get_stage_display())
+    return ""
