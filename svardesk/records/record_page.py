@@ -154,15 +154,52 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _event_text(event: RecordEvent, specs: dict[str, Any]) -> str:
+def _reference_names(events: list[RecordEvent], specs: dict[str, Any]) -> dict[str, dict[Any, str]]:
+    """The names of the users and companies the page's change events name, read in one
+    statement each (not one per event)."""
+    wanted: dict[str, set[int]] = {"user": set(), "company": set()}
+    for event in events:
+        spec = specs.get(event.property_name) if event.kind == "changed" else None
+        if spec is None:
+            continue
+        kind = "user" if spec.type == "user" else "company" if spec.type == "company_ref" else ""
+        if kind:
+            wanted[kind].update(v for v in (event.old_value, event.new_value) if isinstance(v, int))
+    names: dict[str, dict[Any, str]] = {"user": {}, "company": {}}
+    if wanted["user"]:
+        users = User.objects.filter(pk__in=wanted["user"])
+        names["user"] = {u.pk: u.display_name for u in users}
+    if wanted["company"]:
+        names["company"] = dict(
+            Company.objects.filter(pk__in=wanted["company"]).values_list("pk", "name")
+        )
+    return names
+
+
+def _change_reading(spec: Any, value: Any, names: dict[str, dict[Any, str]]) -> str:
+    if value in (None, "", []):
+        return "—"
+    if spec.type == "user":
+        return names["user"].get(value, str(_("Unknown user")))
+    if spec.type == "company_ref":
+        return names["company"].get(value, f"#{value}")
+    if spec.name in ("phone", "mobilephone", "phones", "mobile_phones") and isinstance(value, str):
+        return _format_phone(value)
+    return ticket_props.display_value(spec, value) or "—"
+
+
+def _event_text(
+    event: RecordEvent, specs: dict[str, Any], names: dict[str, dict[Any, str]] | None = None
+) -> str:
     if event.kind == "created":
         return _("Created")
     if event.kind == "changed":
         spec = specs.get(event.property_name)  # a custom property, by its name
         label = spec.label if spec else event.property_name
         if spec is not None:
-            old = ticket_props.display_value(spec, event.old_value) or "—"
-            new = ticket_props.display_value(spec, event.new_value) or "—"
+            names = names or {"user": {}, "company": {}}
+            old = _change_reading(spec, event.old_value, names)
+            new = _change_reading(spec, event.new_value, names)
         else:
             old, new = _plain(event.old_value), _plain(event.new_value)
         return _("%(property)s: %(old)s → %(new)s") % {"property": label, "old": old, "new": new}
@@ -180,7 +217,7 @@ def _association_partner(event: RecordEvent) -> str:
     """What an association or merge event names: "Ticket #12" from its stored value."""
     value = event.new_value if event.new_value not in (None, "") else event.old_value
     if isinstance(value, dict):
-        kind = value.get("type") or value.get("object_type") or value.get("to_type") or ""
+        kind = value.get("type") or value.get("to_type") or event.object_type
         pk = value.get("id") or value.get("object_id") or value.get("to_id")
         name = value.get("name") or value.get("label") or ""
         kind_label = type_label(kind) if kind in (CONTACT, COMPANY, DEAL, TICKET) else str(kind)
@@ -216,11 +253,13 @@ def _message_item(message: Message) -> TimelineItem:
     )
 
 
-def _event_item(event: RecordEvent, specs: dict[str, Any]) -> TimelineItem:
+def _event_item(
+    event: RecordEvent, specs: dict[str, Any], names: dict[str, dict[Any, str]]
+) -> TimelineItem:
     return TimelineItem(
         kind="event",
         at=event.created_at,
-        text=_event_text(event, specs),
+        text=_event_text(event, specs, names),
         actor=event.actor.display_name if event.actor else "",
     )
 
@@ -267,8 +306,9 @@ def timeline(
     merged += [(m.created_at, "message", m) for m in messages]
     merged.sort(key=lambda row: (row[0], row[2].pk), reverse=True)
     shown = merged[:limit]
+    names = _reference_names([obj for _at, kind, obj in shown if kind == "event"], specs)
     items = [
-        _event_item(obj, specs) if kind == "event" else _message_item(obj)
+        _event_item(obj, specs, names) if kind == "event" else _message_item(obj)
         for _at, kind, obj in shown
     ]
     last_event = next((obj for _at, kind, obj in reversed(shown) if kind == "event"), None)

@@ -507,3 +507,13 @@ def test_record_page_statements_do_not_grow_with_associations(client, super_admi
             actor=super_admin, from_type="deal", from_id=deal.pk, to_type="contact", to_id=anna.pk
         )
     assert count() == before
+
+
+def test_timeline_names_the_owners_and_the_merge(client, super_admin, agent, anna):
+    crm.update_contact(anna, actor=super_admin, owner_id=agent.pk)
+    other = crm.create_contact(actor=super_admin, first_name="Dupe", emails=["dupe@example.net"])
+    crm.merge_contacts(actor=super_admin, primary=anna, other=other)
+    client.force_login(super_admin)
+    html = _page(client, "contact", anna.pk).content.decode()
+    assert f"Contact owner: — → {agent.display_name}" in html
+    assert f"Merged with Contact #{other.pk} Dupe" in html
