@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from svardesk.tickets import urls as tickets_urls
-from svardesk.workspace import ticket_page
+from svardesk.workspace import ticket_cards, ticket_page
 
 urlpatterns = [
     path("", include("svardesk.workspace.urls")),
@@ -9,7 +9,16 @@ urlpatterns = [
     # One "tickets" namespace: the ticket's own actions and the ticket page composed above.
     path(
         "tickets/",
-        include(([*tickets_urls.urlpatterns, *ticket_page.urlpatterns], tickets_urls.app_name)),
+        include(
+            (
+                [
+                    *tickets_urls.urlpatterns,
+                    *ticket_page.urlpatterns,
+                    *ticket_cards.urlpatterns,
+                ],
+                tickets_urls.app_name,
+            )
+        ),
     ),
     path("", include("svardesk.conversations.urls")),
     path("accounts/", include("svardesk.accounts.urls")),

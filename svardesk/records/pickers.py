@@ -18,15 +18,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
-from svardesk.tickets.forms import assignable_users
-from svardesk.tickets.queries import visible_companies, visible_contacts, visible_deals
+from svardesk.search import records as record_search
 
 PICKABLE_TYPES = ("contact", "company", "deal", "user")
 MAX_RESULTS = 10
 MAX_QUERY = 200
-# Owner fields keep a plain select up to this many users: a short list is quicker to scan
-# than to search. Above it they become a user picker.
-MAX_USERS_IN_SELECT = 30
 
 _widget_ids = itertools.count(1)
 
@@ -50,7 +46,15 @@ def pick_options(
     query = query.strip()[:MAX_QUERY]
     if not query and object_type != "user":
         return []
-    found = _simple_pick(object_type, query, user=user, limit=limit)
+    if not query:  # an owner field lists the first users before anything is typed
+        found = [
+            record_search.PickedRecord(u.pk, "user", u.display_name, u.email, u.initials)
+            for u in record_search.workspace_users().order_by("first_name", "last_name", "pk")[
+                :limit
+            ]
+        ]
+    else:
+        found = record_search.pick(object_type, query, user=user, limit=limit)
     return [
         PickOption(
             id=int(item.id),
@@ -103,44 +107,3 @@ def _default_placeholder(object_type: str) -> str:
         "deal": _("Search by deal name"),
         "user": _("Search by name or email"),
     }[object_type]
-
-
-# TEMPORARY until search.records.pick lands (helper "bench"): a plain ORM search.
-@dataclass(frozen=True)
-class _Picked:
-    id: int
-    label: str
-    secondary: str = ""
-    initials: str = ""
-
-
-def _simple_pick(object_type: str, query: str, *, user: User, limit: int) -> list[_Picked]:
-    from django.db.models import Q
-
-    if object_type == "user":
-        users = assignable_users()
-        if query:
-            users = users.filter(
-                Q(first_name__icontains=query)
-                | Q(last_name__icontains=query)
-                | Q(email__icontains=query)
-            )
-        return [_Picked(u.pk, u.display_name, u.email, u.initials) for u in users[:limit]]
-    if object_type == "contact":
-        contacts = visible_contacts(user).filter(
-            Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(emails__email_key__contains=query.lower())
-            | Q(phone__contains=query)
-        )
-        return [
-            _Picked(c.pk, c.display_name, c.email or c.phone, c.initials)
-            for c in contacts.distinct()[:limit]
-        ]
-    if object_type == "company":
-        companies = visible_companies(user).filter(
-            Q(name__icontains=query) | Q(domain__icontains=query)
-        )
-        return [_Picked(c.pk, c.name, c.domain) for c in companies[:limit]]
-    deals = visible_deals(user).filter(name__icontains=query)
-    return [_Picked(d.pk, d.name, str(d.amount or "")) for d in deals[:limit]]

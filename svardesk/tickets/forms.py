@@ -14,10 +14,11 @@ from svardesk.crm.models import Contact
 from svardesk.teams.models import Team
 from svardesk.tickets import properties as props
 from svardesk.tickets.models import Category, CreateFormField, Pipeline, Priority, Stage
-from svardesk.tickets.queries import visible_contacts
+from svardesk.tickets.queries import visible_companies, visible_contacts
 
-# Without the CRM's search picker a select of more contacts than this is unusable.
-MAX_LISTED_CONTACTS = 500
+# Owner fields keep a plain select up to this many users (a short list is quicker to scan
+# than to search); above it they are a user search picker.
+MAX_USERS_IN_SELECT = 30
 
 
 def assignable_users() -> Any:
@@ -50,13 +51,9 @@ def builtin_form_field(spec: props.PropertySpec, *, required: bool = False) -> f
     if name == "team":
         return forms.ModelChoiceField(queryset=Team.objects.all(), **common)
     if name == "contact":
-        # A number input keeps the form light with 200,000 contacts; a search picker comes
-        # with the CRM.
-        return forms.ModelChoiceField(
-            queryset=Contact.objects.all(),
-            widget=forms.Select(),
-            **common,
-        )
+        # Drawn as a search picker (records/picker), whatever the number of contacts; the
+        # id it posts is checked against the contacts the user may see.
+        return ContactField(queryset=Contact.objects.none(), **common)
     if name == "pipeline":
         return forms.ModelChoiceField(queryset=Pipeline.objects.all(), empty_label=None, **common)
     if name == "stage":
@@ -70,15 +67,60 @@ def form_field_for(spec: props.PropertySpec, *, required: bool = False) -> forms
     return props.custom_form_field(spec, required=required)
 
 
-def _too_many_to_list(contacts: Any) -> bool:
-    # Unordered, the database stops at the first rows found (sorted by name, a team-scoped
-    # agent's count joined all their tickets first: 154 -> 4 ms at 300,000 tickets).
-    return bool(contacts.order_by()[: MAX_LISTED_CONTACTS + 1].count() > MAX_LISTED_CONTACTS)
+class ContactField(forms.ModelChoiceField):
+    """A contact chosen with the search picker: an id among `queryset` (the contacts the
+    user may see). Never rendered as a select: the template draws the picker."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid_choice": _("Choose an existing contact.")})
+        super().__init__(*args, **kwargs)
+
+
+class ContactCompanyField(ContactField):
+    """A company chosen with the search picker beside the contact."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid_choice": _("Choose an existing company.")})
+        super().__init__(*args, **kwargs)
+
+
+class NewContactForm(forms.Form):
+    """A contact created with the ticket (the Create ticket panel): a name and an email."""
+
+    name = SingleLineField(label=_("Name"), required=False, max_length=300)
+    email = forms.EmailField(label=_("Email"), required=False)
+
+    def is_filled(self) -> bool:
+        return bool(self.data.get(self.add_prefix("name"), "").strip()) or bool(
+            self.data.get(self.add_prefix("email"), "").strip()
+        )
+
+
+class NewCompanyForm(forms.Form):
+    """A company created with the ticket: a name and a domain."""
+
+    name = SingleLineField(label=_("Company name"), required=False, max_length=200)
+    domain = forms.CharField(label=_("Company domain name"), required=False, max_length=253)
+
+    def is_filled(self) -> bool:
+        return bool(self.data.get(self.add_prefix("name"), "").strip()) or bool(
+            self.data.get(self.add_prefix("domain"), "").strip()
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_filled() and not data.get("name"):
+            self.add_error("name", _("Give the company a name."))
+        return data
 
 
 class TicketCreateForm(forms.Form):
     """Name, pipeline and status always; then the fields the "Edit this form" setting lists.
-    The contact field offers only contacts `actor` may see (`visible_contacts`)."""
+    The contact field takes only contacts `actor` may see (`visible_contacts`); beside it,
+    a company may be picked, and either may be created with the ticket (`new_contact`,
+    `new_company`: a name and an email, a name and a domain)."""
 
     def __init__(
         self, *args: Any, actor: User, pipeline: Pipeline | None = None, **kwargs: Any
@@ -103,13 +145,48 @@ class TicketCreateForm(forms.Form):
             spec = specs.get(configured.property_name)
             if spec is None or not spec.is_editable or configured.property_name in self.fields:
                 continue
-            if configured.property_name == "contact" and _too_many_to_list(contacts):
-                continue  # Without the CRM's picker a 200,000-row select is unusable.
-            self.fields[spec.name] = form_field_for(spec, required=configured.is_required)
+            # A required contact may also be a new one: checked in is_valid.
+            required = configured.is_required and spec.name != "contact"
+            self.fields[spec.name] = form_field_for(spec, required=required)
             if spec.name == "contact":
                 self.fields["contact"].queryset = contacts  # type: ignore[attr-defined]
+                self.contact_required = configured.is_required
+                self.fields["company"] = ContactCompanyField(
+                    queryset=visible_companies(actor), required=False, label=_("Company")
+                )
             self.optional_names.append(spec.name)
         self.specs = specs
+        data = self.data if self.is_bound else None
+        self.new_contact = NewContactForm(data, prefix="new_contact")
+        self.new_company = NewCompanyForm(data, prefix="new_company")
+
+    contact_required = False
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if "contact" not in self.fields:
+            return valid
+        new_valid = all([self.new_contact.is_valid(), self.new_company.is_valid()])
+        picked = self.cleaned_data.get("contact") if valid else None
+        if valid and self.contact_required and picked is None and not self.new_contact.is_filled():
+            self.add_error("contact", _("Choose a contact or create one."))
+            return False
+        return valid and new_valid
+
+    def creates_contact(self) -> bool:
+        """A new contact is made with the ticket: none was picked and its fields were filled."""
+        return (
+            "contact" in self.fields
+            and not self.cleaned_data.get("contact")
+            and self.new_contact.is_filled()
+        )
+
+    def creates_company(self) -> bool:
+        return (
+            "contact" in self.fields
+            and not self.cleaned_data.get("company")
+            and self.new_company.is_filled()
+        )
 
     def custom_values(self) -> dict[str, Any]:
         return {
@@ -117,6 +194,28 @@ class TicketCreateForm(forms.Form):
             for name in self.optional_names
             if not self.specs[name].is_builtin
         }
+
+    def add_panel_error(self, field: str, message: str) -> None:
+        """A service's field error, on the field it names (`new_contact-email`, …)."""
+        prefix, _sep, name = field.partition("-")
+        subform = {"new_contact": self.new_contact, "new_company": self.new_company}.get(prefix)
+        if subform is not None and name in subform.fields:
+            subform.add_error(name, message)
+        else:
+            self.add_error(field if field in self.fields else None, message)
+
+    def picker_state(self) -> dict[str, Any]:
+        """What the contact and company pickers show again when the form comes back with
+        errors: the picked record's id and name, and whether the new-record fields open."""
+        state: dict[str, Any] = {}
+        cleaned = getattr(self, "cleaned_data", {})
+        for name in ("contact", "company", "owner"):
+            record = cleaned.get(name)
+            state[f"{name}_value"] = record.pk if record is not None else None
+            state[f"{name}_label"] = str(record) if record is not None else ""
+        state["new_contact_open"] = self.is_bound and self.new_contact.is_filled()
+        state["new_company_open"] = self.is_bound and self.new_company.is_filled()
+        return state
 
 
 MISSING_VERSION = _(
@@ -148,11 +247,7 @@ class PropertyEditForm(forms.Form):
         if spec.name == "stage" and ticket is not None:
             field.queryset = Stage.objects.filter(pipeline_id=ticket.pipeline_id)  # type: ignore[attr-defined]
         if spec.name == "contact":
-            contacts = visible_contacts(actor)
-            if _too_many_to_list(contacts):
-                field = forms.IntegerField(label=spec.label, required=False, min_value=1)
-            else:
-                field.queryset = contacts  # type: ignore[attr-defined]
+            field.queryset = visible_contacts(actor)  # type: ignore[attr-defined]
         self.fields["value"] = field
 
     def plain_value(self) -> Any:

@@ -20,7 +20,7 @@ from svardesk.core.local_cache import cached, forget
 from svardesk.core.parsing import parse_id
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, sidebar
-from svardesk.tickets.forms import assignable_users
+from svardesk.tickets.forms import MAX_USERS_IN_SELECT, assignable_users
 from svardesk.tickets.models import Category, Priority, PropertyType, Ticket
 
 
@@ -109,9 +109,7 @@ def detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     order, hidden = sidebar.layout_of(user)
     return {
         "ticket": ticket,
-        "sidebar_cards": sidebar.arrange(
-            rows, order=order, hidden=hidden, has_contact=ticket.contact_id is not None
-        ),
+        "sidebar_cards": sidebar.arrange(rows, order=order, hidden=hidden),
         # (spec, is shown, the checkbox's label) for the property chooser
         "sidebar_choices": [
             (
@@ -123,6 +121,8 @@ def detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         ],
         "timeline": list(queries.list_timeline(ticket)),
         "owners": owners,
+        # Many users: the owner fields search instead of listing them all.
+        "owner_picker": len(owners) > MAX_USERS_IN_SELECT,
         "priorities": Priority.choices,
         "categories": Category.choices,
         "stages": queries.list_stages_cached(ticket.pipeline_id),

@@ -882,14 +882,23 @@ def set_create_form_fields(*, actor: User | None, fields: list[tuple[str, bool]]
 
 @transaction.atomic
 def save_sidebar_layout(
-    user: User, *, order: list[str] | None = None, shown: list[str] | None = None
-) -> dict[str, list[str]]:
+    user: User,
+    *,
+    order: list[str] | None = None,
+    shown: list[str] | None = None,
+    card: str | None = None,
+    card_properties: list[str] | None = None,
+) -> dict[str, Any]:
     """Store the user's card order and/or the properties they show on the ticket page (see
-    tickets.sidebar). Card keys are kept as given (a group may come back); an unknown
-    property or something that is not a layout raises SidebarLayoutValidationError, and
-    nothing changes."""
+    tickets.sidebar), and/or the record properties one association card (`card`: "contact",
+    "company" or "deal") shows. Card keys are kept as given (a group may come back); an
+    unknown ticket property or something that is not a layout raises
+    SidebarLayoutValidationError, and nothing changes. Record property names are checked by
+    the caller against the records' registry (above tickets); unknown ones are ignored when
+    read."""
     user = User.objects.select_for_update().get(pk=user.pk)
     current_order, current_hidden = sidebar.layout_of(user)
+    current_cards = sidebar.card_properties_of(user)
     if order is not None:
         if len(order) > sidebar.MAX_KEYS or not all(
             isinstance(k, str) and len(k) <= 200 for k in order
@@ -904,6 +913,17 @@ def save_sidebar_layout(
                 _("There is no property called “%(name)s”.") % {"name": sorted(unknown)[0]}
             )
         current_hidden = names - set(shown)
-    layout = {"order": current_order, "hidden": sorted(current_hidden)}
+    if card is not None or card_properties is not None:
+        properties = card_properties or []
+        if (
+            card not in sidebar.ASSOCIATION_CARDS
+            or len(properties) > sidebar.MAX_CARD_PROPERTIES
+            or not all(isinstance(n, str) and len(n) <= 200 for n in properties)
+        ):
+            raise SidebarLayoutValidationError(_("That is not a sidebar layout."))
+        current_cards[card] = list(dict.fromkeys(properties))
+    layout: dict[str, Any] = {"order": current_order, "hidden": sorted(current_hidden)}
+    if current_cards:
+        layout["cards"] = current_cards
     User.objects.filter(pk=user.pk).update(ticket_sidebar=layout)
     return layout

@@ -1,8 +1,9 @@
-"""The ticket page's right sidebar, arranged per user: its cards (the contact, then one per
-property group) in the order the user dragged them into, and only the properties the user
-chose to show. The layout lives on the user (`User.ticket_sidebar`, written by
-`services.save_sidebar_layout`); cards and properties added later appear in their default
-place, and ones that no longer exist are ignored."""
+"""The ticket page's right sidebar, arranged per user: its cards (the associated contacts,
+companies and deals, then one per property group) in the order the user dragged them into,
+only the ticket properties the user chose to show, and on each association card the record
+properties the user chose for it. The layout lives on the user (`User.ticket_sidebar`,
+written by `services.save_sidebar_layout`); cards and properties added later appear in their
+default place, and ones that no longer exist are ignored."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from svardesk.accounts.models import User
 from svardesk.tickets import properties as props
 
 CONTACT_CARD = "contact"
+COMPANY_CARD = "company"
+DEAL_CARD = "deal"
+# The association cards, keyed by the record type they list (records.cards fills them).
+ASSOCIATION_CARDS = (CONTACT_CARD, COMPANY_CARD, DEAL_CARD)
+MAX_CARD_PROPERTIES = 50
 BUILTIN_CARD = "group:builtin"
 OTHER_CARD = "group:other"
 # Never shown in the sidebar: the name is the page's title.
@@ -28,6 +34,8 @@ class SidebarCard:
     key: str
     title: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # An association card's records (records.cards.AssociationCard), set by the page above.
+    association: Any = None
 
 
 def card_key(spec: props.PropertySpec) -> str:
@@ -48,14 +56,31 @@ def layout_of(user: User) -> tuple[list[str], set[str]]:
     return order, hidden
 
 
+def card_properties_of(user: User) -> dict[str, list[str]]:
+    """The record properties the user chose for each association card (record type ->
+    property names, in order); a card missing here shows its default properties."""
+    layout = user.ticket_sidebar if isinstance(user.ticket_sidebar, dict) else {}
+    chosen = layout.get("cards")
+    if not isinstance(chosen, dict):
+        return {}
+    return {
+        key: [n for n in names if isinstance(n, str)]
+        for key, names in chosen.items()
+        if key in ASSOCIATION_CARDS and isinstance(names, list)
+    }
+
+
 def arrange(
-    rows: Iterable[dict[str, Any]], *, order: list[str], hidden: set[str], has_contact: bool
+    rows: Iterable[dict[str, Any]], *, order: list[str], hidden: set[str]
 ) -> list[SidebarCard]:
-    """The sidebar's cards: property rows (dicts with a "spec") grouped into cards, the
-    `hidden` properties left out, cards in `order` (a user's layout, see `layout_of`)."""
-    cards: dict[str, SidebarCard] = {}
-    if has_contact:
-        cards[CONTACT_CARD] = SidebarCard(CONTACT_CARD, _("Contact"))
+    """The sidebar's cards: the association cards (contacts, companies, deals), then
+    property rows (dicts with a "spec") grouped into cards, the `hidden` properties left
+    out, cards in `order` (a user's layout, see `layout_of`)."""
+    cards: dict[str, SidebarCard] = {
+        CONTACT_CARD: SidebarCard(CONTACT_CARD, _("Contacts")),
+        COMPANY_CARD: SidebarCard(COMPANY_CARD, _("Companies")),
+        DEAL_CARD: SidebarCard(DEAL_CARD, _("Deals")),
+    }
     for row in rows:
         spec = row["spec"]
         key = card_key(spec)

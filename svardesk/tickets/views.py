@@ -2,6 +2,8 @@
 right sidebar's layout. The ticket page and the edits that redraw it (with the conversation
 beside the ticket) are composed above the domain apps, in `workspace/ticket_page.py`."""
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,8 +16,14 @@ from svardesk.core.decorators import workspace_required
 from svardesk.core.parsing import parse_id
 from svardesk.tickets import queries, services
 from svardesk.tickets.exceptions import SidebarLayoutValidationError, TicketValidationError
-from svardesk.tickets.forms import TicketCreateForm
+from svardesk.tickets.forms import MAX_USERS_IN_SELECT, TicketCreateForm
 from svardesk.tickets.models import Pipeline
+from svardesk.tickets.page import assignable_users_cached
+from svardesk.tickets.panel_services import (
+    NewCompany,
+    NewContact,
+    create_ticket_with_records,
+)
 
 
 @workspace_required
@@ -41,37 +49,59 @@ def save_sidebar_layout(request: HttpRequest) -> HttpResponse:
 @workspace_required
 @require_http_methods(["GET", "POST"])
 def create_ticket(request: HttpRequest) -> HttpResponse:
+    """The Create ticket panel: the ticket's fields, and its contact and company picked or
+    created in place (`panel_services.create_ticket_with_records`)."""
+    actor = request_user(request)
     if request.method == "GET":
-        form = TicketCreateForm(actor=request_user(request))
-        return render(request, "tickets/partials/_create_panel.html", {"form": form})
-    form = TicketCreateForm(request.POST, actor=request_user(request))
+        form = TicketCreateForm(actor=actor)
+        return render(request, "tickets/partials/_create_panel.html", panel_context(form))
+    form = TicketCreateForm(request.POST, actor=actor)
     if form.is_valid():
         data = form.cleaned_data
+        new_contact = new_company = None
+        if form.creates_contact():
+            values = form.new_contact.cleaned_data
+            new_contact = NewContact(name=values["name"], email=values["email"])
+        if form.creates_company():
+            values = form.new_company.cleaned_data
+            new_company = NewCompany(name=values["name"], domain=values["domain"])
         try:
-            ticket = services.create_ticket(
-                actor=request_user(request),
-                name=data["name"],
-                pipeline=data["pipeline"],
-                stage=data["stage"],
-                description=data.get("description") or "",
-                priority=data.get("priority") or "",
-                category=data.get("category") or "",
-                owner=data.get("owner"),
-                team=data.get("team"),
+            ticket = create_ticket_with_records(
+                actor=actor,
+                ticket_fields={
+                    "name": data["name"],
+                    "pipeline": data["pipeline"],
+                    "stage": data["stage"],
+                    "description": data.get("description") or "",
+                    "priority": data.get("priority") or "",
+                    "category": data.get("category") or "",
+                    "owner": data.get("owner"),
+                    "team": data.get("team"),
+                    "custom": {
+                        k: v for k, v in form.custom_values().items() if v not in (None, "", [])
+                    },
+                },
                 contact=data.get("contact"),
-                custom={k: v for k, v in form.custom_values().items() if v not in (None, "", [])},
+                company=data.get("company"),
+                new_contact=new_contact,
+                new_company=new_company,
             )
         except TicketValidationError as exc:
             for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+                form.add_panel_error(field, message)
         else:
             url = reverse("tickets:detail", args=[ticket.pk])
             if request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(url)
-            from django.shortcuts import redirect
-
             return redirect(url)
-    return render(request, "tickets/partials/_create_panel.html", {"form": form}, status=422)
+    return render(request, "tickets/partials/_create_panel.html", panel_context(form), status=422)
+
+
+def panel_context(form: TicketCreateForm) -> dict[str, Any]:
+    """The panel's form, with its pickers' state; the owner is a user picker when there are
+    more users than a select lists well."""
+    owner_picker = len(assignable_users_cached()) > MAX_USERS_IN_SELECT
+    return {"form": form, "owner_picker": owner_picker, **form.picker_state()}
 
 
 @workspace_required

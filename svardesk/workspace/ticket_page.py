@@ -17,12 +17,14 @@ from svardesk.accounts.queries import request_user
 from svardesk.conversations.queries import conversation_context, conversations_summary
 from svardesk.core.decorators import workspace_required
 from svardesk.core.parsing import parse_ascii_int
+from svardesk.crm.models import DealStage
+from svardesk.records.cards import association_cards
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services
 from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
-from svardesk.tickets.forms import MISSING_VERSION, PropertyEditForm
+from svardesk.tickets.forms import MAX_USERS_IN_SELECT, MISSING_VERSION, PropertyEditForm
 from svardesk.tickets.models import Ticket
-from svardesk.tickets.page import detail_context
+from svardesk.tickets.page import assignable_users_cached, detail_context
 
 
 def access_ticket_for_page(ticket_id: int, *, actor: Any) -> Ticket:
@@ -34,9 +36,15 @@ def access_ticket_for_page(ticket_id: int, *, actor: Any) -> Ticket:
 
 
 def ticket_page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
-    """Everything `tickets/partials/_detail.html` draws: the ticket, then its conversation
-    woven with the ticket's timeline, then `extra` (a toast, a conflict, errors)."""
+    """Everything `tickets/partials/_detail.html` draws: the ticket, its sidebar's
+    association cards (records.cards), then its conversation woven with the ticket's
+    timeline, then `extra` (a toast, a conflict, errors)."""
     context = detail_context(request, ticket)
+    users = {user.pk: user for user in context["owners"]}
+    cards = association_cards(ticket, user=request_user(request), users=users)
+    for card in context["sidebar_cards"]:
+        card.association = cards.get(card.key)
+    context["deal_stages"] = DealStage.choices
     context.update(
         conversation_context(ticket, actor=request_user(request), timeline=context["timeline"])
     )
@@ -101,6 +109,16 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
     )
 
 
+def _property_form_context(ticket: Ticket, spec: Any, form: PropertyEditForm) -> dict[str, Any]:
+    owners = assignable_users_cached()
+    return {
+        "ticket": ticket,
+        "spec": spec,
+        "form": form,
+        "owner_picker": len(owners) > MAX_USERS_IN_SELECT,
+    }
+
+
 @workspace_required
 @require_http_methods(["GET", "POST"])
 def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpResponse:
@@ -122,14 +140,14 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
         return render(
             request,
             "tickets/partials/_property_form.html",
-            {"ticket": ticket, "spec": spec, "form": form},
+            _property_form_context(ticket, spec, form),
         )
     form = PropertyEditForm(request.POST, spec=spec, actor=request_user(request), ticket=ticket)
     if not form.is_valid():
         return render(
             request,
             "tickets/partials/_property_form.html",
-            {"ticket": ticket, "spec": spec, "form": form},
+            _property_form_context(ticket, spec, form),
             status=422,
         )
     status = 200
@@ -153,7 +171,7 @@ def edit_property(request: HttpRequest, ticket_id: int, name: str) -> HttpRespon
         return render(
             request,
             "tickets/partials/_property_form.html",
-            {"ticket": ticket, "spec": spec, "form": form},
+            _property_form_context(ticket, spec, form),
             status=422,
         )
     ticket = access_ticket_for_page(ticket.pk, actor=request_user(request))

@@ -26,13 +26,15 @@ def ticket():  # type: ignore[no-untyped-def]
 
 def cards_on_page(client, ticket) -> list[str]:  # type: ignore[no-untyped-def]
     body = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
-    return re.findall(r'<section class="sidebar-card" data-card="([^"]+)"', body)
+    return re.findall(r'<section class="sidebar-card[^"]*" data-card="([^"]+)"', body)
 
 
-def test_default_layout_is_contact_then_property_groups(client, agent, ticket):
+def test_default_layout_is_association_cards_then_property_groups(client, agent, ticket):
     client.force_login(agent)
     assert cards_on_page(client, ticket) == [
         "contact",
+        "company",
+        "deal",
         "group:builtin",
         "group:Contract",
         "group:other",
@@ -49,6 +51,8 @@ def test_order_is_saved_per_user_and_new_cards_keep_their_place(client, agent, s
     assert cards_on_page(client, ticket) == [
         "group:Contract",
         "contact",
+        "company",
+        "deal",
         "group:builtin",
         "group:other",
     ]

@@ -104,7 +104,10 @@ def test_sidebar_property_edit_saves(client, agent, support_ticket):
 
 
 def test_detail_shows_contact_card(client, agent):
-    contact = ContactFactory(first_name="Åsa", last_name="Öberg", company_name="Acme AB")
+    from svardesk.crm.models import Company
+
+    company = Company.objects.create(name="Acme AB", domain="acme.example")
+    contact = ContactFactory(first_name="Åsa", last_name="Öberg", company=company)
     ticket = TicketFactory(contact=contact)
     client.force_login(agent)
     body = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()

@@ -159,6 +159,11 @@
     }
   });
 
+  // The text box's own "change" is not a choice: a form saving on change must not post it.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-picker-input]")) event.stopPropagation();
+  }, true);
+
   document.addEventListener("focusout", function (event) {
     if (!event.target.matches || !event.target.matches("[data-picker-input]")) return;
     var p = parts(event.target);
