@@ -233,8 +233,53 @@ def _settings_pages() -> list[Page]:
             lambda f: reverse("settings:team_rename", args=[f["teams"][0].pk]),
             {},
         ),
+        (
+            "settings: import, mapping columns",
+            "admin",
+            lambda f: reverse("imports:job", args=[_import_job(f, done=False).pk]),
+            {},
+        ),
+        (
+            "settings: import, finished",
+            "admin",
+            lambda f: reverse("imports:job", args=[_import_job(f, done=True).pk]),
+            {},
+        ),
+        (
+            "settings: import, progress",
+            "admin",
+            lambda f: reverse("imports:progress", args=[_import_job(f, done=True).pk]),
+            {"HTTP_HX_REQUEST": "true"},
+        ),
     ]
     return pages
+
+
+def _import_job(fixture: dict[str, Any], *, done: bool) -> Any:
+    """An import of a small contacts file: still being mapped, or finished."""
+    import tempfile
+
+    from svardesk.imports import services as import_services
+    from svardesk.imports.models import ImportStatus
+
+    folder = Path(tempfile.mkdtemp(prefix="baseline-import-"))
+    path = folder / "contacts.csv"
+    path.write_text(
+        "email,firstname,phone\n"
+        + "".join(f"p{n}@example.com,P{n},070-123 45 {n:02d}\n" for n in range(8))
+    )
+    job = import_services.create_job(
+        actor=fixture["admin"],
+        object_type="contacts",
+        file_path=path,
+        original_name="contacts.csv",
+        headers=["email", "firstname", "phone"],
+    )
+    if done:
+        job.status = ImportStatus.DONE
+        job.total = job.rows_done = job.created = 8
+        job.save()
+    return job
 
 
 def _region() -> Any:
@@ -279,19 +324,7 @@ def _record_pages() -> list[Page]:
     ]
 
 
-def _picker_pages() -> list[Page]:
-    """The record pickers' answers (records.picker_views): a contact by name, a company by
-    name, a deal, and the owner picker's first users."""
-    pick = "records:pick"
-    return [
-        ("picker: contacts", "agent", lambda f: reverse(pick, args=["contact"]) + "?q=a", {}),
-        ("picker: companies", "agent", lambda f: reverse(pick, args=["company"]) + "?q=ac", {}),
-        ("picker: deals", "agent", lambda f: reverse(pick, args=["deal"]) + "?q=re", {}),
-        ("picker: users", "agent", lambda f: reverse(pick, args=["user"]), {}),
-    ]
-
-
-PAGES = _list_pages() + _settings_pages() + _record_pages() + _picker_pages()
+PAGES = _list_pages() + _settings_pages() + _record_pages()
 
 
 def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, list[str]]:

@@ -74,7 +74,9 @@ class Importer:
 
     object_type = ""
 
-    def __init__(self, context: CellContext, actor: Any) -> None:
+    def __init__(
+        self, context: CellContext, actor: Any, fields: list[ImportField] | None = None
+    ) -> None:
         self.context = context
         self.actor = actor
 
@@ -133,10 +135,12 @@ def cell_context(object_type: str) -> CellContext:
     )
 
 
-def importer_for(object_type: str, context: CellContext, actor: Any) -> Importer:
+def importer_for(
+    object_type: str, context: CellContext, actor: Any, fields: list[ImportField] | None = None
+) -> Importer:
     from svardesk.imports.writers import IMPORTERS
 
-    return IMPORTERS[object_type](context, actor)
+    return IMPORTERS[object_type](context, actor, fields)
 
 
 def read_row(
@@ -176,8 +180,10 @@ def required_missing(object_type: str, mapping: list[str]) -> list[ImportField]:
     return [f for f in fields_for(object_type) if f.required and f.name not in mapping]
 
 
-def columns_of(object_type: str, mapping: list[str]) -> list[ImportField | None]:
-    by_name = {f.name: f for f in fields_for(object_type)}
+def columns_of(
+    object_type: str, mapping: list[str], fields: list[ImportField] | None = None
+) -> list[ImportField | None]:
+    by_name = {f.name: f for f in (fields if fields is not None else fields_for(object_type))}
     return [by_name.get(name) if name else None for name in mapping]
 
 

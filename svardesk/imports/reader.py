@@ -36,6 +36,9 @@ def sniff_delimiter(sample: str) -> str:
 @contextmanager
 def open_csv(path: str | Path) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
     """(headers, rows) of the file, rows read as they are iterated (never all in memory)."""
+    with open(path, "rb") as raw:
+        if b"\x00" in raw.read(SNIFF_BYTES):  # a spreadsheet, an image: binary
+            raise UnreadableFileError(_("The file is not a CSV file."))
     with open(path, encoding="utf-8-sig", newline="") as handle:
         headers, rows = _start(handle)
         yield headers, rows
@@ -48,11 +51,7 @@ def _start(handle: TextIO) -> tuple[list[str], Iterator[list[str]]]:
         raise UnreadableFileError(
             _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
         ) from error
-    if "\x00" in sample:
-        raise UnreadableFileError(_("The file is not a CSV file."))
-    handle.seek(0)
-    if handle.read(1) != "\ufeff":
-        handle.seek(0)
+    handle.seek(0)  # the decoder starts again and skips the byte-order mark again
     delimiter = sniff_delimiter(sample)
     reader = csv.reader(handle, delimiter=delimiter)
     try:

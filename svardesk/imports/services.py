@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.imports import reader
-from svardesk.imports.fields import fields_for, match_headers
+from svardesk.imports.fields import ImportField, fields_for, match_headers
 from svardesk.imports.models import ImportJob, ImportObjectType, ImportStatus
 
 # The largest file the Settings page takes (the command reads files of any size).
@@ -118,9 +118,11 @@ def create_job(
     )
 
 
-def check_mapping(object_type: str, mapping: list[str]) -> list[str]:
+def check_mapping(
+    object_type: str, mapping: list[str], fields: list[ImportField] | None = None
+) -> list[str]:
     """What is wrong with a mapping (an empty list when it can be used)."""
-    names = {f.name: f for f in fields_for(object_type)}
+    names = {f.name: f for f in (fields if fields is not None else fields_for(object_type))}
     problems = []
     chosen = [name for name in mapping if name]
     unknown = [name for name in chosen if name not in names]

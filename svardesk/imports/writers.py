@@ -35,6 +35,7 @@ from svardesk.crm.models import (
     RecordEvent,
 )
 from svardesk.imports.engine import Importer, Row, RowError, Tally
+from svardesk.imports.fields import ImportField
 
 CONTACT_FIELDS = {
     "firstname": "first_name",
@@ -83,11 +84,12 @@ def _event(object_type: str, object_id: int, actor: Any, kind: str, **data: Any)
 
 
 class _RecordImporter(Importer):
-    def __init__(self, context: Any, actor: Any) -> None:
-        super().__init__(context, actor)
+    def __init__(self, context: Any, actor: Any, fields: list[ImportField] | None = None) -> None:
+        super().__init__(context, actor, fields)
         from svardesk.imports.fields import fields_for
 
-        self.custom_names = {f.name for f in fields_for(self.object_type) if f.is_custom}
+        fields = fields if fields is not None else fields_for(self.object_type)
+        self.custom_names = {f.name for f in fields if f.is_custom}
 
 
 # --- Contacts ----------------------------------------------------------------------------------
