@@ -324,7 +324,19 @@ def _record_pages() -> list[Page]:
     ]
 
 
-PAGES = _list_pages() + _settings_pages() + _record_pages()
+def _picker_pages() -> list[Page]:
+    """The record pickers' answers (records.picker_views): a contact by name, a company by
+    name, a deal, and the owner picker's first users."""
+    pick = "records:pick"
+    return [
+        ("picker: contacts", "agent", lambda f: reverse(pick, args=["contact"]) + "?q=a", {}),
+        ("picker: companies", "agent", lambda f: reverse(pick, args=["company"]) + "?q=ac", {}),
+        ("picker: deals", "agent", lambda f: reverse(pick, args=["deal"]) + "?q=re", {}),
+        ("picker: users", "agent", lambda f: reverse(pick, args=["user"]), {}),
+    ]
+
+
+PAGES = _list_pages() + _settings_pages() + _record_pages() + _picker_pages()
 
 
 def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
