@@ -68,7 +68,7 @@ _ERROR_ALIASES = {
     "postal_code": "zip",
 }
 # Built-in properties edited only in the full form (several rows, or read-only).
-_NOT_INLINE = {CONTACT: {"email", "phone", "mobilephone", "company"}, COMPANY: set(), DEAL: set()}
+_NOT_INLINE = {CONTACT: {"email", "phone", "mobilephone"}, COMPANY: set(), DEAL: set()}
 
 
 def inline_field_names(object_type: str) -> set[str]:

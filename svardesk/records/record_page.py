@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from svardesk.accounts.models import User
 from svardesk.conversations.models import Message, MessageDirection
@@ -188,6 +189,23 @@ def _change_reading(spec: Any, value: Any, names: dict[str, dict[Any, str]]) -> 
     return ticket_props.display_value(spec, value) or "—"
 
 
+# A contact's lists, recorded whole under the service's keyword.
+_LIST_PROPERTIES = {
+    "emails": gettext_lazy("Emails"),
+    "phones": gettext_lazy("Phone numbers"),
+    "mobile_phones": gettext_lazy("Mobile phone numbers"),
+}
+
+
+def _list_reading(value: Any) -> str:
+    if not value:
+        return "—"
+    items = value if isinstance(value, list) else [value]
+    return ", ".join(
+        _format_phone(v) if isinstance(v, str) and v.startswith("+") else str(v) for v in items
+    )
+
+
 def _event_text(
     event: RecordEvent, specs: dict[str, Any], names: dict[str, dict[Any, str]] | None = None
 ) -> str:
@@ -200,6 +218,9 @@ def _event_text(
             names = names or {"user": {}, "company": {}}
             old = _change_reading(spec, event.old_value, names)
             new = _change_reading(spec, event.new_value, names)
+        elif event.property_name in _LIST_PROPERTIES:
+            label = str(_LIST_PROPERTIES[event.property_name])
+            old, new = _list_reading(event.old_value), _list_reading(event.new_value)
         else:
             old, new = _plain(event.old_value), _plain(event.new_value)
         return _("%(property)s: %(old)s → %(new)s") % {"property": label, "old": old, "new": new}

@@ -137,13 +137,28 @@ def edit_property(request: HttpRequest, object_type: str, pk: int, name: str) ->
         "spec": spec,
         **_base(object_type),
     }
+    if object_type == CONTACT and name == "company":
+        from svardesk.records.pickers import picker_widget
+
+        context["picker"] = picker_widget(
+            COMPANY,
+            name="company",
+            label=str(spec.label if spec else name),
+            value=record.company_id,
+            value_label=str(record.company or ""),
+            aria_label=str(spec.label if spec else name),
+        )
     if request.method == "GET":
         form = form_class(initial=initial_for(object_type, record), only=name)
         return render(
             request, "records/record/partials/_property_form.html", {**context, "form": form}
         )
     form = form_class(request.POST, only=name)
-    if form.is_valid():
+    if form.is_valid() and name == "company" and form.cleaned_data.get("company"):
+        _check_visible(
+            request_user(request), COMPANY, form.cleaned_data["company"], form, "company"
+        )
+    if form.is_valid() and not form.errors:
         try:
             _update(object_type, record, actor=request_user(request), changes=form.changes())
         except RecordValidationError as exc:

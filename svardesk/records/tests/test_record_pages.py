@@ -517,3 +517,39 @@ def test_timeline_names_the_owners_and_the_merge(client, super_admin, agent, ann
     html = _page(client, "contact", anna.pk).content.decode()
     assert f"Contact owner: — → {agent.display_name}" in html
     assert f"Merged with Contact #{other.pk} Dupe" in html
+
+
+def test_in_place_edit_of_the_primary_company_uses_the_picker(client, super_admin, anna):
+    other = crm.create_company(actor=super_admin, name="Other AB")
+    client.force_login(super_admin)
+    url = reverse("records:contact_property", args=[anna.pk, "company"])
+    form = client.get(url).content.decode()
+    assert "data-picker" in form
+    assert 'value="Acme AB"' in form
+    response = client.post(url, {"company": str(other.pk)}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    anna.refresh_from_db()
+    assert anna.company_id == other.pk
+
+
+def test_a_scoped_agent_cannot_pick_a_company_they_cannot_see(
+    client, team_agent, billing_team, super_admin, anna
+):
+    TicketFactory(contact=anna, team=billing_team)
+    hidden = crm.create_company(actor=super_admin, name="Hidden AB")
+    client.force_login(team_agent)
+    response = client.post(
+        reverse("records:contact_property", args=[anna.pk, "company"]),
+        {"company": str(hidden.pk)},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    anna.refresh_from_db()
+    assert anna.company_id != hidden.pk
+
+
+def test_timeline_reads_email_and_phone_list_changes(client, super_admin, anna):
+    crm.update_contact(anna, actor=super_admin, phones=["+46 8 123 456 78"])
+    client.force_login(super_admin)
+    html = _page(client, "contact", anna.pk).content.decode()
+    assert "Phone numbers: 070-123 45 67 → 08-123 456 78" in html
