@@ -1,14 +1,20 @@
-"""A contact's create form and page at 1280×720 in a real browser: the form's buttons stay in
+"""A contact's create form and page at 1280x720 in a real browser: the form's buttons stay in
 view while its body scrolls, and an invalid phone shows its error next to the field."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, log_in, page, screenshot  # noqa: F401 - fixtures
+from tests.browser import conftest as browser_fixtures
+from tests.browser.conftest import log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The browser fixtures live in tests/browser/conftest.py; these tests sit with the records app.
+browser = browser_fixtures.browser
+page = browser_fixtures.page
+screenshot = browser_fixtures.screenshot
 
 
 def test_create_contact_form_fits_and_shows_field_errors(page, screenshot):
