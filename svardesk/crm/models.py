@@ -61,6 +61,8 @@ class Company(TimestampedModel):
                 name="crm_company_external_id",
                 condition=~models.Q(external_id=""),
             ),
+            # The company list's default order, newest first (keyset paging).
+            models.Index(fields=["-created_at", "-id"], name="crm_company_created"),
         ]
 
     def __str__(self) -> str:
@@ -112,7 +114,14 @@ class Contact(TimestampedModel):
                 fields=["external_id"],
                 name="crm_contact_external_id",
                 condition=models.Q(external_id__isnull=False),
-            )
+            ),
+            # The contact list's default order, newest first (keyset paging; merged-away
+            # contacts are never listed).
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="crm_contact_created",
+                condition=models.Q(merged_into__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +231,8 @@ class Deal(TimestampedModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
+        # The deal list's default order, newest first (keyset paging).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="crm_deal_created")]
 
     def __str__(self) -> str:
         return self.name

@@ -22,7 +22,6 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from svardesk.core.local_cache import cached
-from svardesk.crm import phones
 from svardesk.crm.models import Company, Contact, Deal, DealStage
 from svardesk.ticket_views.filters import REF, FilterSchema
 from svardesk.tickets import properties as props
@@ -255,6 +254,8 @@ def display(record: Any, spec: PropertySpec, *, users: Mapping[int, Any] | None 
             company = record.company
             return str(company) if company else ""
         if spec.name in PHONE_PROPERTIES:
+            from svardesk.crm import phones
+
             return phones.format_for_region(value)
         if spec.name == "amount":
             return _amount(record)

@@ -6,6 +6,7 @@ from django.urls import include, path
 app_name = "records"
 
 urlpatterns: list = [
+    path("", include("svardesk.records.list_urls")),
     path("", include("svardesk.records.picker_urls")),
     path("", include("svardesk.records.record_urls")),
 ]

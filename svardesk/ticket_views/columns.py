@@ -175,7 +175,13 @@ def sort_key(sort: Sort, specs: Mapping[str, props.PropertySpec] | None = None) 
             "text",
         )
     specs = specs if specs is not None else filterable_specs()
-    spec = specs[name]
+    return custom_sort_key(specs[name])
+
+
+def custom_sort_key(spec: props.PropertySpec) -> SortKey:
+    """How a custom property sorts (any record type's): its JSON value, typed, with "no
+    value" first in ascending order."""
+    name = spec.name
     kind = kind_of(spec)
     if kind in (NUMBER, USER):
         return SortKey(

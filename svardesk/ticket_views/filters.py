@@ -119,6 +119,7 @@ _SPEC_KINDS = {
     props.PIPELINE: REF,
     props.STAGE: REF,
     props.CONTACT: REF,
+    "company_ref": REF,  # a contact's primary company (records.properties.COMPANY_REF)
 }
 
 # Built-in properties: the model field each one filters on.

@@ -303,12 +303,15 @@ def request_custom_views(request: HttpRequest) -> list[CustomView]:
     return views
 
 
-def access_custom_view(view_id: object, *, actor: User) -> CustomView:
-    """The view if the actor may see it; NotFoundError otherwise (no hint that it exists)."""
+def access_custom_view(
+    view_id: object, *, actor: User, object_type: str = TICKET_OBJECT
+) -> CustomView:
+    """The view (of `object_type` records) if the actor may see it; NotFoundError otherwise
+    (no hint that it exists)."""
     pk = parse_id(view_id)
     if pk is None:  # not an id, or past what the database stores
         raise NotFoundError("No such view")
-    view = CustomView.objects.filter(visible_views_q(actor), pk=pk).first()
+    view = CustomView.objects.filter(visible_views_q(actor, object_type), pk=pk).first()
     if view is None:
         raise NotFoundError("No such view")
     return view

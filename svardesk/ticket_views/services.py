@@ -3,7 +3,7 @@ on selected tickets, which go through the tickets' own services one ticket at a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +22,31 @@ from svardesk.ticket_views.exceptions import (
     CustomViewPermissionError,
     CustomViewValidationError,
 )
-from svardesk.ticket_views.filters import Filter, FilterError, filterable_specs, validate_filter
+from svardesk.ticket_views.filters import (
+    Filter,
+    FilterError,
+    FilterSchema,
+    filterable_specs,
+    validate_filter,
+)
 from svardesk.ticket_views.models import CustomView, Sharing
 from svardesk.ticket_views.queries import access_custom_view
 from svardesk.tickets import services as ticket_services
 from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.models import Stage
+from svardesk.tickets.properties import TICKET_OBJECT, PropertySpec
 from svardesk.tickets.queries import access_ticket, visible_tickets
+
+
+@dataclass(frozen=True)
+class RecordSchema:
+    """Views of records other than tickets (contacts, companies): their object type,
+    property specs and filter schema (records.properties)."""
+
+    object_type: str
+    specs: Mapping[str, PropertySpec]
+    schema: FilterSchema
+
 
 MAX_FILTERS = 18  # HubSpot's limit on filters in one search
 _LIMIT_LOCK = 7_482_211  # PostgreSQL advisory lock: one view creation at a time
@@ -49,6 +67,7 @@ def _clean(
     filters: Sequence[Filter],
     sort: str,
     columns: Sequence[str],
+    records: RecordSchema | None = None,
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
     # Control characters (NUL above all, which PostgreSQL refuses) never belong in a name.
@@ -62,18 +81,30 @@ def _clean(
     team_list = list(dict.fromkeys(teams))
     if sharing == Sharing.TEAMS and not team_list:
         errors["teams"] = _("Choose at least one team to share the view with.")
-    specs = filterable_specs()
+    specs = records.specs if records else filterable_specs()
+    schema = records.schema if records else None
     clean_filters: list[dict[str, Any]] = []
     if len(filters) > MAX_FILTERS:
         errors["filters"] = _("A view can have at most %(n)s filters.") % {"n": MAX_FILTERS}
     for item in filters:
         try:
-            clean_filters.append(validate_filter(item, specs).to_data())
+            clean_filters.append(validate_filter(item, specs, schema).to_data())
         except FilterError as exc:
             errors["filters"] = str(exc)
             break
     if errors:
         raise CustomViewValidationError(errors)
+    if records is not None:
+        # Another record type's list: a sort and columns among its properties.
+        sort_name = (sort or "").strip().lstrip("-")
+        return {
+            "name": name,
+            "sharing": sharing,
+            "teams": team_list if sharing == Sharing.TEAMS else [],
+            "filters": clean_filters,
+            "sort": sort.strip() if sort_name in specs else "",
+            "columns": [c for c in dict.fromkeys(columns) if c in specs],
+        }
     parsed_sort = parse_sort(sort, specs)
     chosen = parse_columns(list(columns), available_columns(specs)) if columns else []
     return {
@@ -98,13 +129,16 @@ def create_view(
     filters: Sequence[Filter] = (),
     sort: str = "",
     columns: Sequence[str] = (),
+    records: RecordSchema | None = None,
 ) -> CustomView:
-    """Save a custom view. Only for users with the Custom views permission; refused once the
-    help desk holds CUSTOM_VIEW_LIMIT views."""
+    """Save a custom view (of tickets, or of the records `records` describes). Only for
+    users with the Custom views permission; refused once the help desk holds
+    CUSTOM_VIEW_LIMIT views."""
     _require_permission(actor)
     clean = _clean(
-        name=name, sharing=sharing, teams=teams, filters=filters, sort=sort, columns=columns
-    )
+        name=name, sharing=sharing, teams=teams, filters=filters, sort=sort, columns=columns,
+        records=records,
+    )  # fmt: skip
     if connection.vendor == "postgresql":
         # Two people creating the last allowed view at once must not both succeed.
         with connection.cursor() as cursor:
@@ -119,7 +153,8 @@ def create_view(
             % {"limit": limit}
         )
     team_list = clean.pop("teams")
-    view = CustomView.objects.create(created_by=actor, **clean)
+    object_type = records.object_type if records else TICKET_OBJECT
+    view = CustomView.objects.create(created_by=actor, object_type=object_type, **clean)
     view.teams.set(team_list)
     return view
 
@@ -135,13 +170,15 @@ def update_view(
     filters: Sequence[Filter] = (),
     sort: str = "",
     columns: Sequence[str] = (),
+    records: RecordSchema | None = None,
 ) -> CustomView:
     """Change a view the actor can see (access_custom_view first)."""
     _require_permission(actor)
-    view = access_custom_view(view.pk, actor=actor)
+    view = access_custom_view(view.pk, actor=actor, object_type=view.object_type)
     clean = _clean(
-        name=name, sharing=sharing, teams=teams, filters=filters, sort=sort, columns=columns
-    )
+        name=name, sharing=sharing, teams=teams, filters=filters, sort=sort, columns=columns,
+        records=records,
+    )  # fmt: skip
     if clean["sharing"] == Sharing.PRIVATE and view.created_by_id != actor.pk:
         raise CustomViewValidationError(
             {"sharing": _("Only the person who created a view can make it private.")}
@@ -157,7 +194,7 @@ def update_view(
 @transaction.atomic
 def rename_view(view: CustomView, *, actor: User, name: str) -> CustomView:
     _require_permission(actor)
-    view = access_custom_view(view.pk, actor=actor)
+    view = access_custom_view(view.pk, actor=actor, object_type=view.object_type)
     name = (name or "").strip()
     if not name:
         raise CustomViewValidationError({"name": _("Give the view a name.")})
@@ -169,7 +206,7 @@ def rename_view(view: CustomView, *, actor: User, name: str) -> CustomView:
 @transaction.atomic
 def delete_view(view: CustomView, *, actor: User) -> None:
     _require_permission(actor)
-    view = access_custom_view(view.pk, actor=actor)
+    view = access_custom_view(view.pk, actor=actor, object_type=view.object_type)
     view.delete()
 
 

@@ -101,6 +101,8 @@ class ListState:
     sort: str = ""
     columns: str = ""
     errors: list[str] = field(default_factory=list)
+    # The quick filters this list offers (tickets': QUICK_FILTERS; the CRM lists' their own).
+    quick_names: tuple[str, ...] = QUICK_FILTERS
 
     def query(self, **overrides: Any) -> str:
         """This state's query string (without the cursor), with some parts replaced."""
@@ -108,7 +110,9 @@ class ListState:
         pairs: list[tuple[str, str]] = []
         if state.q:
             pairs.append(("q", state.q))
-        pairs.extend((name, state.quick[name]) for name in QUICK_FILTERS if state.quick.get(name))
+        pairs.extend(
+            (name, state.quick[name]) for name in state.quick_names if state.quick.get(name)
+        )
         pairs.extend(("f", encode_filter(item)) for item in state.filters)
         if state.sort:
             pairs.append(("sort", state.sort))
@@ -125,7 +129,7 @@ class ListState:
 
     def quick_filters(self) -> list[Filter]:
         filters = []
-        for name in QUICK_FILTERS:
+        for name in self.quick_names:
             value = self.quick.get(name, "")
             if not value:
                 continue
@@ -139,7 +143,9 @@ class ListState:
         return self.quick_filters() + self.filters
 
 
-def parse_list_state(params: QueryDict | Mapping[str, Any]) -> ListState:
+def parse_list_state(
+    params: QueryDict | Mapping[str, Any], quick_names: tuple[str, ...] = QUICK_FILTERS
+) -> ListState:
     get_list = params.getlist if isinstance(params, QueryDict) else (lambda k: [params.get(k)])
     columns = str(params.get("cols") or "").strip()[:1000]
     chosen = [str(c) for c in get_list("col") if c]
@@ -149,8 +155,9 @@ def parse_list_state(params: QueryDict | Mapping[str, Any]) -> ListState:
         q=str(params.get("q") or "").strip()[:200],
         sort=str(params.get("sort") or "").strip()[:70],
         columns=columns,
+        quick_names=quick_names,
     )
-    for name in QUICK_FILTERS:
+    for name in quick_names:
         value = str(params.get(name) or "").strip()[:40]
         if value:
             state.quick[name] = value
