@@ -27,6 +27,8 @@ from svardesk.tickets import properties as ticket_props
 
 URL_NAMES = {CONTACT: "records:contact", COMPANY: "records:company", DEAL: "records:deal"}
 SNIPPET_CHARS = 240
+# The shell's navigation entry a record page sits under (the list pages' keys).
+LIST_KEYS = {CONTACT: "contacts", COMPANY: "companies", DEAL: "deals"}
 
 
 def record_url(object_type: str, pk: int) -> str:
@@ -392,6 +394,7 @@ def page_context(
     return {
         "object_type": object_type,
         "url_base": f"records:{object_type}",
+        "current_view": LIST_KEYS[object_type],
         "type_label": type_label(object_type),
         "record": record,
         "header": header(object_type, record),

@@ -44,8 +44,12 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _base(object_type: str) -> dict[str, str]:
-    """What templates build the record's URL names from ("records:contact" + "_edit")."""
-    return {"url_base": f"records:{object_type}"}
+    """What templates build the record's URL names from ("records:contact" + "_edit"), and
+    the navigation entry shown as current."""
+    return {
+        "url_base": f"records:{object_type}",
+        "current_view": record_page.LIST_KEYS[object_type],
+    }
 
 
 def _access(request: HttpRequest, object_type: str, pk: int) -> Any:
@@ -379,7 +383,11 @@ def record_create(request: HttpRequest, object_type: str) -> HttpResponse:
         return render(
             request,
             "records/record/created_elsewhere.html",
-            {"object_type": object_type, "type_label": record_page.type_label(object_type)},
+            {
+                "object_type": object_type,
+                **_base(object_type),
+                "type_label": record_page.type_label(object_type),
+            },
         )
     return redirect(record_page.record_url(object_type, record.pk))
 
@@ -566,6 +574,7 @@ def merge_contacts(request: HttpRequest, pk: int) -> HttpResponse:
         "records/record/merge.html",
         {
             "object_type": CONTACT,
+            **_base(CONTACT),
             "record": contact,
             "other": other,
             "keep": keep if keep in ("this", "other") else "this",

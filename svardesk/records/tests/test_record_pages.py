@@ -553,3 +553,91 @@ def test_timeline_reads_email_and_phone_list_changes(client, super_admin, anna):
     client.force_login(super_admin)
     html = _page(client, "contact", anna.pk).content.decode()
     assert "Phone numbers: 070-123 45 67 → 08-123 456 78" in html
+
+
+# --- Custom properties -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def size_property(db):
+    from svardesk.tickets.services import create_property_definition
+
+    return create_property_definition(
+        actor=None,
+        name="customer_size",
+        label="Customer size",
+        type="select",
+        options=[{"value": "small", "label": "Small"}, {"value": "large", "label": "Large"}],
+        object_type="contact",
+    )
+
+
+def test_custom_properties_are_shown_edited_in_place_and_checked(
+    client, super_admin, anna, size_property
+):
+    client.force_login(super_admin)
+    assert "Customer size" in _page(client, "contact", anna.pk).content.decode()
+    url = reverse("records:contact_property", args=[anna.pk, "customer_size"])
+    bad = client.post(url, {"customer_size": "huge"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 422
+    anna.refresh_from_db()
+    assert not (anna.custom or {}).get("customer_size")
+    good = client.post(url, {"customer_size": "large"}, HTTP_HX_REQUEST="true")
+    assert good.status_code == 200
+    anna.refresh_from_db()
+    assert anna.custom["customer_size"] == "large"
+    html = _page(client, "contact", anna.pk).content.decode()
+    assert "Customer size: — → Large" in html
+
+
+def test_the_create_form_has_the_custom_fields(client, super_admin, size_property):
+    client.force_login(super_admin)
+    form = client.get(reverse("records:contact_create")).content.decode()
+    assert 'name="customer_size"' in form
+    client.post(
+        reverse("records:contact_create"),
+        {"firstname": "Custom", "emails": ["custom@example.org"], "customer_size": "small"},
+    )
+    assert Contact.objects.get(first_name="Custom").custom == {"customer_size": "small"}
+
+
+# --- More record types -------------------------------------------------------------------------
+
+
+def test_deleting_a_deal_keeps_its_tickets(client, super_admin):
+    deal = crm.create_deal(actor=super_admin, name="Gone")
+    ticket = TicketFactory()
+    crm.associate_records(
+        actor=super_admin, from_type="ticket", from_id=ticket.pk, to_type="deal", to_id=deal.pk
+    )
+    client.force_login(super_admin)
+    confirm = client.get(reverse("records:deal_delete", args=[deal.pk])).content.decode()
+    assert "The 1 ticket of this deal stays." in confirm
+    assert client.post(reverse("records:deal_delete", args=[deal.pk])).status_code == 302
+    assert not Deal.objects.filter(pk=deal.pk).exists()
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_a_merged_company_redirects_to_the_survivor(client, super_admin, acme):
+    other = crm.create_company(actor=super_admin, name="Acme Sweden")
+    crm.merge_companies(actor=super_admin, primary=acme, other=other)
+    client.force_login(super_admin)
+    response = _page(client, "company", other.pk, back="/tickets/1/")
+    assert response.status_code == 302
+    assert (
+        response["Location"]
+        == reverse("records:company", args=[acme.pk]) + "?back=%2Ftickets%2F1%2F"
+    )
+
+
+def test_a_merged_contact_out_of_scope_is_404_not_a_redirect(client, own_agent, super_admin, anna):
+    other = crm.create_contact(actor=super_admin, first_name="Dup", emails=["dup@example.org"])
+    crm.merge_contacts(actor=super_admin, primary=anna, other=other)
+    client.force_login(own_agent)
+    assert _page(client, "contact", other.pk).status_code == 404
+
+
+def test_the_record_page_marks_its_list_as_current_in_the_navigation(client, super_admin, acme):
+    client.force_login(super_admin)
+    response = _page(client, "company", acme.pk)
+    assert response.context["current_view"] == "companies"
