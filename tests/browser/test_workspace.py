@@ -148,17 +148,17 @@ def test_agent_rearranges_the_ticket_sidebar(page, agent):
     cards = page.locator("aside .sidebar-card")
     expect(cards.first).to_have_attribute("data-card", "contact")
 
-    # Drag the contact card below the ticket details by its handle.
-    details = page.locator('aside .sidebar-card[data-card="group:builtin"]')
-    box = details.bounding_box()
+    # Drag the contacts card below the companies card by its handle.
+    companies = page.locator('aside .sidebar-card[data-card="company"]')
+    box = companies.bounding_box()
     assert box is not None
     with page.expect_response(lambda r: "/tickets/sidebar-layout/" in r.url) as saved:
         page.locator('[data-card="contact"] .card-handle').drag_to(
-            details, target_position={"x": 20, "y": min(box["height"] * 0.6, 500)}
+            companies, target_position={"x": 20, "y": box["height"] * 0.8}
         )
     assert saved.value.status == 204
     page.reload()
-    expect(cards.first).to_have_attribute("data-card", "group:builtin")
+    expect(cards.first).to_have_attribute("data-card", "company")
     expect(cards.nth(1)).to_have_attribute("data-card", "contact")
 
     # From the keyboard: the contact handle, arrow up, back on top.
@@ -167,7 +167,7 @@ def test_agent_rearranges_the_ticket_sidebar(page, agent):
     page.reload()
     expect(cards.first).to_have_attribute("data-card", "contact")
     agent.refresh_from_db()
-    assert agent.ticket_sidebar["order"][:2] == ["contact", "group:builtin"]
+    assert agent.ticket_sidebar["order"][:2] == ["contact", "company"]
 
 
 def test_assign_to_me_looks_like_a_button_not_a_field(page, screenshot, agent):
