@@ -20,6 +20,7 @@ from svardesk.conversations.models import Message, MessageDirection
 from svardesk.conversations.queries import list_messages_of_tickets
 from svardesk.crm import phones
 from svardesk.crm.models import Company, Contact, Deal, RecordEvent
+from svardesk.records import properties as record_props
 from svardesk.records import queries
 from svardesk.records.pickers import picker_widget
 from svardesk.records.queries import COMPANY, CONTACT, DEAL, TICKET
@@ -104,6 +105,9 @@ def header(object_type: str, record: Any) -> dict[str, Any]:
     else:
         deal: Deal = record
         lines.append(deal.get_stage_display())
+        amount_spec = record_props.get_spec(DEAL, "amount")
+        if deal.amount is not None and amount_spec is not None:
+            lines.append(record_props.display(deal, amount_spec))
         initials = initials_of(name)
     return {"name": name, "lines": lines, "phones": phones, "initials": initials}
 
@@ -114,7 +118,6 @@ def header(object_type: str, record: Any) -> dict[str, Any]:
 def property_groups(object_type: str, record: Any) -> list[dict[str, Any]]:
     """The record's properties, built-in and custom, in their groups, each with its display
     value and whether it can be edited in place."""
-    from svardesk.records import properties as record_props
 
     groups: dict[str, list[dict[str, Any]]] = {}
     for spec in record_props.specs_for(object_type):
@@ -123,6 +126,10 @@ def property_groups(object_type: str, record: Any) -> list[dict[str, Any]]:
                 "spec": spec,
                 "display": record_props.display(record, spec),
                 "editable": spec.is_editable and _editable_in_place(object_type, spec.name),
+                # Several rows (a contact's emails and numbers): changed in the Edit form.
+                "form_only": spec.is_editable
+                and spec.is_builtin
+                and not _editable_in_place(object_type, spec.name),
             }
         )
     return [{"label": label, "rows": rows} for label, rows in groups.items()]
@@ -298,7 +305,6 @@ def timeline(
     """One page of the timeline, latest first: the record's events and its visible tickets'
     messages, merged. Each source keeps its own keyset cursor so nothing is skipped or
     repeated across pages."""
-    from svardesk.records import properties as record_props
 
     limit = queries.TIMELINE_PER_PAGE
     ev_cursor = queries.parse_cursor(events_before)
@@ -377,7 +383,12 @@ def page_context(
                         "name": record_name(partner_type, r),
                         "sub": _partner_sub(partner_type, r),
                         "url": record_url(partner_type, r.pk),
-                        "is_primary": r.pk in primaries,
+                        "is_primary": r.pk in primaries
+                        or (
+                            object_type == COMPANY
+                            and partner_type == CONTACT
+                            and r.company_id == record.pk
+                        ),
                     }
                     for r in records
                 ],
