@@ -1,14 +1,17 @@
-"""Ticket properties: the built-in ones (read-only) and custom ones by group."""
+"""Properties of tickets, contacts, companies and deals (a record-type switch): the built-in
+ones (read-only) and custom ones by group."""
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from svardesk.core.decorators import super_admin_required
+from svardesk.records import properties as record_props
 from svardesk.tickets import properties as props
 from svardesk.tickets import services
 from svardesk.tickets.exceptions import PropertyDefinitionError
@@ -30,7 +33,33 @@ REFERENCE_TYPE_LABELS = {
     props.STAGE: gettext_lazy("Ticket status"),
     props.TEAM: gettext_lazy("Team"),
     props.CONTACT: gettext_lazy("Contact"),
+    record_props.COMPANY_REF: gettext_lazy("Company"),
 }
+
+# The record-type switch: each type's object_type and its tab's label.
+OBJECT_TYPES = {
+    props.TICKET_OBJECT: gettext_lazy("Tickets"),
+    record_props.CONTACT: gettext_lazy("Contacts"),
+    record_props.COMPANY: gettext_lazy("Companies"),
+    record_props.DEAL: gettext_lazy("Deals"),
+}
+
+
+def chosen_object_type(request: HttpRequest) -> str:
+    """The record type the page is about (`?type=`), tickets unless another is named."""
+    chosen = request.GET.get("type", "")
+    return chosen if chosen in OBJECT_TYPES else props.TICKET_OBJECT
+
+
+def _properties_url(object_type: str) -> str:
+    url = reverse("settings:properties")
+    return url if object_type == props.TICKET_OBJECT else f"{url}?type={object_type}"
+
+
+def _builtin_specs(object_type: str) -> list[props.PropertySpec]:
+    if object_type == props.TICKET_OBJECT:
+        return queries.list_builtin_properties()
+    return [spec for spec in record_props.specs_for(object_type) if spec.is_builtin]
 
 
 def type_label(type_: str) -> str:
@@ -42,9 +71,9 @@ def type_label(type_: str) -> str:
 @super_admin_required
 @require_GET
 def property_list(request: HttpRequest) -> HttpResponse:
+    object_type = chosen_object_type(request)
     builtin = [
-        {"spec": spec, "type_label": type_label(spec.type)}
-        for spec in queries.list_builtin_properties()
+        {"spec": spec, "type_label": type_label(spec.type)} for spec in _builtin_specs(object_type)
     ]
     groups = [
         {
@@ -53,14 +82,32 @@ def property_list(request: HttpRequest) -> HttpResponse:
                 {"definition": d, "type_label": type_label(d.type)} for d in listing.definitions
             ],
         }
-        for listing in queries.list_custom_properties_by_group()
+        for listing in queries.list_custom_properties_by_group(object_type)
     ]
     return render_settings(
         request,
         "workspace/settings/properties.html",
         section=SECTION,
-        context={"builtin": builtin, "groups": groups},
+        context={
+            "builtin": builtin,
+            "groups": groups,
+            **_type_context(object_type),
+        },
     )
+
+
+def _type_context(object_type: str) -> dict[str, object]:
+    """The record-type switch's tabs and the chosen type, for the properties pages."""
+    return {
+        "object_type": object_type,
+        "object_type_label": OBJECT_TYPES[object_type],
+        "type_query": "" if object_type == props.TICKET_OBJECT else f"?type={object_type}",
+        "object_types": [
+            {"value": value, "label": label, "url": _properties_url(value)}
+            for value, label in OBJECT_TYPES.items()
+        ],
+        "type_properties_url": _properties_url(object_type),
+    }
 
 
 def _chosen_group(request: HttpRequest, form: PropertyBaseForm) -> PropertyGroup | None:
@@ -82,7 +129,15 @@ def _chosen_group(request: HttpRequest, form: PropertyBaseForm) -> PropertyGroup
 @super_admin_required
 @require_http_methods(["GET", "POST"])
 def property_create(request: HttpRequest) -> HttpResponse:
+    object_type = chosen_object_type(request)
     form = PropertyCreateForm(request.POST) if request.method == "POST" else PropertyCreateForm()
+    if (
+        form.is_bound
+        and object_type != props.TICKET_OBJECT
+        and form.data.get("name", "") in record_props.builtin_names(object_type)
+    ):
+        # A contact's "email", say: the record's own property already has that name.
+        form.add_error("name", _("A property with this internal name already exists."))
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
@@ -95,6 +150,7 @@ def property_create(request: HttpRequest) -> HttpResponse:
                     group=_chosen_group(request, form),
                     description=data["description"],
                     options=form.option_list(),
+                    object_type=object_type,
                 )
         except PropertyDefinitionError as exc:
             if not form.has_error("new_group"):
@@ -103,12 +159,17 @@ def property_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Property %(label)s was created.") % {"label": definition.label}
             )
-            return redirect("settings:properties")
+            return redirect(_properties_url(object_type))
     return render_settings(
         request,
         "workspace/settings/property_form.html",
         section=SECTION,
-        context={"form": form, "definition": None, "select_types": SELECT_TYPES},
+        context={
+            "form": form,
+            "definition": None,
+            "select_types": SELECT_TYPES,
+            **_type_context(object_type),
+        },
         status=422 if form.is_bound else 200,
     )
 
@@ -143,7 +204,7 @@ def property_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("Property %(label)s was saved.") % {"label": definition.label}
             )
-            return redirect("settings:properties")
+            return redirect(_properties_url(definition.object_type))
     return render_settings(
         request,
         "workspace/settings/property_form.html",
@@ -153,6 +214,7 @@ def property_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "definition": definition,
             "type_label": type_label(definition.type),
             "select_types": SELECT_TYPES,
+            **_type_context(_known_type(definition.object_type)),
         },
         status=422 if form.is_bound else 200,
     )
@@ -166,10 +228,14 @@ def property_delete(request: HttpRequest, pk: int) -> HttpResponse:
         label = definition.label
         services.delete_property_definition(definition, actor=actor(request))
         messages.success(request, _("Property %(label)s was deleted.") % {"label": label})
-        return redirect("settings:properties")
+        return redirect(_properties_url(definition.object_type))
     return render_settings(
         request,
         "workspace/settings/property_delete.html",
         section=SECTION,
-        context={"definition": definition},
+        context={"definition": definition, **_type_context(_known_type(definition.object_type))},
     )
+
+
+def _known_type(object_type: str) -> str:
+    return object_type if object_type in OBJECT_TYPES else props.TICKET_OBJECT

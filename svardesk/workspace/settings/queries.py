@@ -102,9 +102,11 @@ class PropertyGroupListing:
     definitions: list[PropertyDefinition]
 
 
-def list_custom_properties_by_group() -> list[PropertyGroupListing]:
-    """Custom properties under their groups in group order; ungrouped ones last."""
-    definitions = PropertyDefinition.objects.select_related("group").order_by(
+def list_custom_properties_by_group(object_type: str = "ticket") -> list[PropertyGroupListing]:
+    """Custom properties of `object_type` records under their groups in group order;
+    ungrouped ones last."""
+    definitions = PropertyDefinition.objects.filter(object_type=object_type)
+    definitions = definitions.select_related("group").order_by(
         "group__display_order", "group_id", "display_order", "id"
     )
     grouped: dict[int | None, PropertyGroupListing] = {}
