@@ -160,9 +160,9 @@ def test_pickers_from_the_keyboard_and_make_primary(page, agent, support_team):
     expect(added).not_to_contain_text("Primary")
 
     added.get_by_role("button", name="Make Åke Berg the primary contact").click()
-    expect(
-        _card(page, "contact").locator(".assoc-record", has_text="Åke Berg")
-    ).to_contain_text("Primary")
+    expect(_card(page, "contact").locator(".assoc-record", has_text="Åke Berg")).to_contain_text(
+        "Primary"
+    )
     ticket.refresh_from_db()
     assert ticket.contact.display_name == "Åke Berg"
     # The header still edits the ticket: the redrawn page carries the new version.

@@ -107,7 +107,8 @@ def test_bad_new_records_show_field_errors_and_save_nothing(client, agent):
     assert response.status_code == 422
     body = response.content.decode()
     assert 'id="err-new_contact-email"' in body
-    assert 'id="new-contact"' in body and 'id="new-contact" hidden' not in body
+    assert 'id="new-contact"' in body
+    assert 'id="new-contact" hidden' not in body  # shown again with its error
     assert (Ticket.objects.count(), Contact.objects.count(), Company.objects.count()) == before
     response = client.post(
         reverse("tickets:create"),
