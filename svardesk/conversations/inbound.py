@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce, Greatest, Lower
+from django.db.models.functions import Coalesce, Greatest
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -48,7 +48,9 @@ from svardesk.conversations.signals import message_exchanged
 from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.core.text import single_line
+from svardesk.crm import services as crm_services
 from svardesk.crm.models import Contact
+from svardesk.crm.names import split_display_name
 from svardesk.tickets.models import Source, Stage, Ticket
 from svardesk.tickets.services import (
     NewTicket,
@@ -140,58 +142,17 @@ def delete_attachment_files(attachments: Sequence[InboundAttachment]) -> None:
 # --- Contacts -------------------------------------------------------------------------------
 
 
-def split_display_name(display_name: str) -> tuple[str, str]:
-    """ "Anna Svensson" → ("Anna", "Svensson"); "Svensson, Anna" → ("Anna", "Svensson")."""
-    name = " ".join(display_name.replace('"', " ").split()).strip(" '")
-    if not name or "@" in name:
-        return "", ""
-    if "," in name:
-        last, first = (p.strip() for p in name.split(",", 1))
-        return first[:150], last[:150]
-    parts = name.split(" ")
-    if len(parts) == 1:
-        return parts[0][:150], ""
-    return " ".join(parts[:-1])[:150], parts[-1][:150]
-
-
 def match_or_create_contact(address: str, display_name: str) -> Contact | None:
-    """The contact with this email (case-insensitive; the oldest if several), or a new one
-    named from the display name. A known contact without a name gets one."""
+    """The contact owning this address (any of a contact's addresses, case-insensitive), or
+    a new one named from the display name. A known contact without a name gets one."""
     return match_or_create_contacts([(address, display_name)]).get(address.strip().lower())
 
 
 def match_or_create_contacts(senders: Sequence[tuple[str, str]]) -> dict[str, Contact]:
-    """`match_or_create_contact` for many (address, display name) pairs at once: one lookup,
-    one INSERT for the new ones. Keyed by the lower-case address."""
-    names: dict[str, tuple[str, str, str]] = {}  # lower → (address, first, last)
-    for address, display_name in senders:
-        address = address.strip()
-        if address and address.lower() not in names:
-            names[address.lower()] = (address, *split_display_name(display_name))
-    if not names:
-        return {}
-    found: dict[str, Contact] = {}
-    # lower(email) = lower(address): both databases have an index on lower(email) for this.
-    known = (
-        Contact.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower__in=list(names))
-        .order_by("id")
-    )
-    for contact in known:
-        found.setdefault(contact.email.lower(), contact)
-    for key, existing in found.items():
-        _address, first, last = names[key]
-        if not existing.first_name and not existing.last_name and (first or last):
-            existing.first_name, existing.last_name = first, last
-            existing.save(update_fields=["first_name", "last_name", "updated_at"])
-    new = [
-        Contact(email=address[:254], first_name=first, last_name=last)
-        for key, (address, first, last) in names.items()
-        if key not in found
-    ]
-    Contact.objects.bulk_create(new)
-    found.update((contact.email.lower(), contact) for contact in new)
-    return found
+    """`match_or_create_contact` for many (address, display name) pairs at once, keyed by the
+    lower-case address: crm's one way to find or create a sender's contact (one lookup; for
+    new senders their address rows, their company by email domain and their timeline)."""
+    return crm_services.find_or_create_contacts_for_addresses(senders)
 
 
 # --- Tickets --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Lower
 
 from svardesk.core.local_cache import cached
@@ -47,7 +47,11 @@ def _load_settings() -> CrmSettings:
 def free_email_domains() -> frozenset[str]:
     """Domains of free and consumer mail providers (crm/resources/free_email_domains.txt): a
     contact at one of them is never put in a company by its email domain."""
-    text = resources.files("svardesk.crm").joinpath("resources/free_email_domains.txt").read_text()
+    text = (
+        resources.files("svardesk.crm")
+        .joinpath("resources/free_email_domains.txt")
+        .read_text(encoding="utf-8")
+    )
     return frozenset(
         line.strip().lower()
         for line in text.splitlines()
@@ -114,34 +118,47 @@ def contact_by_address(email: str) -> Contact | None:
 
 
 def contacts_by_addresses(emails: list[str]) -> dict[str, Contact]:
-    """`contact_by_address` for many addresses in two queries; keyed by the lower-case
-    address, only addresses that have a contact."""
-    keys = {e.strip().lower() for e in emails if e and e.strip()}
+    """`contact_by_address` for many addresses in one statement; keyed by the lower-case
+    address, only addresses that have a contact.
+
+    An address is matched by its ContactEmail row; a contact that has no rows (written by
+    code that set only Contact.email) is matched by lower(email) — both indexed lookups,
+    joined by UNION ALL. Its ContactEmail owner wins over such a contact, and the oldest
+    contact among several."""
+    keys = sorted({e.strip().lower() for e in emails if e and e.strip()})
     if not keys:
         return {}
-    owners = dict(
-        ContactEmail.objects.filter(email_key__in=keys).values_list("email_key", "contact_id")
+    by_row = (
+        Contact.objects.filter(emails__email_key__in=keys)
+        .annotate(address_key=F("emails__email_key"), by_row=Value(1))
+        .order_by()
     )
-    missing = keys - set(owners)
-    if missing:
-        # Contacts written before addresses had their own rows (or by code that sets only
-        # Contact.email): matched by lower(email), which both databases index.
-        legacy = (
-            Contact.objects.alias(email_lower=Lower("email"))
-            .filter(email_lower__in=missing, merged_into__isnull=True)
-            .order_by("-id")
-            .values_list("email", "pk")
-        )
-        owners.update((email.lower(), pk) for email, pk in legacy)  # the oldest wins
-    contacts = Contact.objects.in_bulk(set(owners.values()))
+    by_column = (
+        Contact.objects.annotate(address_key=Lower("email"), by_row=Value(0))
+        .filter(address_key__in=keys, merged_into__isnull=True)
+        .order_by()
+    )
+    rows: list[Any] = list(by_row.union(by_column, all=True))
+    rows.sort(key=lambda c: (-c.by_row, c.pk))
     found: dict[str, Contact] = {}
-    for key, contact_id in owners.items():
-        contact = contacts.get(contact_id)
-        if contact is None:
+    for row in rows:
+        key = row.address_key
+        if key in found:
             continue
-        if contact.merged_into_id is not None:
-            contact = resolve_contact(contact.pk)
-        found[key] = contact
+        found[key] = resolve_contact(row.pk) if row.merged_into_id is not None else row
+    return found
+
+
+def contact_addresses(contact_id: int) -> set[str]:
+    """Every address of a contact, lower-case (its address rows and its primary column), in
+    one query."""
+    rows = Contact.objects.filter(pk=contact_id).values_list("email", "emails__email_key")
+    found: set[str] = set()
+    for email, key in rows:
+        if email:
+            found.add(email.lower())
+        if key:
+            found.add(key)
     return found
 
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -731,6 +731,36 @@ def set_contact_phones(
     contact.phone, contact.mobile_phone = current.phone, current.mobile_phone
 
 
+@transaction.atomic
+def fill_contact_details(
+    contact: Contact, *, actor: User | None, phone: str = "", company_name: str = ""
+) -> None:
+    """Fill what the contact lacks from an unsigned source (a web form): a phone number (in
+    E.164; one that does not parse is left out) and the company name it wrote. Known values
+    are never overwritten."""
+    events: list[RecordEvent] = []
+    updates: dict[str, Any] = {}
+    number = ""
+    if phone and not contact.phone:
+        errors: dict[str, str] = {}
+        number = _clean_phone(phone, "phone", errors)
+        if number and not ContactPhone.objects.filter(contact=contact, number=number).exists():
+            ContactPhone.objects.create(contact=contact, number=number, kind=PhoneKind.PHONE)
+            updates["phone"] = number
+            events.append(_event(CONTACT, contact.pk, actor, "changed", "phones", [], [number]))
+    company_text = " ".join((company_name or "").split())[:200]
+    if company_text and not contact.company_name:
+        updates["company_name"] = company_text
+        events.append(
+            _event(CONTACT, contact.pk, actor, "changed", "company_name", "", company_text)
+        )
+    if updates:
+        Contact.objects.filter(pk=contact.pk).update(**updates, updated_at=timezone.now())
+        for name, value in updates.items():
+            setattr(contact, name, value)
+    _write_events(events)
+
+
 @dataclass(frozen=True)
 class DeletedRecord:
     """What stayed when a record was deleted (shown by the confirmation and after it)."""
@@ -1064,14 +1094,15 @@ def _repoint_references(
     """Every row of another model that points at `old` (a ticket's contact, a
     conversation's, a message's, a chat visitor's, a contact's company) points at `new`.
     Through Django's reverse relations, so crm needs to know none of those models."""
-    for relation in model._meta.related_objects:
-        if not (relation.many_to_one or relation.one_to_one):
+    # include_hidden: foreign keys with related_name="+" (the chat visitor's) count too.
+    for relation in model._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and relation.one_to_many):
             continue
         related = relation.related_model
         if related in skip or not isinstance(related, type):
             continue
-        field = relation.field
-        related._base_manager.filter(**{field.name: old}).update(**{field.name: new})
+        name = relation.field.name  # type: ignore[union-attr]
+        related._base_manager.filter(**{name: old}).update(**{name: new})
 
 
 @transaction.atomic
@@ -1245,7 +1276,7 @@ def find_or_create_contact_for_address(
     ]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inbound's batch transaction: no extra statements
 def find_or_create_contacts_for_addresses(
     senders: Sequence[tuple[str, str]], *, language: str = ""
 ) -> dict[str, Contact]:
@@ -1281,12 +1312,13 @@ def _create_for_addresses(
             for key in names
             if not crm_queries.is_free_email_domain(crm_queries.email_domain(key))
         } - {""}
-        # Ordered newest first, so the oldest company of a domain wins.
-        companies = dict(
-            Company.objects.filter(domain__in=domains, merged_into__isnull=True)
-            .order_by("-pk")
-            .values_list("domain", "pk")
-        )
+        if domains:
+            # Ordered newest first, so the oldest company of a domain wins.
+            companies = dict(
+                Company.objects.filter(domain__in=domains, merged_into__isnull=True)
+                .order_by("-pk")
+                .values_list("domain", "pk")
+            )
     new: dict[str, Contact] = {}
     for key, (address, first, last) in names.items():
         new[key] = Contact(
@@ -1297,26 +1329,42 @@ def _create_for_addresses(
             company_id=companies.get(crm_queries.email_domain(key)),
         )
     Contact.objects.bulk_create(new.values())
-    ContactEmail.objects.bulk_create(
-        [
-            ContactEmail(contact=c, email=c.email, email_key=key, is_primary=True)
-            for key, c in new.items()
-        ],
-        ignore_conflicts=True,
-    )
-    # Another process may have created a contact for the same address since the lookup:
-    # its ContactEmail row won; ours is dropped and theirs used.
-    owners = dict(
-        ContactEmail.objects.filter(email_key__in=list(new)).values_list("email_key", "contact_id")
-    )
-    created = [c for key, c in new.items() if owners.get(key) == c.pk]
-    lost = [key for key, c in new.items() if owners.get(key) != c.pk]
+    inserted = _insert_primary_addresses([(c.pk, c.email, key) for key, c in new.items()])
+    created = [c for key, c in new.items() if key in inserted]
+    # Another process created a contact for one of these addresses since the lookup: its
+    # address row won; our contact is dropped and theirs used.
+    lost = [key for key in new if key not in inserted]
     if lost:
         Contact.objects.filter(pk__in=[new[key].pk for key in lost]).delete()
         new.update(crm_queries.contacts_by_addresses(lost))
     associations.link_contact_companies((c.pk, c.company_id) for c in created if c.company_id)
     _write_events(_event(CONTACT, c.pk, None, "created") for c in created)
     return new
+
+
+def _insert_primary_addresses(rows: Sequence[tuple[int, str, str]]) -> set[str]:
+    """Insert (contact id, email, email key) as primary ContactEmail rows, skipping keys
+    another contact already has; returns the keys inserted. One statement (INSERT … ON
+    CONFLICT DO NOTHING RETURNING, which PostgreSQL and SQLite ≥ 3.35 both run): the
+    ORM's bulk_create cannot say which rows a conflict skipped."""
+    quote = connection.ops.quote_name
+    table = quote(ContactEmail._meta.db_table)
+    columns = ", ".join(quote(c) for c in ("contact_id", "email", "email_key", "is_primary"))
+    inserted: set[str] = set()
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+        params: list[Any] = []
+        for contact_id, email, key in chunk:
+            params.extend((contact_id, email, key, True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 (names quoted)
+                f"ON CONFLICT ({quote('email_key')}) DO NOTHING RETURNING {quote('email_key')}",
+                params,
+            )
+            inserted.update(row[0] for row in cursor.fetchall())
+    return inserted
 
 
 # --- Settings --------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.core.origins import InvalidOriginError, normalise_origin
 from svardesk.core.text import single_line
+from svardesk.crm import queries as crm_queries
+from svardesk.crm import services as crm_services
+from svardesk.crm.exceptions import RecordValidationError
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Ticket
 
@@ -430,10 +433,12 @@ def _contact_for(visitor: Visitor) -> Contact | None:
     contact = visitor.contact
     if contact is None or not visitor.email or contact.email:
         return contact
-    if Contact.objects.filter(email__iexact=visitor.email).exists():
+    if crm_queries.contact_by_address(visitor.email) is not None:
         return contact  # the message will match that contact instead
-    contact.email = visitor.email
-    contact.save(update_fields=["email", "updated_at"])
+    try:
+        crm_services.add_contact_email(contact, visitor.email, actor=None)
+    except RecordValidationError:
+        return contact  # not an address a contact can have (or just taken): left as it is
     return contact
 
 
@@ -441,7 +446,7 @@ def _placeholder_contact(visitor: Visitor) -> Contact:
     first, last = split_display_name(visitor.name)
     if not first and not last:
         first = _("Chat visitor")
-    return Contact.objects.create(first_name=first, last_name=last)
+    return crm_services.create_contact(actor=None, first_name=first, last_name=last)
 
 
 def _link_contact(conversation: Conversation, message: Message, contact: Contact) -> None:

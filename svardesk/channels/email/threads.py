@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from svardesk.channels.email.models import EmailChannel
 from svardesk.channels.email.signing import is_signed_message_id
 from svardesk.conversations.models import Channel, Conversation, Message
-from svardesk.crm.models import Contact
+from svardesk.crm import queries as crm_queries
 from svardesk.tickets.models import Ticket
 
 TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -139,11 +139,7 @@ def ticket_participants(ticket: Ticket) -> set[str]:
     must not pass)."""
     found: set[str] = set()
     if ticket.contact_id:
-        contact_email = (
-            Contact.objects.filter(pk=ticket.contact_id).values_list("email", flat=True).first()
-        )
-        if contact_email:
-            found.add(contact_email.lower())
+        found |= crm_queries.contact_addresses(ticket.contact_id)  # any of its addresses
     rows = Message.objects.filter(conversation__ticket=ticket).values_list(
         "sender_address", "to", "cc"
     )

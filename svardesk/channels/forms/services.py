@@ -57,6 +57,7 @@ from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind
 from svardesk.core import origins as core_origins
 from svardesk.core.local_cache import forget
 from svardesk.core.on_commit import after_commit
+from svardesk.crm import services as crm_services
 from svardesk.crm.models import Contact
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.services import update_ticket
@@ -707,16 +708,12 @@ def _complete(
 
 def _fill_contact(contact: Contact, data: Mapping[str, Any]) -> None:
     """Phone and company from the form, where the contact has none: a form is not signed,
-    so its answers never overwrite what is known about a contact."""
-    updates: dict[str, str] = {}
+    so its answers never overwrite what is known about a contact. The phone is stored in
+    E.164 (crm); one that does not parse stays only in the message."""
     phone = " ".join(str(data.get(FieldKind.PHONE) or "").split())
     company = " ".join(str(data.get(FieldKind.COMPANY) or "").split())
-    if phone and not contact.phone:
-        updates["phone"] = phone[:50]
-    if company and not contact.company_name:
-        updates["company_name"] = company[:200]
-    if updates:
-        Contact.objects.filter(pk=contact.pk).update(**updates, updated_at=timezone.now())
+    if (phone and not contact.phone) or (company and not contact.company_name):
+        crm_services.fill_contact_details(contact, actor=None, phone=phone, company_name=company)
 
 
 def confirmation_message(form: Form, language: str) -> str:
