@@ -336,7 +336,71 @@ def _picker_pages() -> list[Page]:
     ]
 
 
-PAGES = _list_pages() + _settings_pages() + _record_pages() + _picker_pages()
+def _crm_list_pages() -> list[Page]:
+    """The contact, company and deal lists (records.list_views): the fixture's contacts (more
+    than a page), the companies and deals of the record pages' fixture, a second page, a
+    filtered and sorted list with a custom column, and a saved view."""
+
+    def saved_view(fixture: dict[str, Any]) -> str:
+        from svardesk.records import properties as record_props
+
+        view = view_services.create_view(
+            actor=fixture["agent"],
+            name="Contacts with email",
+            sharing=Sharing.EVERYONE,
+            filters=[Filter("email", "HAS_PROPERTY")],
+            sort="email",
+            columns=["firstname", "email", "company", "hubspot_owner_id"],
+            records=view_services.RecordSchema(
+                "contact",
+                record_props.specs_by_name("contact"),
+                record_props.filter_schema("contact"),
+            ),
+        )
+        return reverse("records:contacts_view", args=[view.pk])
+
+    def with_records(fixture: dict[str, Any], url: str) -> str:
+        from svardesk.crm import services as crm
+
+        for n in range(3):
+            company = crm.create_company(actor=None, name=f"Acme {n}", domain=f"acme{n}.test")
+            deal = crm.create_deal(actor=None, name=f"Renewal {n}", amount="100")
+            for to_type, to_id in (("company", company.pk), ("deal", deal.pk)):
+                crm.associate_records(
+                    actor=None,
+                    from_type="ticket",
+                    from_id=fixture["ticket"].pk,
+                    to_type=to_type,
+                    to_id=to_id,
+                )
+        return url
+
+    contacts = reverse("records:contacts")
+    return [
+        ("crm list: contacts", "agent", lambda f: contacts, {}),
+        ("crm list: contacts, page 2", "agent", lambda f: _second_page(f, contacts), {}),
+        (
+            "crm list: contacts, filtered and sorted",
+            "agent",
+            lambda f: (
+                f"{contacts}?hubspot_owner_id=none&f=email:CONTAINS_TOKEN:example"
+                "&sort=company&cols=firstname,email,company,hubspot_owner_id,lastmodifieddate"
+            ),
+            {},
+        ),
+        ("crm list: contacts, search", "agent", lambda f: f"{contacts}?q=a", {}),
+        ("crm list: a saved contact view", "agent", saved_view, {}),
+        (
+            "crm list: companies",
+            "agent",
+            lambda f: with_records(f, reverse("records:companies")),
+            {},
+        ),
+        ("crm list: deals", "agent", lambda f: with_records(f, reverse("records:deals")), {}),
+    ]
+
+
+PAGES = _list_pages() + _settings_pages() + _record_pages() + _picker_pages() + _crm_list_pages()
 
 
 def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
