@@ -32,9 +32,18 @@ from django.utils import timezone
 from svardesk.accounts import services as account_services
 from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import SvardeskError
-from svardesk.crm.models import Contact
+from svardesk.crm.models import (
+    Association,
+    Company,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Deal,
+    RecordEvent,
+)
 from svardesk.demo import bulk
 from svardesk.demo import channels as demo_channels
+from svardesk.demo import crm as demo_crm
 from svardesk.demo import vocabulary as words
 from svardesk.search.postgres import WORDS_TABLE
 from svardesk.teams import services as team_services
@@ -151,17 +160,6 @@ _TICKET_COLUMNS = (
     "custom",
     "version",
 )
-_CONTACT_COLUMNS = (
-    "created_at",
-    "updated_at",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile_phone",
-    "company_name",
-)
-
 # Plain strings, not the enum members: psycopg's COPY would write an Enum by its name.
 _PRIORITIES = tuple(map(str, ("", Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT)))
 _PRIORITY_WEIGHTS = (10, 25, 40, 20, 5)
@@ -180,6 +178,7 @@ class DemoDatabaseBusyError(SvardeskError):
 class DemoOptions:
     tickets: int = 1_000
     contacts: int | None = None  # None: a fifth of the tickets, at least 10
+    companies: int | None = None  # None: one per five contacts
     agents: int = 12
     teams: int = 5
     seed: int = 42
@@ -201,12 +200,23 @@ class DemoOptions:
             return self.contacts
         return max(10, self.tickets // 5)
 
+    @property
+    def company_count(self) -> int:
+        if self.companies is not None:
+            return self.companies
+        return self.contact_count // 5
+
 
 @dataclass
 class DemoReport:
     backend: str
     tickets: int = 0
     contacts: int = 0
+    companies: int = 0
+    deals: int = 0
+    emails: int = 0
+    phones: int = 0
+    associations: int = 0
     events: int = 0
     agents: int = 0
     teams: int = 0
@@ -248,7 +258,12 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
     Without `reset` the tickets and contacts are added to what is there; the fixed logins,
     the teams and the generated agents are reused (created when missing).
     """
-    if options.tickets < 0 or options.contact_count < 0 or options.agents < 0:
+    if (
+        options.tickets < 0
+        or options.contact_count < 0
+        or options.company_count < 0
+        or options.agents < 0
+    ):
         raise ValueError("Counts must not be negative")
     report = DemoReport(backend=connection.vendor)
     try:
@@ -266,8 +281,14 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
         raise
     report.timings["commit"] = time.perf_counter() - commit_started
     with _timed(report, "analyze"):
-        bulk.analyze_tables([Ticket, TicketEvent, Contact], extra=_search_tables())
+        bulk.analyze_tables(
+            [Ticket, TicketEvent, *_CRM_MODELS, Association], extra=_search_tables()
+        )
     return report
+
+
+# The CRM tables the demo fills (contacts first: its expression indexes are search's).
+_CRM_MODELS = (Contact, Company, ContactEmail, ContactPhone, Deal)
 
 
 def _defaulted_ticket_columns() -> tuple[tuple[str, Any], ...]:
@@ -304,22 +325,34 @@ def _load_in_transaction(
         agents = ensure_agents(random.Random(f"{options.seed}:agents"), options.agents, teams)
         report.teams, report.agents = len(teams), len(agents)
     first_contact = bulk.max_id(Contact)
-    # The contacts' search indexes (expression indexes folding names) are built once after
-    # the load rather than updated row by row.
-    with (
-        bulk.indexes_rebuilt_after(
-            [Contact], new_rows=options.contact_count, timings=report.timings, progress=progress
-        ),
-        _timed(report, "contacts"),
+    # The records' indexes (search's expression indexes folding names among them) are built
+    # once after the load rather than updated row by row.
+    with bulk.indexes_rebuilt_after(
+        [*_CRM_MODELS, Association],
+        new_rows=options.contact_count,
+        timings=report.timings,
+        progress=progress,
     ):
-        report.contacts = bulk.insert_rows(
-            Contact,
-            _CONTACT_COLUMNS,
-            contact_rows(random.Random(f"{options.seed}:contacts"), options.contact_count, now),
-            label="contacts",
-            total=options.contact_count,
+        counts = demo_crm.load_records(
+            seed=options.seed,
+            companies=options.company_count,
+            contacts=options.contact_count,
+            owner_ids=[user.pk for user in agents] + [logins["agent"].pk, logins["admin"].pk],
+            now=now,
             progress=progress,
         )
+    for phase, seconds in counts.timings.items():
+        report.timings[phase] = report.timings.get(phase, 0.0) + seconds
+    report.contacts, report.companies, report.deals = (
+        counts.contacts,
+        counts.companies,
+        counts.deals,
+    )
+    report.emails, report.phones, report.associations = (
+        counts.emails,
+        counts.phones,
+        counts.associations,
+    )
     plan = _ticket_plan(pipeline, teams, logins, agents, first_contact, report.sources)
     first_ticket = bulk.max_id(Ticket)
     with bulk.indexes_rebuilt_after(
@@ -352,6 +385,18 @@ def _load_in_transaction(
                 )
         with _timed(report, "events"):
             report.events = bulk.create_ticket_events(after_id=first_ticket, progress=progress)
+    with (
+        bulk.indexes_rebuilt_after(
+            [Association],
+            new_rows=options.tickets * 2,
+            timings=report.timings,
+            progress=progress,
+        ),
+        _timed(report, "associations"),
+    ):
+        report.associations += demo_crm.associate_tickets(
+            after_id=first_ticket, seed=options.seed, progress=progress
+        )
     with _timed(report, "assignments"):
         report.assigned_to_admin, report.assigned_to_agent = balance_assignments(
             admin=logins["admin"], agent=logins["agent"]
@@ -362,8 +407,11 @@ def _load_in_transaction(
 
 
 def reset_demo_data(*, progress: Progress = _quiet) -> None:
-    """Delete every ticket (with its timeline) and contact, and every @svardesk.example user."""
-    emptied = bulk.empty_tables([Ticket, Contact], progress=progress)
+    """Delete every ticket (with its timeline), contact, company, deal and association, and
+    every @svardesk.example user."""
+    emptied = bulk.empty_tables(
+        [Ticket, Contact, Company, Deal, Association, RecordEvent], progress=progress
+    )
     User.objects.filter(email__iendswith=f"@{DEMO_DOMAIN}").delete()
     progress(f"reset: emptied {', '.join(emptied)} and removed the demo users")
 
@@ -516,51 +564,6 @@ def _weighted(rng: random.Random, items: Sequence[Any], cumulative: Sequence[flo
 
 def _digits(rng: random.Random, pattern: str) -> str:
     return "".join(str(int(rng.random() * 10)) if ch == "#" else ch for ch in pattern)
-
-
-@functools.cache
-def _domain(company: str, swedish: bool) -> str:
-    parts = [_ascii(part) for part in company.replace("&", " ").split()]
-    legal = {"ab", "hb", "ltd", "inc", "llc", "gmbh", "oy", "as", "soner", "ekonomisk", "forening"}
-    slug = "-".join(p for p in parts if p and p not in legal) or "company"
-    return f"{slug}.se" if swedish else f"{slug}.com"
-
-
-def _company(rng: random.Random, swedish: bool) -> str:
-    if swedish:
-        place, trade = _choice(rng, words.SWEDISH_PLACES), _choice(rng, words.SWEDISH_TRADES)
-        return f"{place} {trade} {_choice(rng, words.SWEDISH_LEGAL_FORMS)}"
-    word, trade = _choice(rng, words.ENGLISH_WORDS), _choice(rng, words.ENGLISH_TRADES)
-    return f"{word} {trade} {_choice(rng, words.ENGLISH_LEGAL_FORMS)}".strip()
-
-
-def contact_rows(rng: random.Random, count: int, now: dt.datetime) -> Iterator[Row]:
-    """Rows for crm_contact in `_CONTACT_COLUMNS` order."""
-    for _ in range(count):
-        first, last, swedish = _person(rng, swedish_share=0.7)
-        company = _company(rng, swedish) if rng.random() < 0.75 else ""
-        first_a, last_a = _ascii(first), _ascii(last)
-        email = ""
-        roll = rng.random()
-        if roll < 0.95:
-            if company:
-                domain = _domain(company, swedish)
-                shape = rng.random()
-                if shape < 0.5:
-                    email = f"{first_a}.{last_a}@{domain}"
-                elif shape < 0.75:
-                    email = f"{first_a}@{domain}"
-                else:
-                    email = f"{first_a[:1]}{last_a}@{domain}"
-            else:
-                number = int(rng.random() * 100)
-                email = f"{first_a}.{last_a}{number if number > 60 else ''}@" + _choice(
-                    rng, words.PERSONAL_EMAIL_DOMAINS
-                )
-        phone = _digits(rng, _choice(rng, words.LANDLINE_FORMATS)) if rng.random() < 0.45 else ""
-        mobile = _digits(rng, _choice(rng, words.MOBILE_FORMATS)) if rng.random() < 0.6 else ""
-        created = now - dt.timedelta(seconds=rng.random() * 730 * 86400)
-        yield (created, created, first, last, email, phone, mobile, company)
 
 
 @dataclass
@@ -795,6 +798,9 @@ def format_summary(report: DemoReport, *, with_logins: bool = True) -> str:
     lines = [
         f"Loaded on {report.backend}: {report.tickets:,} tickets, {report.events:,} events, "
         f"{report.contacts:,} contacts, {report.agents:,} agents, {report.teams} teams.",
+        f"CRM: {report.companies:,} companies, {report.deals:,} deals, {report.emails:,} "
+        f"contact emails, {report.phones:,} phone numbers, {report.associations:,} "
+        "associations.",
         "Timings: "
         + ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in report.timings.items())
         + f"; total {report.total_seconds:.1f}s",

@@ -199,3 +199,35 @@ WORDS_DROP = [
     f"DROP TABLE IF EXISTS {WORDS_TABLE}",
     "DROP FUNCTION IF EXISTS svardesk_words(text)",
 ]
+
+
+# --- Migration 0003: record pickers (search.records) -------------------------------------------
+
+# Each index serves one of the pickers' statements, written with the same expression:
+# the folded names in byte order (a name prefix, read in order), trigrams of " " + the folded
+# names (a word's start, or anywhere), the addresses, domains and numbers (exact, prefix,
+# anywhere). The contacts' words use search_contact_name (0001); their numbers on the
+# contact row 0001's phone indexes; ContactPhone.number's btree is crm's own.
+RECORD_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS search_contact_folded_name ON crm_contact "
+    "((svardesk_fold(first_name || ' ' || last_name)) COLLATE \"C\")",
+    "CREATE INDEX IF NOT EXISTS search_contact_folded_name_trgm ON crm_contact "
+    "USING gin ((' ' || svardesk_fold(first_name || ' ' || last_name)) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_contactemail_trgm ON crm_contactemail "
+    "USING gin (email_key gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_contactphone_trgm ON crm_contactphone "
+    "USING gin (number gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_company_folded_name ON crm_company "
+    '((svardesk_fold(name)) COLLATE "C")',
+    "CREATE INDEX IF NOT EXISTS search_company_folded_name_trgm ON crm_company "
+    "USING gin ((' ' || svardesk_fold(name)) gin_trgm_ops)",
+    'CREATE INDEX IF NOT EXISTS search_company_domain ON crm_company ((lower(domain)) COLLATE "C")',
+    "CREATE INDEX IF NOT EXISTS search_company_domain_trgm ON crm_company "
+    "USING gin (lower(domain) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_deal_folded_name ON crm_deal "
+    '((svardesk_fold(name)) COLLATE "C")',
+    "CREATE INDEX IF NOT EXISTS search_deal_folded_name_trgm ON crm_deal "
+    "USING gin ((' ' || svardesk_fold(name)) gin_trgm_ops)",
+]
+
+RECORD_DROP = [f"DROP INDEX IF EXISTS {statement.split()[5]}" for statement in RECORD_INDEXES]

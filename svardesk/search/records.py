@@ -296,7 +296,9 @@ def _contact_ranks(query: _Query) -> list[_Rank]:
         ranks.append(_Rank((company,), _BY_NAME, broad=True))
     selects = []
     if query.substring:
-        selects.append(_Select(f"{_LIVE_CONTACT}{_FIRST_LAST} LIKE %s", (f"%{query.folded}%",)))
+        selects.append(
+            _Select(f"{_LIVE_CONTACT}' ' || {_FIRST_LAST} LIKE %s", (f"%{query.folded}%",))
+        )
         if " " not in query.lower:
             selects.append(
                 _Select(
@@ -408,7 +410,7 @@ def _company_ranks(query: _Query) -> list[_Rank]:
             )
         )
     if query.substring:
-        selects = [_Select(f"{_LIVE_COMPANY}{_FOLDED_NAME} LIKE %s", (f"%{query.folded}%",))]
+        selects = [_Select(f"{_LIVE_COMPANY}' ' || {_FOLDED_NAME} LIKE %s", (f"%{query.folded}%",))]
         if " " not in query.lower:
             selects.append(
                 _Select(
@@ -435,8 +437,6 @@ def _company_records(found: list[tuple[int, str]]) -> list[PickedRecord]:
 
 
 # --- Deals -------------------------------------------------------------------------------
-
-_DEAL_NAME = 'svardesk_fold("crm_deal"."name")'
 
 
 def _deal_ranks(query: _Query) -> list[_Rank]:
@@ -465,7 +465,7 @@ def _deal_ranks(query: _Query) -> list[_Rank]:
             _Rank(
                 (
                     _Select(
-                        f"SELECT id FROM crm_deal WHERE {_FOLDED_NAME} LIKE %s",
+                        f"SELECT id FROM crm_deal WHERE ' ' || {_FOLDED_NAME} LIKE %s",
                         (f"%{query.folded}%",),
                     ),
                 ),

@@ -30,6 +30,12 @@ class Command(BaseCommand):
             default=None,
             help="default: a fifth of the tickets, at least 10",
         )
+        parser.add_argument(
+            "--companies",
+            type=_non_negative,
+            default=None,
+            help="default: one per five contacts",
+        )
         parser.add_argument("--agents", type=_non_negative, default=12, help="default 12")
         parser.add_argument(
             "--teams",
@@ -76,6 +82,7 @@ class Command(BaseCommand):
         demo = DemoOptions(
             tickets=options["tickets"],
             contacts=options["contacts"],
+            companies=options["companies"],
             agents=options["agents"],
             teams=options["teams"],
             seed=options["seed"],
