@@ -34,6 +34,7 @@ from svardesk.crm.models import (
     PhoneKind,
     RecordEvent,
 )
+from svardesk.imports.bulk import insert_rows
 from svardesk.imports.engine import Importer, Row, RowError, Tally
 from svardesk.imports.fields import ImportField
 
@@ -182,49 +183,69 @@ class ContactImporter(_RecordImporter):
         if not rows:
             return
         companies = self._companies_by_domain(rows)
-        contacts = []
+        contacts: list[dict[str, Any]] = []
         for row in rows:
             values = row.values
             emails = _emails(values)
             custom = _custom_values(self, values)
-            contact = Contact(
-                first_name=values.get("firstname", ""),
-                last_name=values.get("lastname", ""),
-                email=emails[0] if emails else "",
-                phone=values.get("phone", ""),
-                mobile_phone=values.get("mobilephone", ""),
-                company_name=values.get("company", ""),
-                language=values.get("hs_language"),
-                owner_id=values.get("hubspot_owner_id"),
-                custom=custom or None,
-                external_id=values.get("external_id"),
+            contacts.append(
+                {
+                    "first_name": values.get("firstname", ""),
+                    "last_name": values.get("lastname", ""),
+                    "email": emails[0] if emails else "",
+                    "phone": values.get("phone", ""),
+                    "mobile_phone": values.get("mobilephone", ""),
+                    "company_name": values.get("company", ""),
+                    "language": values.get("hs_language"),
+                    "owner_id": values.get("hubspot_owner_id"),
+                    "custom": custom or None,
+                    "external_id": values.get("external_id"),
+                    "company_id": companies.get(_domain(emails[0])) if emails else None,
+                }
             )
-            if emails:
-                contact.company_id = companies.get(_domain(emails[0]))
-            contacts.append(contact)
-        Contact.objects.bulk_create(contacts)
-        email_rows: list[ContactEmail] = []
-        phone_rows: list[ContactPhone] = []
-        events: list[RecordEvent] = []
-        links: list[Association] = []
-        for contact, row in zip(contacts, rows, strict=True):
+        ids = insert_rows(Contact, contacts, with_ids=True)
+        actor_id = self.actor.pk if getattr(self.actor, "pk", None) else None
+        email_rows: list[dict[str, Any]] = []
+        phone_rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        for contact_id, contact, row in zip(ids, contacts, rows, strict=True):
             for position, email in enumerate(_emails(row.values)):
                 email_rows.append(
-                    ContactEmail(
-                        contact=contact,
-                        email=email,
-                        email_key=email.lower(),
-                        is_primary=position == 0,
-                    )
+                    {
+                        "contact_id": contact_id,
+                        "email": email,
+                        "email_key": email.lower(),
+                        "is_primary": position == 0,
+                    }
                 )
-            phone_rows.extend(_phone_rows(contact.pk, row.values))
-            events.append(_event("contact", contact.pk, self.actor, "created"))
-            if contact.company_id:
-                links.extend(_contact_company_rows(contact.pk, contact.company_id))
-        ContactEmail.objects.bulk_create(email_rows)
-        ContactPhone.objects.bulk_create(phone_rows, ignore_conflicts=True)
-        Association.objects.bulk_create(links, ignore_conflicts=True)
-        RecordEvent.objects.bulk_create(events)
+            phone_rows.extend(
+                {"contact_id": contact_id, "number": phone.number, "kind": phone.kind}
+                for phone in _phone_rows(contact_id, row.values)
+            )
+            events.append(
+                {
+                    "object_type": "contact",
+                    "object_id": contact_id,
+                    "actor_id": actor_id,
+                    "kind": "created",
+                }
+            )
+            if contact["company_id"]:
+                links.extend(
+                    {
+                        "from_type": link.from_type,
+                        "from_id": link.from_id,
+                        "to_type": link.to_type,
+                        "to_id": link.to_id,
+                        "label": link.label,
+                    }
+                    for link in _contact_company_rows(contact_id, contact["company_id"])
+                )
+        insert_rows(ContactEmail, email_rows)
+        insert_rows(ContactPhone, phone_rows)
+        insert_rows(Association, links)
+        insert_rows(RecordEvent, events)
         tally.created += len(contacts)
 
     def _companies_by_domain(self, rows: list[Row]) -> dict[str, int]:
