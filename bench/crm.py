@@ -131,10 +131,14 @@ def picker_queries(per_kind: int, seed: int) -> list[tuple[str, str, str]]:
         queries.append(("company name start", "company", company.name[: rng.randint(3, 8)]))
         queries.append(("company domain", "company", company.domain))
         queries.append(("contact by company", "contact", company.name.split()[0]))
-    for deal in _sample(Deal, max(1, per_kind // 2), rng):
-        queries.append(("deal word", "deal", deal.name.split()[0][:5]))
-    for text in ("åsa", "asa", "strom", "Ström", "oberg", "jorgen", "sodra", "an", "s"):
-        queries.append(("accents / short", "contact", text))
+    queries.extend(
+        ("deal word", "deal", deal.name.split()[0][:5])
+        for deal in _sample(Deal, max(1, per_kind // 2), rng)
+    )
+    queries.extend(
+        ("accents / short", "contact", text)
+        for text in ("åsa", "asa", "strom", "Ström", "oberg", "jorgen", "sodra", "an", "s")
+    )
     return queries
 
 
