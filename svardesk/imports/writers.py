@@ -507,6 +507,7 @@ def _first(queryset: Any, field: str, wanted: Iterable[Any]) -> dict[Any, int]:
 
 
 FINGERPRINT_PREFIX = "csv:"
+PIPELINE_OF_ROW = "_pipeline"  # not a property: never compared or fingerprinted
 
 
 class TicketImporter(_RecordImporter):
@@ -516,7 +517,9 @@ class TicketImporter(_RecordImporter):
         pipeline = values.get("hs_pipeline") or self.context.default_pipeline
         if pipeline is None:
             raise RowError(_("hs_pipeline: There is no pipeline."))
-        values["hs_pipeline"] = pipeline
+        # The pipeline a new ticket goes to; a found ticket changes pipeline only when the
+        # row names one.
+        values[PIPELINE_OF_ROW] = pipeline
         stage_text = values.get("hs_pipeline_stage")
         if stage_text is not None:
             stage = self.context.stages.get(pipeline.pk, {}).get(str(stage_text).lower())
@@ -569,7 +572,7 @@ class TicketImporter(_RecordImporter):
             new.append(
                 NewTicket(
                     name=values["subject"],
-                    pipeline=values["hs_pipeline"],
+                    pipeline=values[PIPELINE_OF_ROW],
                     stage=values.get("hs_pipeline_stage"),
                     description=values.get("content", ""),
                     priority=values.get("hs_ticket_priority", ""),
@@ -621,7 +624,11 @@ _REFERENCES = {"pipeline", "stage", "owner", "contact"}
 
 
 def _fingerprint(values: dict[str, Any]) -> str:
-    plain = {name: str(getattr(value, "pk", value)) for name, value in values.items()}
+    plain = {
+        name: str(getattr(value, "pk", value))
+        for name, value in values.items()
+        if name != PIPELINE_OF_ROW
+    }
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
     return FINGERPRINT_PREFIX + digest[:40]
 

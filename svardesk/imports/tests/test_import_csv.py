@@ -319,3 +319,19 @@ def test_a_job_resumes_after_the_rows_it_has_done(tmp_path):
         "c@example.com",
     ]
     assert again.created == 3
+
+
+def test_a_found_ticket_keeps_its_pipeline_when_the_row_names_none(tmp_path):
+    from svardesk.tickets.services import create_pipeline, update_ticket
+
+    path = write_csv(tmp_path / "t.csv", [["external_id", "subject"], ["T-9", "Moved later"]])
+    run("--type", "tickets", str(path))
+    ticket = Ticket.objects.get()
+    other = create_pipeline(actor=None, name="Returns")
+    update_ticket(ticket.pk, actor=None, changes={"pipeline": other.pk})
+
+    out, _err = run("--type", "tickets", str(path))
+
+    assert last_line(out) == "0 created, 0 updated, 0 failed"
+    ticket.refresh_from_db()
+    assert ticket.pipeline_id == other.pk
