@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -216,7 +218,10 @@ def _list_reading(value: Any) -> str:
 
 
 def _event_text(
-    event: RecordEvent, specs: dict[str, Any], names: dict[str, dict[Any, str]] | None = None
+    event: RecordEvent,
+    specs: dict[str, Any],
+    names: dict[str, dict[Any, str]] | None = None,
+    partner_names_: dict[tuple[str, int], str] | None = None,
 ) -> str:
     if event.kind == "created":
         return _("Created")
@@ -233,7 +238,7 @@ def _event_text(
         else:
             old, new = _plain(event.old_value), _plain(event.new_value)
         return _("%(property)s: %(old)s → %(new)s") % {"property": label, "old": old, "new": new}
-    partner = _association_partner(event)
+    partner = _association_partner(event, partner_names_)
     if event.kind == "associated":
         return _("Associated with %(record)s") % {"record": partner}
     if event.kind == "dissociated":
@@ -243,19 +248,66 @@ def _event_text(
     return event.kind
 
 
-def _association_partner(event: RecordEvent) -> str:
-    """What an association or merge event names: "Ticket #12" from its stored value."""
+def _partner_ref(event: RecordEvent) -> tuple[str, int | None, str]:
+    """(type, id, stored name) of the record an association or merge event names."""
     value = event.new_value if event.new_value not in (None, "") else event.old_value
     if isinstance(value, dict):
-        kind = value.get("type") or value.get("to_type") or event.object_type
+        kind = str(value.get("type") or value.get("to_type") or event.object_type)
         pk = value.get("id") or value.get("object_id") or value.get("to_id")
-        name = value.get("name") or value.get("label") or ""
-        kind_label = type_label(kind) if kind in (CONTACT, COMPANY, DEAL, TICKET) else str(kind)
-        text = f"{kind_label} #{pk}" if pk is not None else kind_label
-        return f"{text} {name}".strip() if name else text
-    if event.property_name in (CONTACT, COMPANY, DEAL, TICKET) and value is not None:
-        return f"{type_label(event.property_name)} #{value}"
-    return _plain(value)
+        name = str(value.get("name") or value.get("label") or "")
+        return kind, pk if isinstance(pk, int) else None, name
+    if event.property_name in (CONTACT, COMPANY, DEAL, TICKET) and isinstance(value, int):
+        return event.property_name, value, ""
+    return "", None, _plain(value)
+
+
+def _association_partner(
+    event: RecordEvent, partner_names: dict[tuple[str, int], str] | None = None
+) -> str:
+    """What an association or merge event names: "Ticket #12 Printer jam", the name read now
+    (and only if the reader may see that record), else the one stored with the event."""
+    kind, pk, stored_name = _partner_ref(event)
+    if not kind:
+        return stored_name
+    kind_label = type_label(kind) if kind in (CONTACT, COMPANY, DEAL, TICKET) else kind
+    if pk is None:
+        return kind_label
+    name = (partner_names or {}).get((kind, pk)) or stored_name
+    return f"{kind_label} #{pk} {name}".strip()
+
+
+def partner_names(events: list[RecordEvent], *, actor: User) -> dict[tuple[str, int], str]:
+    """The current names of the records the events name, among those `actor` may see: one
+    statement (a UNION over the record types), none when no event names a record."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.kind not in ("associated", "dissociated", "merged"):
+            continue
+        kind, pk, _name = _partner_ref(event)
+        if kind in (CONTACT, COMPANY, DEAL, TICKET) and pk is not None:
+            wanted.setdefault(kind, set()).add(pk)
+    if not wanted:
+        return {}
+    parts = []
+    for kind, ids in wanted.items():
+        records = queries.visible_records(actor, kind).filter(pk__in=ids)
+        if kind == CONTACT:
+            label: Any = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+            extra: Any = F("email")
+        else:
+            label = F("name")
+            extra = F("domain") if kind == COMPANY else Value("", output_field=CharField())
+        parts.append(
+            records.order_by()
+            .annotate(
+                kind_=Value(kind, output_field=CharField()),
+                label_=Cast(label, CharField()),
+                extra_=Cast(extra, CharField()),
+            )
+            .values_list("kind_", "pk", "label_", "extra_")
+        )
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return {(kind, pk): (label or "").strip() or (extra or "") for kind, pk, label, extra in rows}
 
 
 def _direction_label(direction: str) -> str:
@@ -284,12 +336,15 @@ def _message_item(message: Message) -> TimelineItem:
 
 
 def _event_item(
-    event: RecordEvent, specs: dict[str, Any], names: dict[str, dict[Any, str]]
+    event: RecordEvent,
+    specs: dict[str, Any],
+    names: dict[str, dict[Any, str]],
+    partners: dict[tuple[str, int], str],
 ) -> TimelineItem:
     return TimelineItem(
         kind="event",
         at=event.created_at,
-        text=_event_text(event, specs, names),
+        text=_event_text(event, specs, names, partners),
         actor=event.actor.display_name if event.actor else "",
     )
 
@@ -335,9 +390,11 @@ def timeline(
     merged += [(m.created_at, "message", m) for m in messages]
     merged.sort(key=lambda row: (row[0], row[2].pk), reverse=True)
     shown = merged[:limit]
-    names = _reference_names([obj for _at, kind, obj in shown if kind == "event"], specs)
+    shown_events_list = [obj for _at, kind, obj in shown if kind == "event"]
+    names = _reference_names(shown_events_list, specs)
+    partners = partner_names(shown_events_list, actor=actor)
     items = [
-        _event_item(obj, specs, names) if kind == "event" else _message_item(obj)
+        _event_item(obj, specs, names, partners) if kind == "event" else _message_item(obj)
         for _at, kind, obj in shown
     ]
     last_event = next((obj for _at, kind, obj in reversed(shown) if kind == "event"), None)

@@ -70,3 +70,43 @@ def test_new_deal_for_a_company_in_swedish_then_the_company_page(page, screensho
     page.get_by_role("heading", name="Ölbryggarna AB").wait_for()
     assert "Vinteravtal" in page.content()
     screenshot("record-company-page-sv")
+
+
+def test_edit_in_place_add_a_company_and_merge_two_contacts(page, screenshot):
+    from svardesk.crm import services as crm
+    from svardesk.crm.models import Contact
+
+    boss = UserFactory(email="boss2@svardesk.test", is_superuser=True)
+    keep = crm.create_contact(actor=boss, first_name="Maja", emails=["maja@example.org"])
+    dupe = crm.create_contact(actor=boss, first_name="Maja", last_name="L", emails=["ml@x.org"])
+    crm.create_company(actor=boss, name="Zeta Consulting")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, "boss2@svardesk.test")
+    page.goto(f"/contacts/{keep.pk}/")
+    # In place: the last name.
+    page.locator("#prop-lastname").hover()
+    page.locator("#prop-lastname .edit-btn").click()
+    page.locator("#prop-lastname input[name=lastname]").fill("Lind")
+    page.locator("#prop-lastname").get_by_role("button", name="Save").click()
+    page.locator("#prop-lastname .prop-value", has_text="Lind").wait_for()
+    # Add a company with the picker.
+    companies = page.locator("section.record-card", has=page.locator("#assoc-company"))
+    companies.get_by_text("Add", exact=True).first.click()
+    companies.locator(".picker-input").fill("Zeta")
+    page.get_by_role("option", name="Zeta Consulting").click()
+    companies.get_by_role("button", name="Add").last.click()
+    companies.get_by_role("link", name="Zeta Consulting").wait_for()
+    screenshot("record-contact-edited")
+    # Merge the duplicate into this contact.
+    page.get_by_label("More actions").click()
+    page.get_by_role("menuitem", name="Merge").click()
+    page.locator("#merge-other").fill("ml@x")
+    page.get_by_role("option", name="Maja L").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("Which contact stays?").wait_for()
+    screenshot("record-merge")
+    page.get_by_role("button", name="Merge").click()
+    page.wait_for_url(f"**/contacts/{keep.pk}/")
+    assert Contact.objects.get(pk=dupe.pk).merged_into_id == keep.pk
+    page.goto(f"/contacts/{dupe.pk}/")
+    page.wait_for_url(f"**/contacts/{keep.pk}/")

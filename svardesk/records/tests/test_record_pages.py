@@ -517,6 +517,7 @@ def test_timeline_names_the_owners_and_the_merge(client, super_admin, agent, ann
     html = _page(client, "contact", anna.pk).content.decode()
     assert f"Contact owner: — → {agent.display_name}" in html
     assert f"Merged with Contact #{other.pk} Dupe" in html
+    assert f"Associated with Company #{anna.company_id} Acme AB" in html
 
 
 def test_in_place_edit_of_the_primary_company_uses_the_picker(client, super_admin, anna):
