@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from svardesk.core.exceptions import SvardeskError
+from svardesk.core.on_commit import after_commit
 from svardesk.imports import reader
 from svardesk.imports.fields import (
     OWNER,
@@ -279,8 +281,20 @@ def _run(job: ImportJob, progress: Progress | None) -> None:
     if finished:
         job.status = ImportStatus.DONE
         job.total = job.rows_done
+        after_commit(_forget_upload, job.file_path)
         if progress:
             progress(job)
+
+
+def _forget_upload(file_path: str) -> None:
+    """An uploaded file (kept under DATA_DIR/imports/ until its import is done) holds
+    personal data nobody needs any more: its failed rows are in the error CSV. A file the
+    command read where it was is never touched."""
+    path = Path(file_path)
+    uploads = Path(settings.DATA_DIR).resolve() / "imports"
+    # services.receive_upload names an upload by a random hex id: only such a file goes.
+    if path.parent == uploads and re.fullmatch(r"[0-9a-f]{32}\.csv", path.name):
+        path.unlink(missing_ok=True)
 
 
 def _flush(

@@ -166,3 +166,22 @@ def test_only_super_admins_may_import(client, agent, super_admin):
     assert ImportJob.objects.count() == 1
     job.refresh_from_db()
     assert job.status == ImportStatus.MAPPING
+
+
+def test_an_uploaded_file_is_deleted_once_its_import_is_done(
+    client, super_admin, tasks_now, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    client.force_login(super_admin)
+    upload(client)
+    job = ImportJob.objects.get()
+    assert Path(job.file_path).is_file()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:job", args=[job.pk]), {"column-0": "email"})
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert not Path(job.file_path).exists()
+    assert Path(job.error_path).is_file()  # the failed rows stay downloadable
