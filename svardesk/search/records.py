@@ -30,12 +30,12 @@ from typing import Any, Literal
 
 import phonenumbers
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils.formats import number_format
 
 from svardesk.accounts.models import User
-from svardesk.crm.models import Company, Contact, CrmSettings, Deal
+from svardesk.crm.models import Company, Contact, ContactEmail, ContactPhone, CrmSettings, Deal
 from svardesk.search.normalise import (
     MAX_QUERY_LENGTH,
     MAX_TOKENS,
@@ -328,21 +328,21 @@ def _contact_ranks(query: _Query) -> list[_Rank]:
 
 
 def _contact_records(found: list[tuple[int, str]]) -> list[PickedRecord]:
-    rows = {
-        c.pk: c
-        for c in Contact.objects.filter(pk__in=[pk for pk, _ in found]).prefetch_related(
-            "emails", "phones"
-        )
-    }
+    # One statement: the contact with its primary address and first number.
+    first_email = ContactEmail.objects.filter(contact=OuterRef("pk")).order_by("-is_primary", "pk")
+    first_phone = ContactPhone.objects.filter(contact=OuterRef("pk")).order_by("pk")
+    rows = Contact.objects.filter(pk__in=[pk for pk, _ in found]).annotate(
+        first_email=Subquery(first_email.values("email")[:1]),
+        first_phone=Subquery(first_phone.values("number")[:1]),
+    )
+    by_id = {contact.pk: contact for contact in rows}
     picked = []
     for pk, matched in found:
-        contact = rows.get(pk)
+        contact = by_id.get(pk)
         if contact is None:
             continue
-        emails = sorted(contact.emails.all(), key=lambda e: (not e.is_primary, e.pk))
-        phones = [p.number for p in contact.phones.all()]
-        email = emails[0].email if emails else contact.email
-        phone = phones[0] if phones else (contact.mobile_phone or contact.phone)
+        email = contact.first_email or contact.email
+        phone = contact.first_phone or contact.mobile_phone or contact.phone
         secondary = (phone if matched == "phone" else email) or email or phone
         if secondary and secondary.startswith("+"):
             secondary = _phone_display(secondary)
