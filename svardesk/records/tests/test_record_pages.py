@@ -642,3 +642,13 @@ def test_the_record_page_marks_its_list_as_current_in_the_navigation(client, sup
     client.force_login(super_admin)
     response = _page(client, "company", acme.pk)
     assert response.context["current_view"] == "companies"
+
+
+def test_a_scoped_agent_creating_a_contact_is_told_where_it_went(client, team_agent):
+    client.force_login(team_agent)
+    response = client.post(
+        reverse("records:contact_create"), {"firstname": "Nils", "emails": ["nils@example.org"]}
+    )
+    assert response.status_code == 200
+    assert "Contact created." in response.content.decode()
+    assert Contact.objects.filter(first_name="Nils").exists()
