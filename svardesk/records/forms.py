@@ -240,6 +240,14 @@ class ContactForm(RecordForm):
             raise ValidationError(errors)
         return numbers
 
+    def changes(self) -> dict[str, Any]:
+        result = super().changes()
+        # The form shows one mobile number; a contact may have several (after a merge). Left
+        # as it was, the list stays as it is.
+        if "mobilephone" in self.initial and "mobilephone" not in self.changed_data:
+            result.pop("mobile_phones", None)
+        return result
+
     def _service_value(self, name: str, value: Any) -> Any:
         if name in ("emails", "phones", "mobilephone"):
             return value or []

@@ -444,7 +444,7 @@ def record_edit(request: HttpRequest, object_type: str, pk: int) -> HttpResponse
         return render(
             request, "records/record/form.html", _form_context(object_type, form, **extra)
         )
-    form = form_class(request.POST)
+    form = form_class(request.POST, initial=initial_for(object_type, record))
     if form.is_valid():
         changes = form.changes()
         if (

@@ -652,3 +652,21 @@ def test_a_scoped_agent_creating_a_contact_is_told_where_it_went(client, team_ag
     assert response.status_code == 200
     assert "Contact created." in response.content.decode()
     assert Contact.objects.filter(first_name="Nils").exists()
+
+
+def test_editing_a_contact_keeps_mobile_numbers_the_form_does_not_show(client, super_admin):
+    contact = crm.create_contact(
+        actor=super_admin, first_name="Two", mobile_phones=["0701234567", "0731234567"]
+    )
+    client.force_login(super_admin)
+    form = client.get(reverse("records:contact_edit", args=[contact.pk])).context["form"]
+    client.post(
+        reverse("records:contact_edit", args=[contact.pk]),
+        {"firstname": "Twice", "mobilephone": form.initial["mobilephone"]},
+    )
+    contact.refresh_from_db()
+    assert contact.first_name == "Twice"
+    assert set(contact.phones.filter(kind="mobile").values_list("number", flat=True)) == {
+        "+46701234567",
+        "+46731234567",
+    }
