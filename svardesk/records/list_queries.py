@@ -22,6 +22,7 @@ from django.utils.translation import ngettext_lazy
 
 from svardesk.accounts.models import User
 from svardesk.records import properties as rp
+from svardesk.search.records import MAX_LIMIT, pick
 from svardesk.ticket_views.columns import Sort, SortKey, custom_sort_key
 from svardesk.ticket_views.filters import MULTI, USER, kind_of
 from svardesk.ticket_views.queries import _decode_cursor, _encode_cursor
@@ -33,6 +34,8 @@ COUNT_LIMIT = 1000
 _NO_NUMBER = -1e300
 _NO_DATE = dt.date(1, 1, 1)
 _SORT_ANNOTATION = "list_sort_key"
+# The quick search lists the search's best matches, as many as it answers at once.
+SEARCH_LIMIT = MAX_LIMIT
 
 
 @dataclass(frozen=True)
@@ -120,25 +123,13 @@ def visible_records(user: User, object_type: str) -> QuerySet[Any]:
     return visible_deals(user)
 
 
-def search_condition(object_type: str, query: str) -> Q:
-    """The quick search box: names, the contact's primary email, the company's domain,
-    each starting with what was typed (case ignored)."""
-    text = query.strip()
-    if not text:
+def search_condition(object_type: str, query: str, *, user: User) -> Q:
+    """The quick search box: the records the pickers' search (search.records.pick) finds
+    for `query` among those the user may see — at most SEARCH_LIMIT, best first."""
+    if not query.strip():
         return Q()
-    if object_type == rp.CONTACT:
-        condition = (
-            Q(first_name__istartswith=text)
-            | Q(last_name__istartswith=text)
-            | Q(email__istartswith=text)
-        )
-        first, _sep, last = text.partition(" ")
-        if last.strip():
-            condition |= Q(first_name__istartswith=first, last_name__istartswith=last.strip())
-        return condition
-    if object_type == rp.COMPANY:
-        return Q(name__istartswith=text) | Q(domain__istartswith=text.lower())
-    return Q(name__istartswith=text)
+    found = pick(object_type, query, user=user, limit=SEARCH_LIMIT)
+    return Q(pk__in=[record.id for record in found])
 
 
 # --- Columns and sorting --------------------------------------------------------------------

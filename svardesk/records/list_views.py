@@ -121,8 +121,11 @@ def record_list(request: HttpRequest, object_type: str, view_pk: int | None = No
         condition &= compile_filters(state.all_filters(), viewer=user, specs=specs, schema=schema)
     except FilterError as exc:
         state.errors.append(str(exc))
-    if state.q:
-        condition &= lq.search_condition(object_type, state.q)
+    searched = bool(state.q)
+    if searched:
+        # The pickers' search (search.records): names, any email, phones in any format,
+        # domains, accent-tolerant and index-served; its best matches, then filtered.
+        condition &= lq.search_condition(object_type, state.q, user=user)
 
     default_sort = (
         lq.parse_sort(custom_view.sort, specs, record_list.default_sort)
@@ -155,6 +158,11 @@ def record_list(request: HttpRequest, object_type: str, view_pk: int | None = No
 
     title = custom_view.name if custom_view else record_list.title
     empty_message = record_list.empty_message
+    search_note = ""
+    if searched and page.count >= lq.SEARCH_LIMIT:
+        search_note = _(
+            "The %(n)s best matches for “%(query)s”. Type more to narrow the search."
+        ) % {"n": lq.SEARCH_LIMIT, "query": state.q}
     if state.q:
         empty_message = _("Nothing matches “%(query)s”.") % {"query": state.q}
     elif state.has_filters or custom_view:
@@ -174,6 +182,7 @@ def record_list(request: HttpRequest, object_type: str, view_pk: int | None = No
         "custom_view": custom_view,
         "saved_views": saved_views,
         "empty_message": empty_message,
+        "search_note": search_note,
         "encoded_filters": [encode_filter(item) for item in state.filters],
         "base_query": f"{query}&" if query else "",
         "current_query": query,

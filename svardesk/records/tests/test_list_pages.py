@@ -215,6 +215,24 @@ def test_quick_search_and_quick_filters(client, super_admin, agent):
     assert _ids(html) == [anna.pk]
 
 
+def test_quick_search_uses_the_record_search(client, super_admin):
+    from svardesk.crm import services as crm
+
+    acme = crm.create_company(actor=None, name="Acme AB", domain="acme.se")
+    crm.create_company(actor=None, name="Other", domain="other.se")
+    asa = crm.create_contact(
+        actor=None, first_name="Åsa", last_name="Ström", emails=["asa@acme.se"]
+    )
+    crm.create_contact(actor=None, first_name="Bo", emails=["bo@x.se"])
+    client.force_login(super_admin)
+    contacts, companies = reverse("records:contacts"), reverse("records:companies")
+    assert _ids(client.get(contacts, {"q": "asa str"}).content.decode()) == [asa.pk]
+    assert _ids(client.get(contacts, {"q": "ASA@acme.se"}).content.decode()) == [asa.pk]
+    assert _ids(client.get(companies, {"q": "acme.se"}).content.decode()) == [acme.pk]
+    html = client.get(contacts, {"q": "asa", "f": "firstname:EQ:bo"}).content.decode()
+    assert _ids(html) == []
+
+
 def test_advanced_filter_form_adds_condition_and_bad_value_shows_error(client, super_admin):
     client.force_login(super_admin)
     response = client.get(
