@@ -1143,6 +1143,8 @@ def merge_contacts(*, actor: User | None, primary: Contact, other: Contact) -> C
     ContactPhone.objects.filter(contact=gone, number__in=kept_numbers).delete()
     ContactPhone.objects.filter(contact=gone).update(contact=keep)
 
+    # The tickets that change hands, for the after-commit announcement (read before the move).
+    ticket_ids: list[int] = sorted(associations.associated_ids(CONTACT, gone.pk, TICKET))  # type: ignore[type-var]
     associations.move_associations(CONTACT, gone.pk, keep.pk)
     _repoint_references(Contact, gone, keep, skip={Contact, ContactEmail, ContactPhone})
 
@@ -1203,7 +1205,14 @@ def merge_contacts(*, actor: User | None, primary: Contact, other: Contact) -> C
             _event(CONTACT, gone.pk, actor, "merged", "merged_into", None, keep.pk),
         ]
     )
-    after_commit(contacts_merged.send, sender=Contact, primary_id=keep.pk, merged_id=gone.pk)
+    after_commit(
+        contacts_merged.send,
+        sender=Contact,
+        primary_id=keep.pk,
+        merged_id=gone.pk,
+        ticket_ids=ticket_ids,
+        actor_id=actor.pk if actor else None,
+    )
     _copy_into(keep, primary)
     _copy_into(gone, other)
     return keep

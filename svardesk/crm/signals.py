@@ -2,9 +2,10 @@
 
 from django.dispatch import Signal
 
-# Sent with primary_id and merged_id once a contact merge has committed: the rows pointing
-# at the merged contact (tickets, conversations) already point at the survivor; receivers
-# refresh what they keep about them (search documents, caches).
+# Sent with primary_id, merged_id, ticket_ids (the tickets the merged contact was on, now
+# the survivor's) and actor_id once a contact merge has committed: the rows pointing at the
+# merged contact (tickets, conversations) already point at the survivor; receivers refresh
+# what they keep about them (tickets announce ticket_changed for live pages).
 contacts_merged = Signal()
 # As contacts_merged, for companies.
 companies_merged = Signal()

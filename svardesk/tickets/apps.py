@@ -23,7 +23,11 @@ class TicketsConfig(AppConfig):
             signal.connect(forget_assignable_users, sender=User, weak=False)
 
         from svardesk.crm import associations
+        from svardesk.crm.signals import contacts_merged
         from svardesk.tickets.models import Ticket
+        from svardesk.tickets.services import announce_merged_contact_tickets
+
+        contacts_merged.connect(announce_merged_contact_tickets, dispatch_uid="tickets-merged")
 
         # crm knows no ticket model: it asks this which ticket ids exist (associations).
         associations.register_record_type(

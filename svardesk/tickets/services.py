@@ -78,6 +78,15 @@ def _announce(ticket_id: int, actor_id: int | None) -> None:
     ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=actor_id)
 
 
+def announce_merged_contact_tickets(
+    sender: object, *, ticket_ids: list[int], actor_id: int | None = None, **kwargs: object
+) -> None:
+    """Receiver of crm's `contacts_merged` (sent after commit): the merged contact's tickets
+    now show the survivor, so each is announced as changed (open ticket pages refresh)."""
+    for ticket_id in ticket_ids:
+        _announce(ticket_id, actor_id)
+
+
 # --- Tickets --------------------------------------------------------------------------------
 
 

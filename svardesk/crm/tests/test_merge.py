@@ -196,3 +196,25 @@ def test_merge_companies_moves_contacts_and_associations(agent, django_capture_o
     assert queries.resolve_company(gone.pk) == keep
     # a new contact of the domain finds the survivor, not the merged company
     assert services.create_contact(actor=agent, emails=["bo@acme.example"]).company_id == keep.pk
+
+
+def test_merged_contacts_tickets_are_announced_as_changed(
+    agent, pair, django_capture_on_commit_callbacks
+):
+    from svardesk.tickets.signals import ticket_changed
+
+    keep, gone = pair["keep"], pair["gone"]
+    moved = TicketFactory(contact=gone)
+    TicketFactory(contact=keep)  # already the survivor's: not announced
+    announced: list[tuple[int, int | None]] = []
+
+    def listen(sender, ticket_id, actor_id, **kwargs):  # type: ignore[no-untyped-def]
+        announced.append((ticket_id, actor_id))
+
+    ticket_changed.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.merge_contacts(actor=agent, primary=keep, other=gone)
+    finally:
+        ticket_changed.disconnect(listen)
+    assert announced == [(moved.pk, agent.pk)]
