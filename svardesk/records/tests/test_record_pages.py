@@ -204,7 +204,15 @@ def test_back_link_to_a_local_path_is_shown(client, super_admin, anna):
 
 
 @pytest.mark.parametrize(
-    "back", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "tickets/1/"]
+    "back",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "/\t/evil.example/x",
+        "javascript:alert(1)",
+        "tickets/1/",
+    ],
 )
 def test_back_link_to_anything_else_is_ignored(client, super_admin, anna, back):
     client.force_login(super_admin)
