@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
@@ -1144,7 +1144,7 @@ def merge_contacts(*, actor: User | None, primary: Contact, other: Contact) -> C
     ContactPhone.objects.filter(contact=gone).update(contact=keep)
 
     # The tickets that change hands, for the after-commit announcement (read before the move).
-    ticket_ids: list[int] = sorted(associations.associated_ids(CONTACT, gone.pk, TICKET))  # type: ignore[type-var]
+    ticket_ids = sorted(cast(Iterable[int], associations.associated_ids(CONTACT, gone.pk, TICKET)))
     associations.move_associations(CONTACT, gone.pk, keep.pk)
     _repoint_references(Contact, gone, keep, skip={Contact, ContactEmail, ContactPhone})
 
