@@ -478,6 +478,8 @@ def test_merge_then_the_merged_id_redirects_to_the_survivor(client, super_admin,
     assert response["Location"] == reverse("records:contact", args=[anna.pk])
     assert Contact.objects.get(pk=other.pk).merged_into_id == anna.pk
     assert ticket.pk in set(associations.associated_ids("contact", anna.pk, "ticket"))
+    ticket.refresh_from_db()
+    assert ticket.contact_id == anna.pk
     moved = _page(client, "contact", other.pk)
     assert moved.status_code == 302
     assert moved["Location"] == reverse("records:contact", args=[anna.pk])
