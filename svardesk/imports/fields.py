@@ -302,7 +302,7 @@ def clean_cell(field: ImportField, raw: str, context: CellContext) -> Any:
     if kind == DOMAIN:
         return _clean_domain(value)
     if kind == LANGUAGE:
-        if not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?", value):
+        if not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,6})?", value):
             raise CellError(_("Enter a language code such as “sv” or “en-GB”."))
         return value.replace("_", "-").lower()
     if kind == OWNER:
