@@ -61,8 +61,9 @@ class Company(TimestampedModel):
                 name="crm_company_external_id",
                 condition=~models.Q(external_id=""),
             ),
-            # The company list's default order, newest first (keyset paging).
+            # The company list's default order, newest first (keyset paging), and by name.
             models.Index(fields=["-created_at", "-id"], name="crm_company_created"),
+            models.Index(fields=["name", "id"], name="crm_company_name_sort"),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +121,12 @@ class Contact(TimestampedModel):
             models.Index(
                 fields=["-created_at", "-id"],
                 name="crm_contact_created",
+                condition=models.Q(merged_into__isnull=True),
+            ),
+            # The contact list sorted by its first column, the name.
+            models.Index(
+                fields=["first_name", "id"],
+                name="crm_contact_first_name_sort",
                 condition=models.Q(merged_into__isnull=True),
             ),
         ]

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 
 from svardesk.records import properties as rp
-from svardesk.ticket_views.rendering import list_time
+from svardesk.ticket_views.rendering import _DateFormatter, _NaturalTime
 
 
 def record_rows(
@@ -25,6 +26,9 @@ def record_rows(
 ) -> SafeString:
     """One `<tr>` per record: the first column links to the record's page."""
     detail = reverse(f"records:{object_type}", args=[0])[: -len("0/")]
+    # Once per page, as the ticket list does: the format split and the translations looked up.
+    exact = _DateFormatter(get_format("DATETIME_FORMAT"))
+    natural = _NaturalTime()
     css = {spec.name: f"col-prop col-{escape(spec.name)}" for spec in specs}
     parts = []
     for record in records:
@@ -40,11 +44,10 @@ def record_rows(
             elif spec.is_builtin and spec.name in ("createdate", "lastmodifieddate",
                                                     "hs_lastmodifieddate"):  # fmt: skip
                 moment = record.created_at if spec.name == "createdate" else record.updated_at
-                exact = escape(rp.display(record, spec))
+                local = timezone.localtime(moment)
                 cells.append(
-                    f'<td class="{css[spec.name]}"><time datetime="'
-                    f'{timezone.localtime(moment).isoformat()}" title="{exact}">'
-                    f"{escape(list_time(moment))}</time></td>"
+                    f'<td class="{css[spec.name]}"><time datetime="{local.isoformat()}" '
+                    f'title="{escape(exact(local))}">{escape(natural(moment))}</time></td>'
                 )
             else:
                 text = rp.display(record, spec, users=users)
