@@ -275,9 +275,14 @@ class ContactImporter(_RecordImporter):
             return
         ids = {target for _row, target in rows}
         contacts = Contact.objects.in_bulk(ids)
-        known_emails = set(
-            ContactEmail.objects.filter(contact_id__in=ids).values_list("email_key", flat=True)
-        )
+        emails_of: dict[int, list[str]] = {}
+        for contact_id, email in (
+            ContactEmail.objects.filter(contact_id__in=ids)
+            .order_by("-is_primary", "id")
+            .values_list("contact_id", "email")
+        ):
+            emails_of.setdefault(contact_id, []).append(email)
+        known_emails = {email.lower() for emails in emails_of.values() for email in emails}
         known_phones = set(
             ContactPhone.objects.filter(contact_id__in=ids).values_list("contact_id", "number")
         )
@@ -305,6 +310,11 @@ class ContactImporter(_RecordImporter):
                     known_phones.add((contact.pk, phone.number))
                     phone_rows.append(phone)
             new_emails = [e for e in _emails(values) if e.lower() not in known_emails]
+            if new_emails:
+                # Recorded as crm.services records it: the contact's whole list of addresses.
+                before = list(emails_of.get(contact.pk, []))
+                emails_of[contact.pk] = before + new_emails
+                changes.append(("emails", before, emails_of[contact.pk]))
             for email in new_emails:
                 known_emails.add(email.lower())
                 is_primary = not contact.email
@@ -319,7 +329,6 @@ class ContactImporter(_RecordImporter):
                         is_primary=is_primary,
                     )
                 )
-                changes.append(("email" if is_primary else "hs_additional_emails", None, email))
             custom = _custom_values(self, values)
             current = dict(contact.custom or {})
             for name, value in custom.items():

@@ -335,3 +335,28 @@ def test_a_found_ticket_keeps_its_pipeline_when_the_row_names_none(tmp_path):
     assert last_line(out) == "0 created, 0 updated, 0 failed"
     ticket.refresh_from_db()
     assert ticket.pipeline_id == other.pk
+
+
+def test_a_new_address_is_added_to_the_contact_found_by_its_external_id(tmp_path):
+    first = write_csv(tmp_path / "a.csv", [["external_id", "email"], ["X1", "one@example.com"]])
+    run("--type", "contacts", str(first))
+    second = write_csv(
+        tmp_path / "b.csv",
+        [["external_id", "hs_additional_emails"], ["X1", "two@example.com; Three@example.com"]],
+    )
+
+    out, _err = run("--type", "contacts", str(second))
+
+    assert last_line(out) == "0 created, 1 updated, 0 failed"
+    contact = Contact.objects.get()
+    assert list(contact.emails.values_list("email", "is_primary")) == [
+        ("one@example.com", True),
+        ("two@example.com", False),
+        ("Three@example.com", False),
+    ]
+    event = RecordEvent.objects.get(kind="changed")
+    assert (event.property_name, event.old_value, event.new_value) == (
+        "emails",
+        ["one@example.com"],
+        ["one@example.com", "two@example.com", "Three@example.com"],
+    )
