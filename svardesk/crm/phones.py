@@ -44,7 +44,8 @@ def parse(raw: str, region: str | None = None) -> phonenumbers.PhoneNumber:
     if not phonenumbers.is_valid_number(number):
         raise PhoneNumberError(
             _(
-                "“%(number)s” is not a valid phone number. Numbers from another country need their country code, e.g. +44 20 7946 0958."
+                "“%(number)s” is not a valid phone number. Numbers from another country need "
+                "their country code, e.g. +44 20 7946 0958."
             )
             % {"number": text}
         )

@@ -28,6 +28,7 @@ from django.core.validators import DomainNameValidator, validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from svardesk.core.local_cache import forget
 from svardesk.core.on_commit import after_commit
@@ -148,7 +149,9 @@ def _text(
     if required and not text:
         errors[field] = _("This field is required.")
     elif len(text) > max_length:
-        errors[field] = _("Use at most %(count)d characters.") % {"count": max_length}
+        errors[field] = ngettext(
+            "Use at most %(count)d character.", "Use at most %(count)d characters.", max_length
+        ) % {"count": max_length}
     return text
 
 
@@ -422,6 +425,7 @@ def create_contact(
     if company_pk is None and email_list:
         company_pk = _domain_company_id(email_list[0])
     contact = Contact.objects.create(
+        company_id=company_pk,
         first_name=first,
         last_name=last,
         email=email_list[0] if email_list else "",
@@ -454,8 +458,10 @@ def create_contact(
     )
     _write_events([_event(CONTACT, contact.pk, actor, "created")])
     if company_pk is not None:
-        _set_primary_company(contact, company_pk, actor)
-        Contact.objects.filter(pk=contact.pk).update(company_id=company_pk)
+        associations.associate(CONTACT, contact.pk, COMPANY, company_pk, primary=True)
+        _write_events(
+            _association_events(actor, "associated", CONTACT, contact.pk, COMPANY, company_pk)
+        )
     return contact
 
 
