@@ -156,6 +156,10 @@ class TicketCreateForm(forms.Form):
                 )
             self.optional_names.append(spec.name)
         self.specs = specs
+        # The owner and user properties: a search picker when there are many users.
+        self.user_fields = [
+            name for name in self.optional_names if specs[name].type == props.PropertyType.USER
+        ]
         data = self.data if self.is_bound else None
         self.new_contact = NewContactForm(data, prefix="new_contact")
         self.new_company = NewCompanyForm(data, prefix="new_company")
@@ -209,10 +213,13 @@ class TicketCreateForm(forms.Form):
         errors: the picked record's id and name, and whether the new-record fields open."""
         state: dict[str, Any] = {}
         cleaned = getattr(self, "cleaned_data", {})
-        for name in ("contact", "company", "owner"):
+        for name in ("contact", "company"):
             record = cleaned.get(name)
             state[f"{name}_value"] = record.pk if record is not None else None
             state[f"{name}_label"] = str(record) if record is not None else ""
+        for name in self.user_fields:  # read by the template as field.field.picked
+            user = cleaned.get(name)
+            self.fields[name].picked = (user.pk, user.display_name) if user else (None, "")  # type: ignore[attr-defined]
         state["new_contact_open"] = self.is_bound and self.new_contact.is_filled()
         state["new_company_open"] = self.is_bound and self.new_company.is_filled()
         return state

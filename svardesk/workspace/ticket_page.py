@@ -110,13 +110,15 @@ def update_properties(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 def _property_form_context(ticket: Ticket, spec: Any, form: PropertyEditForm) -> dict[str, Any]:
+    """The editor's context; a user property (the owner, a custom one) is a search picker
+    when there are more users than a select lists well: `user_picker` = (id, name)."""
+    context: dict[str, Any] = {"ticket": ticket, "spec": spec, "form": form}
     owners = assignable_users_cached()
-    return {
-        "ticket": ticket,
-        "spec": spec,
-        "form": form,
-        "owner_picker": len(owners) > MAX_USERS_IN_SELECT,
-    }
+    if spec.type == props.PropertyType.USER and len(owners) > MAX_USERS_IN_SELECT:
+        pk = parse_ascii_int(str(props.plain_value(ticket, spec) or ""))
+        names = {user.pk: user.display_name for user in owners}
+        context["user_picker"] = (pk, names.get(pk, "") if pk is not None else "")
+    return context
 
 
 @workspace_required

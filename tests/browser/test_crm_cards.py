@@ -200,3 +200,41 @@ def test_a_long_create_panel_scrolls_its_body_and_keeps_its_buttons(page, screen
     assert page.evaluate("window.scrollY") == 0
     assert _in_window(page, panel.get_by_role("button", name="Create", exact=True))
     screenshot(f"en-create-panel-long-{size['width']}")
+
+
+def test_owner_and_contact_pickers_in_the_header_and_the_contact_editor(page, agent):
+    from tests.factories import UserFactory
+
+    UserFactory.create_batch(30, last_name="Kollega")
+    UserFactory(first_name="Zelda", last_name="Ägare")
+    contact = crm_services.create_contact(
+        actor=None, first_name="Örjan", last_name="Nyström", emails=["orjan@kund.example"]
+    )
+    ticket = TicketFactory(name="Many owners")
+    page.set_viewport_size(SMALL)
+    log_in(page, agent.email)
+    page.goto(f"/tickets/{ticket.pk}/")
+
+    # More than 30 users: the header's owner is a search; picking saves at once.
+    owner = page.get_by_role("combobox", name="Ticket owner")
+    owner.press_sequentially("zelda", delay=20)
+    option = page.get_by_role("option", name=re.compile("Zelda Ägare"))
+    expect(option).to_have_attribute("aria-selected", "true")
+    owner.press("Enter")
+    expect(page.get_by_text(re.compile("changed Ticket owner from"))).to_be_visible()
+    ticket.refresh_from_db()
+    assert ticket.owner.first_name == "Zelda"
+
+    # The sidebar's contact property: a search picker, any number of contacts.
+    page.locator("#prop-contact").hover()
+    page.locator("#prop-contact").get_by_role("button", name=re.compile("Edit")).click()
+    editor = page.locator("#prop-contact").get_by_role("combobox")
+    editor.press_sequentially("orjan@kund", delay=20)
+    expect(page.get_by_role("option", name=re.compile("Örjan Nyström"))).to_be_visible()
+    editor.press("Enter")
+    page.locator("#prop-contact").get_by_role("button", name="Save").click()
+    expect(
+        _card(page, "contact").locator(".assoc-record", has_text="Örjan Nyström")
+    ).to_contain_text("Primary")
+    ticket.refresh_from_db()
+    assert ticket.contact_id == contact.pk

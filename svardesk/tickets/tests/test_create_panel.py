@@ -137,3 +137,28 @@ def test_a_contact_or_company_out_of_scope_is_refused(client, own_agent):
     assert "Choose an existing contact." in body
     assert "Choose an existing company." in body
     assert not Ticket.objects.filter(name="Printer on fire").exists()
+
+
+def test_owner_fields_are_a_select_for_few_users_and_search_for_many(client, agent):
+    from tests.factories import UserFactory
+
+    ticket = TicketFactory(name="Whose")
+    client.force_login(agent)
+    user_picker = reverse("records:pick", args=["user"])
+    panel = client.get(reverse("tickets:create")).content.decode()
+    assert '<select name="owner"' in panel
+    assert user_picker not in panel
+    UserFactory.create_batch(30)  # 31 users who may own tickets
+    panel = client.get(reverse("tickets:create")).content.decode()
+    assert '<select name="owner"' not in panel
+    assert user_picker in panel
+    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert 'id="hdr-owner" class="picker-input"' in page
+    editor = client.get(reverse("tickets:edit_property", args=[ticket.pk, "owner"]))
+    assert user_picker in editor.content.decode()
+    # The picker posts an id, as the select did.
+    response = client.post(
+        reverse("tickets:create"), _data(owner=agent.pk, name="Mine now"), **HTMX
+    )
+    assert response.status_code == 200
+    assert Ticket.objects.get(name="Mine now").owner_id == agent.pk
