@@ -10,6 +10,7 @@ checked here, cell by cell, into the plain form the writers store; a bad value r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -293,12 +294,10 @@ def clean_cell(field: ImportField, raw: str, context: CellContext) -> Any:
     if kind == EMAILS:
         return [_clean_email(part) for part in re.split(r"[;,\s]+", value) if part]
     if kind == PHONE:
-        from svardesk.crm.phones import PhoneNumberError, normalise
-
-        try:
-            return normalise(value, context.phone_region)
-        except PhoneNumberError as error:
-            raise CellError(str(error)) from error
+        is_valid, result = _phone(value, context.phone_region, translation.get_language())
+        if not is_valid:
+            raise CellError(result)
+        return result
     if kind == DOMAIN:
         return _clean_domain(value)
     if kind == LANGUAGE:
@@ -324,6 +323,18 @@ def clean_cell(field: ImportField, raw: str, context: CellContext) -> Any:
     if kind == PropertyType.SELECT and field.name in SELECT_CHOICES:
         return _clean_choice(SELECT_CHOICES[field.name], value)
     raise CellError(_("Unknown property type."))
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone(value: str, region: str, _language: str | None) -> tuple[bool, str]:
+    """(True, E.164) or (False, why): a file repeats numbers (a switchboard's for every
+    contact of a company), and parsing one is the dearest check of a row."""
+    from svardesk.crm.phones import PhoneNumberError, normalise
+
+    try:
+        return True, normalise(value, region)
+    except PhoneNumberError as error:
+        return False, str(error)
 
 
 def _clean_email(value: str) -> str:
