@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
+from svardesk.crm import associations
 from svardesk.crm import services as crm_services
 from svardesk.crm.exceptions import RecordValidationError
 from svardesk.crm.models import DealStage
@@ -39,12 +40,26 @@ def may_add(user: User, object_type: str, record_id: int | None) -> bool:
 @transaction.atomic
 def add_to_ticket(ticket: Ticket, object_type: str, record_id: int, *, actor: User) -> bool:
     """Associate an existing record with the ticket. A contact added to a ticket without one
-    becomes its primary contact. Returns whether the ticket itself changed (its primary
-    contact), so the caller redraws the whole ticket instead of the card."""
+    becomes its primary contact, a company its primary company. Returns whether the ticket
+    itself changed (its primary contact), so the caller redraws the whole ticket instead of
+    the card."""
     if not may_add(actor, object_type, record_id):
         raise CardActionError(_("Choose one of the listed records."))
+    return _associate(ticket, object_type, record_id, actor=actor)
+
+
+def _associate(ticket: Ticket, object_type: str, record_id: int, *, actor: User) -> bool:
+    # A ticket's first company becomes its primary company, as a first contact does.
+    primary = object_type == "company" and (
+        associations.primary_id(TICKET, ticket.pk, "company") is None
+    )
     crm_services.associate_records(
-        actor=actor, from_type=TICKET, from_id=ticket.pk, to_type=object_type, to_id=record_id
+        actor=actor,
+        from_type=TICKET,
+        from_id=ticket.pk,
+        to_type=object_type,
+        to_id=record_id,
+        primary=primary,
     )
     if object_type == "contact" and ticket.contact_id is None:
         _set_primary_contact(ticket, record_id, actor=actor)
@@ -106,13 +121,7 @@ def create_on_ticket(
             key = fields.get(name, "form")
             errors.setdefault(key, message)
         raise RecordValidationError(errors) from exc
-    crm_services.associate_records(
-        actor=actor, from_type=TICKET, from_id=ticket.pk, to_type=object_type, to_id=record.pk
-    )
-    if object_type == "contact" and ticket.contact_id is None:
-        _set_primary_contact(ticket, record.pk, actor=actor)
-        return record, True
-    return record, False
+    return record, _associate(ticket, object_type, record.pk, actor=actor)
 
 
 def _create(object_type: str, values: Mapping[str, str], *, actor: User) -> Any:

@@ -72,6 +72,20 @@ def test_removing_the_primary_contact_empties_ticket_contact(agent, ticket):
     assert Contact.objects.filter(pk=contact_id).exists()  # only the association went
 
 
+def test_a_first_company_becomes_primary_and_a_second_does_not(agent, ticket):
+    first = crm_services.create_company(actor=agent, name="Första AB")
+    second = crm_services.create_company(actor=agent, name="Andra AB")
+    card_services.add_to_ticket(ticket, "company", first.pk, actor=agent)
+    card_services.add_to_ticket(ticket, "company", second.pk, actor=agent)
+    assert associations.primary_id("ticket", ticket.pk, "company") == first.pk
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    card = association_cards(ticket, user=agent, users={})["company"]
+    assert [(r.label, r.is_primary) for r in card.records] == [
+        ("Första AB", True),
+        ("Andra AB", False),
+    ]
+
+
 def test_removing_another_record_leaves_the_ticket_alone(agent, ticket):
     deal = crm_services.create_deal(actor=agent, name="Renewal", amount="1200")
     card_services.add_to_ticket(ticket, "deal", deal.pk, actor=agent)
