@@ -58,6 +58,7 @@ class Row:
     values: dict[str, Any]
     keys: frozenset[Any] = frozenset()  # what identifies its record (de-duplication)
     error: str = ""
+    invalid: frozenset[str] = frozenset()  # the properties whose cells failed their check
 
 
 @dataclass
@@ -151,9 +152,11 @@ def importer_for(
 def read_row(
     number: int, raw: list[str], columns: list[ImportField | None], importer: Importer
 ) -> Row:
-    """Check every mapped cell of the row; the row carries its first error, if any."""
+    """Check every mapped cell of the row; the row carries every error (joined) and the
+    properties whose cells failed."""
     values: dict[str, Any] = {}
     errors: list[str] = []
+    invalid: set[str] = set()
     for index, column in enumerate(columns):
         if column is None or index >= len(raw):
             continue
@@ -164,12 +167,15 @@ def read_row(
             values[column.name] = clean_cell(column, cell, importer.context)
         except CellError as error:
             errors.append(f"{column.name}: {error}")
+            invalid.add(column.name)
     row = Row(number=number, raw=raw, values=values)
     for column in columns:
         if column is None or not column.required or column.name in values:
             continue
-        if not any(e.startswith(f"{column.name}:") for e in errors):
+        if column.name not in invalid:
             errors.append(f"{column.name}: {_('This value is required.')}")
+            invalid.add(column.name)
+    row.invalid = frozenset(invalid)
     if not errors:
         try:
             importer.check(values)

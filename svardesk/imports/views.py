@@ -88,7 +88,7 @@ def _mapping_context(job: ImportJob, mapping: list[str]) -> dict[str, Any]:
         name = mapping[index] if index < len(mapping) else ""
         invalid = 0
         if name:
-            invalid = sum(1 for row in checked if f"{name}:" in row.error)
+            invalid = sum(1 for row in checked if name in row.invalid)
         table.append(
             {"index": index, "header": header, "name": name, "cells": cells, "invalid": invalid}
         )
