@@ -479,11 +479,11 @@ def load_records(
     return counts
 
 
-def associate_tickets(*, after_id: int, seed: int, progress: Progress) -> int:
+def associate_tickets(*, after_id: int, after_deal: int, progress: Progress) -> int:
     """Every ticket with id > `after_id` and a contact: ticket → contact (unlabelled and
     primary), ticket → the contact's company (both labels); then half the new deals with
-    their contact's latest ticket. INSERT … SELECT per id range, as create_ticket_events."""
-    del seed
+    their contact's latest ticket (deals with id > `after_deal`). INSERT … SELECT per id
+    range, as create_ticket_events."""
     association = Association._meta.db_table
     ticket = Ticket._meta.db_table
     contact = Contact._meta.db_table
@@ -510,18 +510,18 @@ def associate_tickets(*, after_id: int, seed: int, progress: Progress) -> int:
                 created += cursor.rowcount
             low = high
             progress(f"ticket associations: {created:,} ({time.perf_counter() - started:.1f}s)")
-        # Half the deals: their contact's latest ticket (one not yet linked to a deal).
+        # Half the new deals: their contact's latest new ticket. One grouping pass over the
+        # new tickets, joined: a lookup per deal would leave the plan to a planner that has
+        # no statistics yet for the rows this transaction wrote.
         cursor.execute(
             f"INSERT INTO {association} ({', '.join(_ASSOCIATION_COLUMNS)}) "  # noqa: S608
-            f"SELECT 'ticket', latest.ticket_id, 'deal', latest.deal_id, '', latest.created_at "
-            f"FROM (SELECT a.from_id AS deal_id, a.created_at, (SELECT max(t.id) FROM {ticket} t "
-            f"WHERE t.contact_id = a.to_id AND t.id > %s) AS ticket_id FROM {association} a "
+            f"SELECT 'ticket', latest.ticket_id, 'deal', a.from_id, '', a.created_at "
+            f"FROM {association} a JOIN (SELECT contact_id, max(id) AS ticket_id FROM {ticket} "
+            "WHERE id > %s AND contact_id IS NOT NULL GROUP BY contact_id) latest "
+            "ON latest.contact_id = a.to_id "
             "WHERE a.from_type = 'deal' AND a.to_type = 'contact' AND a.label = '' "
-            "AND a.from_id %% 2 = 0) latest WHERE latest.ticket_id IS NOT NULL "
-            f"AND NOT EXISTS (SELECT 1 FROM {association} x WHERE x.from_type = 'ticket' "
-            "AND x.from_id = latest.ticket_id AND x.to_type = 'deal' "
-            "AND x.to_id = latest.deal_id AND x.label = '')",
-            [after_id],
+            "AND a.from_id > %s AND a.from_id %% 2 = 0",
+            [after_id, after_deal],
         )
         created += cursor.rowcount
     return created

@@ -325,6 +325,7 @@ def _load_in_transaction(
         agents = ensure_agents(random.Random(f"{options.seed}:agents"), options.agents, teams)
         report.teams, report.agents = len(teams), len(agents)
     first_contact = bulk.max_id(Contact)
+    first_deal = bulk.max_id(Deal)
     # The records' indexes (search's expression indexes folding names among them) are built
     # once after the load rather than updated row by row.
     with bulk.indexes_rebuilt_after(
@@ -395,7 +396,7 @@ def _load_in_transaction(
         _timed(report, "associations"),
     ):
         report.associations += demo_crm.associate_tickets(
-            after_id=first_ticket, seed=options.seed, progress=progress
+            after_id=first_ticket, after_deal=first_deal, progress=progress
         )
     with _timed(report, "assignments"):
         report.assigned_to_admin, report.assigned_to_agent = balance_assignments(
