@@ -388,7 +388,7 @@ def _crm_list_pages() -> list[Page]:
             ),
             {},
         ),
-        ("crm list: contacts, search", "agent", lambda f: f"{contacts}?q=a", {}),
+        ("crm list: contacts, search", "agent", lambda f: f"{contacts}?q=customer", {}),
         ("crm list: a saved contact view", "agent", saved_view, {}),
         (
             "crm list: companies",
