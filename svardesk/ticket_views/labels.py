@@ -175,4 +175,9 @@ def _value_label(spec: props.PropertySpec, value: Any) -> str:
         if spec.type == props.STAGE:
             stage = Stage.objects.filter(pk=number).first()
             return stage.display_name if stage else text
+        if spec.type == "company_ref":  # a contact's company (records.properties)
+            from svardesk.crm.models import Company
+
+            company = Company.objects.filter(pk=number).first()
+            return str(company) if company else text
     return text

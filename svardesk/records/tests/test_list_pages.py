@@ -244,6 +244,9 @@ def test_advanced_filter_form_adds_condition_and_bad_value_shows_error(client, s
     assert "Enter a number" in html
     criteria = client.get(reverse("records:contacts_criteria"), {"add_property": "hs_language"})
     assert "Swedish" in criteria.content.decode()
+    acme = Company.objects.create(name="Acme AB")
+    html = client.get(reverse("records:contacts"), {"f": f"company:IN:{acme.pk}"}).content.decode()
+    assert "Primary company is any of Acme AB" in html
 
 
 def test_paging_has_no_gaps_or_duplicates_in_every_sort(client, super_admin, settings):
