@@ -1306,11 +1306,18 @@ def find_or_create_contacts_for_addresses(
     if not names:
         return {}
     found = crm_queries.contacts_by_addresses(list(names))
+    named: list[RecordEvent] = []
     for key, contact in found.items():
         _, first, last = names[key]
         if not contact.first_name and not contact.last_name and (first or last):
             contact.first_name, contact.last_name = first, last
             contact.save(update_fields=["first_name", "last_name", "updated_at"])
+            named.extend(
+                _event(CONTACT, contact.pk, None, "changed", name, "", value)
+                for name, value in (("first_name", first), ("last_name", last))
+                if value
+            )
+    _write_events(named)
     missing = [key for key in names if key not in found]
     if missing:
         found.update(_create_for_addresses({key: names[key] for key in missing}, language))

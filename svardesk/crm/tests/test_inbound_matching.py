@@ -76,6 +76,11 @@ def test_a_contact_with_only_the_email_column_is_still_matched(db):
     assert found == legacy
     legacy.refresh_from_db()
     assert (legacy.first_name, legacy.last_name) == ("Olle", "Old")  # a nameless one is named
+    assert set(
+        RecordEvent.objects.filter(object_id=legacy.pk, kind="changed").values_list(
+            "property_name", "new_value"
+        )
+    ) == {("first_name", "Olle"), ("last_name", "Old")}
 
 
 def test_a_known_name_is_kept(agent):
