@@ -172,6 +172,131 @@ def _configure_sla() -> None:
     )
 
 
+def make_report_data(tickets: int) -> None:
+    """A synthetic data set for the report on an empty, migrated database (DATABASE_URL,
+    PostgreSQL): 8 teams, 40 agents (team-scoped, one team each) and a super admin made with
+    the ORM, then `tickets` tickets with their SLA columns and timers by INSERT ... SELECT over
+    generate_series (seeded random). 55 % of the tickets were created in the last 4 weeks, the
+    rest spread over the 48 before (the demo's crowding, the hardest case for "last 4 weeks");
+    70 % are closed. First response due 4 h after creation (closed: 85 % met), next response
+    on 40 % (due after 1 day), close due after 3 days (closed: 80 % met); open tickets past a
+    due time are Overdue (a quarter of the first responses) or met, the rest On track. 1 %
+    spam, 10 % without a team, 20 % without an owner. The search triggers are switched off
+    for the load (the report does not search) and back on after."""
+    _django()
+    from django.db import connection, transaction
+
+    from svardesk.accounts.models import TicketAccess, User
+    from svardesk.teams.models import Membership, Team
+    from svardesk.tickets.models import Pipeline, Stage, Ticket
+
+    if Ticket.objects.exists():
+        sys.exit("the database already has tickets: use an empty, migrated one")
+    pipeline = Pipeline.objects.order_by("pk").first()
+    if pipeline is None:
+        sys.exit("no pipeline: migrate the database first")
+    open_stage = Stage.objects.filter(pipeline=pipeline, is_closed=False).order_by("pk").first()
+    closed_stage = Stage.objects.filter(pipeline=pipeline, is_closed=True).order_by("pk").first()
+    if open_stage is None or closed_stage is None:
+        sys.exit("the first pipeline needs an open and a closed stage")
+    with transaction.atomic():
+        teams = [Team.objects.create(name=f"Team {n}") for n in range(1, 9)]
+        User.objects.create_superuser("admin@bench.invalid", "bench-password")
+        agents = []
+        for n in range(40):
+            agent = User.objects.create_user(
+                f"agent{n}@bench.invalid",
+                "bench-password",
+                has_seat=True,
+                ticket_access=TicketAccess.TEAM,
+                primary_team=teams[n % 8],
+            )
+            Membership.objects.create(team=teams[n % 8], user=agent)
+            agents.append(agent.pk)
+    team_ids = "ARRAY[" + ",".join(str(team.pk) for team in teams) + "]::bigint[]"
+    agent_ids = "ARRAY[" + ",".join(str(pk) for pk in agents) + "]::bigint[]"
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE tickets_ticket DISABLE TRIGGER USER")
+        cursor.execute("SELECT setseed(0.12)")
+        cursor.execute(
+            "CREATE TEMP TABLE gen AS SELECT g AS n, now() - CASE WHEN random() < 0.55 "
+            "THEN random() * interval '28 days' ELSE interval '28 days' + random() * "
+            "interval '336 days' END AS created, random() AS r_open, random() AS r_fr, "
+            "random() AS r_nr, random() AS r_cl, random() AS r_el, random() AS r_dim, "
+            "random() AS r_own FROM generate_series(1, %s) g",
+            [tickets],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO tickets_ticket (id, created_at, updated_at, name, description,
+              priority, category, source, is_open, is_spam, closed_at, last_activity_at,
+              preview, custom, version, pipeline_id, stage_id, team_id, owner_id,
+              sla_first_response_due, sla_first_response_status,
+              sla_next_response_due, sla_next_response_status,
+              sla_close_due, sla_close_status)
+            SELECT n, created, created, 'Ticket ' || n, '',
+              (ARRAY['', 'LOW', 'MEDIUM', 'HIGH', 'URGENT'])[1 + floor(r_dim * 5)::int],
+              '', 'EMAIL', r_open >= 0.7, r_dim * 100 < 1,
+              CASE WHEN r_open < 0.7 THEN created + r_cl * interval '5 days' END, created,
+              '', '{{}}', 1, {pipeline.pk},
+              CASE WHEN r_open < 0.7 THEN {closed_stage.pk} ELSE {open_stage.pk} END,
+              CASE WHEN r_own < 0.1 THEN NULL
+                ELSE ({team_ids})[1 + floor(r_own * 10 * 8)::int % 8] END,
+              CASE WHEN r_el < 0.2 THEN NULL
+                ELSE ({agent_ids})[1 + floor(r_el * 1000)::int % 40] END,
+              created + interval '4 hours',
+              CASE WHEN created + interval '4 hours' > now() AND r_open >= 0.7 THEN 'on_track'
+                WHEN r_open >= 0.7 AND r_fr < 0.25 THEN 'overdue'
+                WHEN r_fr < 0.85 THEN 'met' ELSE 'missed' END,
+              CASE WHEN r_nr < 0.4 THEN created + interval '1 day' END,
+              CASE WHEN r_nr >= 0.4 THEN NULL
+                WHEN created + interval '1 day' > now() AND r_open >= 0.7 THEN 'on_track'
+                WHEN r_open >= 0.7 AND r_nr < 0.1 THEN 'overdue'
+                WHEN r_nr < 0.34 THEN 'met' ELSE 'missed' END,
+              created + interval '3 days',
+              CASE WHEN r_open < 0.7 AND r_cl < 0.8 THEN 'met'
+                WHEN r_open < 0.7 THEN 'missed'
+                WHEN created + interval '3 days' > now() THEN 'on_track'
+                ELSE 'overdue' END
+            FROM gen
+            """
+        )
+        # The timers: started at creation; a met goal completed within its goal, a missed
+        # one up to twice past it.
+        cursor.execute(
+            """
+            INSERT INTO sla_ticketsla (ticket_id, policy, settings_version,
+              first_response_goal, first_response_started_at, first_response_completed_at,
+              first_response_paused_seconds, next_response_goal, next_response_started_at,
+              next_response_completed_at, next_response_paused_seconds,
+              close_goal, close_started_at, close_completed_at, close_paused_seconds)
+            SELECT t.id, 'all', 1, 14400, t.created_at,
+              CASE t.sla_first_response_status
+                WHEN 'met' THEN t.created_at + g.r_el * interval '4 hours'
+                WHEN 'missed' THEN t.created_at + (1 + g.r_el * 2) * interval '4 hours' END,
+              0, CASE WHEN t.sla_next_response_due IS NOT NULL THEN 86400 END,
+              t.sla_next_response_due - interval '1 day',
+              CASE t.sla_next_response_status
+                WHEN 'met' THEN t.created_at + g.r_el * interval '1 day'
+                WHEN 'missed' THEN t.created_at + (1 + g.r_el) * interval '1 day' END,
+              0, 259200, t.created_at,
+              CASE t.sla_close_status
+                WHEN 'met' THEN t.created_at + g.r_cl * interval '3 days'
+                WHEN 'missed' THEN t.created_at + (1 + g.r_cl) * interval '3 days' END, 0
+            FROM tickets_ticket t JOIN gen g ON g.n = t.id
+            """
+        )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), "
+            "(SELECT max(id) FROM tickets_ticket))"
+        )
+        cursor.execute("ALTER TABLE tickets_ticket ENABLE TRIGGER USER")
+        cursor.execute("ANALYZE tickets_ticket")
+        cursor.execute("ANALYZE sla_ticketsla")
+    print(f"{tickets:,} tickets with SLA data in {time.perf_counter() - began:.0f} s ({_load()})")
+
+
 def bench_recompute(limit: int | None) -> None:
     """Settings saved with "new tickets and existing open tickets": the background job over
     every open ticket (or the first `limit`), timed, with its progress as the job records it."""
@@ -277,6 +402,10 @@ def main() -> None:
         "recompute", help="retroactive recomputation of open tickets (DATABASE_URL), tickets/s"
     )
     recompute.add_argument("--limit", type=int, default=0, help="stop after this many")
+    data = sub.add_parser(
+        "report-data", help="synthetic tickets with SLA data for `report` (empty database)"
+    )
+    data.add_argument("--tickets", type=int, default=1_000_000)
     sweep = sub.add_parser("sweep", help="the periodic sweep (DATABASE_URL), ms per sweep")
     sweep.add_argument("--repeat", type=int, default=3)
     sweep.add_argument("--ahead", type=int, nargs="*", default=[0, 60, 240])
@@ -289,6 +418,8 @@ def main() -> None:
         bench_sweep(args.repeat, args.ahead)
     elif args.part == "report":
         bench_report(args.repeat)
+    elif args.part == "report-data":
+        make_report_data(args.tickets)
 
 
 if __name__ == "__main__":

@@ -251,3 +251,59 @@ class Recomputation(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Recomputation {self.pk} ({self.state})"
+
+
+class ComplianceBucket(models.Model):
+    """How many of the (non-spam) tickets' goals fell due in one UTC time bucket with one
+    decided status (met, missed, overdue), per team (0: none), pipeline and priority — what
+    the SLA report counts. Kept by database triggers on tickets (`sla.rollup`), so every
+    change of a status, due time, team, pipeline, priority or spam flag moves its count in
+    the same transaction, whichever code made it; `svardesk sla_rollup --rebuild` recounts."""
+
+    start = models.DateTimeField()
+    goal = models.CharField(max_length=16)
+    status = models.CharField(max_length=10)
+    team_id = models.BigIntegerField()
+    pipeline_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    tickets = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.goal} {self.status} {self.start:%Y-%m-%d %H:%M}: {self.tickets}"
+
+
+class ComplianceDay(ComplianceBucket):
+    """Buckets of one UTC day: the body of the report's weeks."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal", "start", "status", "team_id", "pipeline_id", "priority"],
+                name="sla_compliance_day_key",
+            )
+        ]
+
+
+class ComplianceHour(ComplianceBucket):
+    """Buckets of one UTC hour: the edges of weeks that start inside a UTC day."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal", "start", "status", "team_id", "pipeline_id", "priority"],
+                name="sla_compliance_hour_key",
+            )
+        ]
+
+
+class RollupRebuild(models.Model):
+    """While `svardesk sla_rollup --rebuild` runs: the tickets below `below` (by id) are
+    counted already, so the triggers adjust only their counts; no row = complete."""
+
+    below = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"Rollup rebuild below ticket {self.below}"
