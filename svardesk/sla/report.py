@@ -191,7 +191,7 @@ def build_report(
     times: dict[str, dict[dt.date, tuple[float | None, float | None]]] = {}
     overall: dict[str, tuple[float | None, float | None]] = {}
     for goal in TIMED_GOALS:
-        times[goal], overall[goal] = _times(scope_q, filters, goal, start, end, tz)
+        times[goal], overall[goal] = _times(scope_q, filters, goal, start, end, tz, exact=exact)
     team_ids = {team for goal in by_team.values() for team in goal}
     names: dict[int | None, str] = {
         team.pk: team.name for team in Team.objects.filter(pk__in=[t for t in team_ids if t])
@@ -334,13 +334,38 @@ def _times(
     start: dt.datetime,
     end: dt.datetime,
     tz: dt.tzinfo,
+    *,
+    exact: bool = False,
 ) -> tuple[dict[dt.date, tuple[float | None, float | None]], tuple[float | None, float | None]]:
-    """Median and 90th percentile of start → completion, per week and over the period."""
+    """Median and 90th percentile of start → completion, per week and over the period.
+
+    On PostgreSQL one scan gives both (GROUP BY ROLLUP: the weeks, then the period) — the
+    same percentile_cont numbers as one query per week and one for the period, which
+    `exact` still runs (the benchmark's "before")."""
     elapsed = F(f"sla__{goal}_completed_at") - F(f"sla__{goal}_started_at")
     tickets = _goal_tickets(scope, filters, goal, COMPLETED, start, end).filter(
         **{f"sla__{goal}_completed_at__isnull": False, f"sla__{goal}_started_at__isnull": False}
     )
     week = TruncWeek(f"sla_{goal}_due", tzinfo=tz)
+    if connection.vendor == "postgresql" and not exact:
+        inner = tickets.annotate(week=week, elapsed=elapsed).values("week", "elapsed").order_by()
+        sql, params = inner.query.sql_with_params()
+        # The inner SQL is Django's own, its values passed as parameters.
+        pick = "week, " + ", ".join(
+            f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY elapsed)"
+            for fraction in (0.5, 0.9)
+        )
+        query = f"SELECT {pick} FROM ({sql}) AS durations GROUP BY ROLLUP (week)"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            found = cursor.fetchall()
+        weekly = {
+            _as_date(day, tz): (_seconds(p50), _seconds(p90))
+            for day, p50, p90 in found
+            if day is not None
+        }
+        period = next(((p50, p90) for day, p50, p90 in found if day is None), (None, None))
+        return weekly, (_seconds(period[0]), _seconds(period[1]))
     if connection.vendor == "postgresql":
         rows = (
             tickets.annotate(week=week)
