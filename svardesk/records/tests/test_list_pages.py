@@ -276,6 +276,34 @@ def test_paging_has_no_gaps_or_duplicates_in_every_sort(client, super_admin, set
         assert set(seen) == expected
 
 
+def test_deal_paging_with_empty_values_in_the_sort(client, super_admin, settings):
+    settings.TICKET_LIST_PAGE_SIZE = 2
+    for i in range(7):
+        Deal.objects.create(
+            name=f"D{i % 3}",
+            amount=None if i % 3 == 0 else i * 10,
+            close_date=None if i % 2 else dt.date(2025, 1, 1 + i % 2),
+            custom={"score": i % 2} if i % 4 else {},
+        )
+    create_property_definition(actor=None, name="score", label="Score",
+                               type=PropertyType.NUMBER, object_type="deal")  # fmt: skip
+    expected = set(Deal.objects.values_list("pk", flat=True))
+    client.force_login(super_admin)
+    url = reverse("records:deals")
+    for sort in ("amount", "-amount", "closedate", "-closedate", "dealstage", "score", "-score"):
+        seen: list[int] = []
+        params = {"sort": sort}
+        for _page in range(10):
+            html = client.get(url, params).content.decode()
+            seen += _ids(html)
+            match = re.search(r'after=([\w-]+)" rel="next"', html)
+            if not match:
+                break
+            params = {"sort": sort, "after": match.group(1)}
+        assert len(seen) == len(set(seen)) == 7, sort
+        assert set(seen) == expected
+
+
 def test_sort_by_column(client, super_admin):
     small = Deal.objects.create(name="b", amount=10)
     big = Deal.objects.create(name="a", amount=1000)
