@@ -335,19 +335,19 @@ def _view_form(request: HttpRequest, object_type: str, view: CustomView | None) 
     specs = _specs(request, object_type)
     data = request.POST if request.method == "POST" else request.GET
     state = parse_list_state(data, record_list.quick_filters)
+    # The view's filters (when editing one) and the list's current ones, which the form
+    # carries along as hidden inputs: "Save changes to view" adds them.
+    base = filters_from_data(view.filters) if view is not None else []
+    filters = [*base, *state.quick_filters(), *state.filters]
+    sort = state.sort or (view.sort if view else "")
+    columns = [c for c in state.columns.split(",") if c] or (list(view.columns) if view else [])
     if view is not None and request.method != "POST":
         name, sharing = view.name, view.sharing
         team_ids = [t.pk for t in view.teams.all()]
-        filters = filters_from_data(view.filters)
-        sort, columns = view.sort, list(view.columns)
     else:
         name = data.get("name", "")
         sharing = data.get("sharing", Sharing.PRIVATE)
         team_ids = [pk for pk in map(parse_id, data.getlist("teams")) if pk is not None]
-        base = filters_from_data(view.filters) if view is not None else []
-        filters = [*base, *state.quick_filters(), *state.filters]
-        sort = state.sort or (view.sort if view else "")
-        columns = [c for c in state.columns.split(",") if c] or (list(view.columns) if view else [])
     errors: dict[str, str] = {}
     if request.method == "POST":
         teams = list(Team.objects.filter(pk__in=team_ids))

@@ -377,6 +377,15 @@ def test_save_view_private_and_shared(client, super_admin, agent):
     client.force_login(agent)
     html = client.get(reverse("records:contacts_view", args=[view.pk])).content.decode()
     assert _ids(html) == [anna.pk]
+    # "Save changes to view": the list's extra filter joins the view's.
+    client.force_login(super_admin)
+    edit = reverse("records:contacts_view_edit", args=[view.pk])
+    form = client.get(edit, {"f": "email:CONTAINS_TOKEN:x.se"}).content.decode()
+    assert "Email contains x.se" in form
+    client.post(f"{edit}?f=email:CONTAINS_TOKEN:x.se",
+                {"name": "Anna only", "sharing": Sharing.EVERYONE, "f": "email:CONTAINS_TOKEN:x.se"})  # fmt: skip
+    view.refresh_from_db()
+    assert [item["property"] for item in view.filters] == ["firstname", "email"]
 
 
 def test_delete_view_and_ticket_lists_ignore_contact_views(client, super_admin):
