@@ -18,7 +18,7 @@ from svardesk.conversations.queries import conversation_context, conversations_s
 from svardesk.core.decorators import workspace_required
 from svardesk.core.parsing import parse_ascii_int
 from svardesk.crm.models import DealStage
-from svardesk.records.cards import association_cards
+from svardesk.records.cards import association_cards, card_annotations
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services
 from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
@@ -28,10 +28,13 @@ from svardesk.tickets.page import assignable_users_cached, detail_context
 
 
 def access_ticket_for_page(ticket_id: int, *, actor: Any) -> Ticket:
-    """`access_ticket`, with the ticket's conversations read in the same statement: the
-    page's statement count stays fixed (see `conversations.queries.load_ticket_conversations`)."""
+    """`access_ticket`, with the ticket's conversations and its association cards' records
+    read in the same statement: the page's statement count stays fixed (see
+    `conversations.queries.load_ticket_conversations` and `records.cards`)."""
     return queries.access_ticket(
-        ticket_id, actor=actor, annotate={"conversations_json": conversations_summary()}
+        ticket_id,
+        actor=actor,
+        annotate={"conversations_json": conversations_summary(), **card_annotations()},
     )
 
 
