@@ -3,10 +3,13 @@
 
 from django.urls import include, path
 
+from svardesk.records import settings_views
+
 app_name = "records"
 
 urlpatterns: list = [
     path("", include("svardesk.records.list_urls")),
     path("", include("svardesk.records.picker_urls")),
     path("", include("svardesk.records.record_urls")),
+    path("settings/crm/", settings_views.crm_settings_page, name="settings"),
 ]
