@@ -23,8 +23,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncHour, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -264,14 +274,19 @@ def _rollup_counts(
         return rows
 
     first, last = _utc_floor(boundaries[0], _DAY), boundaries[-1]
+    # Each day goes to the local week holding its midday, grouped by the database.
+    midday = ExpressionWrapper(F("start") + _DAY / 2, output_field=DateTimeField())
+    tz = timezone.get_current_timezone()
+    index = {week: i for i, week in enumerate(tally.weeks)}
     days = (
         restrict(ComplianceDay.objects.filter(start__gte=first, start__lt=last))
-        .values_list("start", "team_id", "status")
+        .annotate(week=TruncWeek(midday, tzinfo=tz))
+        .values_list("week", "team_id", "status")
         .annotate(n=Sum("tickets"))
         .order_by()
     )
-    for day, team_id, status, count in days:
-        tally.add(week_of(day + _DAY / 2), team_id or None, status, count)
+    for week, team_id, status, count in days:
+        tally.add(index.get(_as_date(week, tz)), team_id or None, status, count)
     # The parts of days on the wrong side of a boundary: [from, to) with their true week.
     pieces: list[tuple[dt.datetime, dt.datetime]] = []
     for boundary in boundaries:
@@ -281,44 +296,58 @@ def _rollup_counts(
         pieces.append((day, boundary) if boundary <= day + _DAY / 2 else (boundary, day + _DAY))
     if not pieces:
         return
-    hours = Q()
-    partial: list[tuple[dt.datetime, dt.datetime]] = []
+    hours: list[dt.datetime] = []
+    partial = Q()
+    partial_weeks: dict[dt.datetime, int | None] = {}  # hour → its part's true week
     for low, high in pieces:
+        if week_of(_utc_floor(low, _DAY) + _DAY / 2) == week_of(low):
+            continue  # the day's midday is in the same week (the period's own edges)
         whole_low = low if low == _utc_floor(low, _HOUR) else _utc_floor(low, _HOUR) + _HOUR
         whole_high = _utc_floor(high, _HOUR)
-        if whole_low < whole_high:
-            hours |= Q(start__gte=whole_low, start__lt=whole_high)
+        hour = whole_low
+        while hour < whole_high:
+            hours.append(hour)
+            hour += _HOUR
         if low < whole_low:
-            partial.append((low, min(whole_low, high)))
-        if whole_high < high and whole_high >= whole_low:
-            partial.append((whole_high, high))
+            partial |= Q(
+                **{f"sla_{goal}_due__gte": low, f"sla_{goal}_due__lt": min(whole_low, high)}
+            )
+            partial_weeks[_utc_floor(low, _HOUR)] = week_of(low)
+        if whole_low <= whole_high < high:
+            partial |= Q(**{f"sla_{goal}_due__gte": whole_high, f"sla_{goal}_due__lt": high})
+            partial_weeks[whole_high] = week_of(whole_high)
+
+    def move(
+        hour: dt.datetime, team_id: int | None, status: str, count: int, true: int | None
+    ) -> None:
+        counted = week_of(_utc_floor(hour, _DAY) + _DAY / 2)
+        if counted != true:
+            tally.add(true, team_id or None, status, count)
+            tally.add(counted, team_id or None, status, -count)
+
     if hours:
         rows = (
-            restrict(ComplianceHour.objects.filter(hours))
+            restrict(ComplianceHour.objects.filter(start__in=hours))
             .values_list("start", "team_id", "status")
             .annotate(n=Sum("tickets"))
             .order_by()
         )
         for hour, team_id, status, count in rows:
-            counted = week_of(_utc_floor(hour, _DAY) + _DAY / 2)
-            true = week_of(hour)
-            if counted != true:
-                tally.add(true, team_id or None, status, count)
-                tally.add(counted, team_id or None, status, -count)
-    for low, high in partial:
-        counted, true = week_of(_utc_floor(low, _DAY) + _DAY / 2), week_of(low)
-        if counted == true:
-            continue
+            move(hour, team_id, status, count, week_of(hour))
+    if partial:
+        # Zones 30 or 45 minutes off UTC: the parts of hours, from the tickets, in one query.
         scope = Q(team_id__in=teams) if teams is not None else Q()
         rows = (
-            _goal_tickets(scope, filters, goal, DECIDED, low, high)
-            .values_list("team_id", f"sla_{goal}_status")
+            _goal_tickets(scope, filters, goal, DECIDED, first, last + _DAY)
+            .filter(partial)
+            .annotate(hour=TruncHour(f"sla_{goal}_due", tzinfo=dt.UTC))
+            .values_list("hour", "team_id", f"sla_{goal}_status")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for team_id, status, count in rows:
-            tally.add(true, team_id, status, count)
-            tally.add(counted, team_id, status, -count)
+        for hour, team_id, status, count in rows:
+            start = _utc_floor(hour, _HOUR)
+            move(start, team_id, status, count, partial_weeks[start])
 
 
 def _as_date(value: Any, tz: dt.tzinfo) -> dt.date:

@@ -224,7 +224,8 @@ def _lock(cursor: object) -> None:
 
 def rebuild(batch_size: int = 50_000, progress: Callable[[int, int], None] | None = None) -> int:
     """Recount both tables from the tickets, `batch_size` tickets (by id) per transaction.
-    Returns the number of tickets read. Safe while tickets change (module docstring)."""
+    Returns the highest ticket id when it started; `progress(id reached, that id)` after each
+    batch. Safe while tickets change (module docstring)."""
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
         cursor.execute("DELETE FROM sla_rolluprebuild")
@@ -233,7 +234,7 @@ def rebuild(batch_size: int = 50_000, progress: Callable[[int, int], None] | Non
             cursor.execute(f"DELETE FROM {table}")
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM tickets_ticket")
         highest = int(cursor.fetchone()[0])
-    low, done = 0, 0
+    low = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             _lock(cursor)
@@ -261,9 +262,18 @@ def rebuild(batch_size: int = 50_000, progress: Callable[[int, int], None] | Non
                         ],
                     )
                 )
-            done += batch_size if high is not None else 0
         if progress is not None:
-            progress(min(done, highest), highest)
+            progress(highest if high is None else min(high - 1, highest), highest)
         if high is None:
-            return done
+            return highest
         low = high
+
+
+def compact() -> None:
+    """After a rebuild outside a transaction (PostgreSQL): reclaim the row versions the
+    batches' upserts left (where ticket ids do not follow due times, every batch touches the
+    same buckets) and refresh the statistics. A plain VACUUM, so ticket writes never wait;
+    `VACUUM FULL` on the two tables in a quiet hour also shrinks them."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    _run([f"VACUUM ANALYZE {table}" for table in TABLES.values()])

@@ -33,7 +33,8 @@ class Command(BaseCommand):
                 raise CommandError("the SLA rollup triggers are missing: add --install")
 
             def progress(done: int, total: int) -> None:
-                self.stdout.write(f"{done:,} / {total:,} tickets")
+                self.stdout.write(f"counted up to ticket {done:,} of {total:,}")
 
             rollup.rebuild(batch_size=max(1, options["batch_size"]), progress=progress)
+            rollup.compact()
             self.stdout.write("rollup rebuilt")
