@@ -55,7 +55,12 @@ RECORD_TYPES: tuple[str, ...] = ("contact", "company", "deal", "user")
 
 # A rank that may match very many records reads this many before the visibility check (for a
 # user who sees every record), then keeps the best `limit` of them.
-CANDIDATES = 200
+CANDIDATES = 50
+ORDERED_CANDIDATES = 100
+# A user who sees only some records: more candidates, since many may be out of their sight.
+RESTRICTED_CANDIDATES = 150
+RESTRICTED_ORDERED_CANDIDATES = 500
+EXACT_CANDIDATES = 1000
 MAX_LIMIT = 50
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
 _MIN_PHONE_DIGITS = 5
@@ -95,7 +100,8 @@ def _parse(text: str) -> _Query:
     text = " ".join((text or "").split())[:MAX_QUERY_LENGTH]
     lower = text.lower()
     folded = fold(text)
-    tokens = tuple(dict.fromkeys(folded.split()))[:MAX_TOKENS]
+    # An address ("anna@", "@acme.se") is looked up as an address, not as words.
+    tokens = () if "@" in text else tuple(dict.fromkeys(folded.split()))[:MAX_TOKENS]
     phones: list[str] = []
     digits: list[str] = []
     raw_digits = re.sub(r"\D", "", text)
@@ -179,34 +185,66 @@ class _Rank:
     matched: str = ""  # what matched, for the secondary text ("phone")
 
 
-def _rank_condition(table: str, rank: _Rank, *, capped: bool) -> tuple[str, list[Any]]:
-    parts: list[str] = []
-    params: list[Any] = []
-    for number, select in enumerate(rank.selects):
-        sql = select.sql
-        if capped:
-            order = f" ORDER BY {select.order}" if select.order else ""
-            sql = f"SELECT id FROM ({sql}{order} LIMIT {CANDIDATES}) AS part{number}"
-        parts.append(sql)
-        params.extend(select.params)
-    return f'"{table}"."id" IN ({" UNION ".join(parts)})', params
+def _prefix(expression: str) -> str:
+    """`expression` starts with a parameter: as a range (lower bound, upper bound), which
+    the C-ordered expression index answers without computing the expression again for each
+    row (a LIKE would be re-checked row by row)."""
+    return f"{_c(expression)} >= %s AND {_c(expression)} < %s"
+
+
+def _bounds(prefix: str) -> tuple[str, str]:
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _candidates(rank: _Rank, cap: int) -> list[int]:
+    """Up to `cap` ids from each of the rank's statements: in the index's order for an
+    ordered statement, as found for the others."""
+    if len(rank.selects) == 1 and rank.selects[0].order:
+        select = rank.selects[0]
+        sql, params = f"{select.sql} ORDER BY {select.order} LIMIT {cap}", list(select.params)
+    else:
+        parts: list[str] = []
+        params = []
+        for number, select in enumerate(rank.selects):
+            parts.append(f"SELECT id FROM ({select.sql} LIMIT {cap}) AS part{number}")
+            params.extend(select.params)
+        sql = " UNION ALL ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(dict.fromkeys(row[0] for row in cursor.fetchall()))
 
 
 def _gather(
     visible: QuerySet[Any], table: str, ranks: list[_Rank], limit: int, *, sees_all: bool
 ) -> list[tuple[int, str]]:
+    """Each rank in turn until `limit` records are found: its candidates (capped), then
+    those `visible` holds, in the rank's order (the index's, or `order`)."""
+    del table
     found: list[tuple[int, str]] = []
     seen: set[int] = set()
     for rank in ranks:
         if len(found) >= limit:
             break
-        sql, params = _rank_condition(table, rank, capped=rank.broad and sees_all)
-        queryset = visible.filter(_condition(sql, params))
-        if seen:
-            queryset = queryset.exclude(pk__in=sorted(seen))
-        order = [RawSQL(expr, ()).asc() for expr in rank.order]  # noqa: S611
-        rows = queryset.order_by(*order, "pk").values_list("pk", flat=True)
-        for pk in rows[: limit - len(found)]:
+        ordered = len(rank.selects) == 1 and bool(rank.selects[0].order)
+        if rank.broad:
+            cap = (
+                (ORDERED_CANDIDATES if sees_all else RESTRICTED_ORDERED_CANDIDATES)
+                if ordered
+                else (CANDIDATES if sees_all else RESTRICTED_CANDIDATES)
+            )
+        else:
+            cap = EXACT_CANDIDATES
+        candidates = [pk for pk in _candidates(rank, cap) if pk not in seen]
+        if not candidates:
+            continue
+        rows = visible.filter(pk__in=candidates)
+        if ordered:
+            shown = set(rows.values_list("pk", flat=True))
+            picked = [pk for pk in candidates if pk in shown]
+        else:
+            order = [RawSQL(expr, ()).asc() for expr in rank.order]  # noqa: S611
+            picked = list(rows.order_by(*order, "pk").values_list("pk", flat=True))
+        for pk in picked[: limit - len(found)]:
             seen.add(pk)
             found.append((pk, rank.matched))
     return found
@@ -265,12 +303,11 @@ def _contact_ranks(query: _Query) -> list[_Rank]:
             _Rank(
                 (
                     _Select(
-                        f"{_LIVE_CONTACT}{_c(_FIRST_LAST)} LIKE %s",
-                        (query.folded + "%",),
+                        f"{_LIVE_CONTACT}{_prefix(_FIRST_LAST)}",
+                        _bounds(query.folded),
                         order=_c(_FIRST_LAST),
                     ),
                 ),
-                (_c(_CONTACT_NAME),),
                 broad=True,
             )
         )
@@ -295,17 +332,17 @@ def _contact_ranks(query: _Query) -> list[_Rank]:
         ranks.append(_Rank((words,), _BY_NAME, broad=True))
         ranks.append(_Rank((company,), _BY_NAME, broad=True))
     selects = []
-    if query.substring:
+    if query.substring and query.tokens:
         selects.append(
             _Select(f"{_LIVE_CONTACT}' ' || {_FIRST_LAST} LIKE %s", (f"%{query.folded}%",))
         )
-        if " " not in query.lower:
-            selects.append(
-                _Select(
-                    "SELECT contact_id AS id FROM crm_contactemail WHERE email_key LIKE %s ESCAPE '\\'",
-                    (f"%{_like(query.lower)}%",),
-                )
+    if query.substring and " " not in query.lower:
+        selects.append(
+            _Select(
+                "SELECT contact_id AS id FROM crm_contactemail WHERE email_key LIKE %s ESCAPE '\\'",
+                (f"%{_like(query.lower)}%",),
             )
+        )
     for digits in query.digits:
         selects.append(
             _Select(
@@ -384,12 +421,11 @@ def _company_ranks(query: _Query) -> list[_Rank]:
             _Rank(
                 (
                     _Select(
-                        f"{_LIVE_COMPANY}{_c(_FOLDED_NAME)} LIKE %s",
-                        (query.folded + "%",),
+                        f"{_LIVE_COMPANY}{_prefix(_FOLDED_NAME)}",
+                        _bounds(query.folded),
                         order=_c(_FOLDED_NAME),
                     ),
                 ),
-                (_c('svardesk_fold("crm_company"."name")'),),
                 broad=True,
             )
         )
@@ -400,12 +436,11 @@ def _company_ranks(query: _Query) -> list[_Rank]:
             _Rank(
                 (
                     _Select(
-                        f"{_LIVE_COMPANY}{_c(_LOWER_DOMAIN)} LIKE %s ESCAPE '\\'",
-                        (_like(query.domain or query.lower) + "%",),
+                        f"{_LIVE_COMPANY}{_prefix(_LOWER_DOMAIN)}",
+                        _bounds(query.domain or query.lower),
                         order=_c(_LOWER_DOMAIN),
                     ),
                 ),
-                (_c('lower("crm_company"."domain")'),),
                 broad=True,
             )
         )
@@ -447,12 +482,11 @@ def _deal_ranks(query: _Query) -> list[_Rank]:
             _Rank(
                 (
                     _Select(
-                        f"SELECT id FROM crm_deal WHERE {_c(_FOLDED_NAME)} LIKE %s",
-                        (query.folded + "%",),
+                        f"SELECT id FROM crm_deal WHERE {_prefix(_FOLDED_NAME)}",
+                        _bounds(query.folded),
                         order=_c(_FOLDED_NAME),
                     ),
                 ),
-                (_c('svardesk_fold("crm_deal"."name")'),),
                 broad=True,
             )
         )

@@ -112,6 +112,8 @@ def _text_matches(query: str, name: str) -> bool:
     if not q:
         return False
     name_f = fold(name)
+    if "@" in query:  # an address is looked up as one, not as words
+        return len(q) >= 3 and q in name_f
     return name_f.startswith(q) or _words_start(q.split(), name) or (len(q) >= 3 and q in name_f)
 
 
@@ -141,9 +143,10 @@ def oracle_contacts(query: str, user) -> set[int]:
         name = f"{contact.first_name} {contact.last_name}"
         keys = [e.email_key for e in contact.emails.all()]
         company = contact.company.name if contact.company_id else ""
+        words = "@" not in query  # an address is looked up as one, not as words
         if (
-            _text_matches(query, name)
-            or (company and _words_start(fold(query).split(), company) and fold(query))
+            (words and _text_matches(query, name))
+            or (words and company and _words_start(fold(query).split(), company) and fold(query))
             or (
                 lower
                 and " " not in lower
