@@ -130,3 +130,10 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
         for connection in connections.all():
             if getattr(connection, "pool", None) is not None:
                 connection.close_pool()
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    # The session's browser (tests/browser/conftest.py) keeps Playwright's event loop running
+    # in the test thread from the first browser test on, and asyncio-based tests after it
+    # fail: tests using the browser run last, wherever they live (a stable sort).
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import conftest as browser_fixtures
 from tests.browser.conftest import log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The browser fixtures live in tests/browser/conftest.py; these tests sit with the records app.
-browser = browser_fixtures.browser
-page = browser_fixtures.page
-screenshot = browser_fixtures.screenshot
 
 
 def test_create_contact_form_fits_and_shows_field_errors(page, screenshot):
