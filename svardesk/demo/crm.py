@@ -322,8 +322,8 @@ def contact_chunks(
                 first,
                 last,
                 addresses[0] if addresses else "",
-                phone,
-                mobile,
+                e164(phone) if phone else "",  # stored in E.164, as crm.services stores them
+                e164(mobile) if mobile else "",
                 company.name if company else "",
                 company.id if company else None,
             )

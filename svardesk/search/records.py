@@ -35,7 +35,8 @@ from django.db.models.expressions import RawSQL
 from django.utils.formats import number_format
 
 from svardesk.accounts.models import User
-from svardesk.crm.models import Company, Contact, ContactEmail, ContactPhone, CrmSettings, Deal
+from svardesk.crm.models import Company, Contact, ContactEmail, ContactPhone, Deal
+from svardesk.crm.queries import crm_settings
 from svardesk.search.normalise import (
     MAX_QUERY_LENGTH,
     MAX_TOKENS,
@@ -92,8 +93,8 @@ class _Query:
 
 
 def _default_region() -> str:
-    row = CrmSettings.objects.values_list("default_phone_region", flat=True).first()
-    return (row or "SE").upper()
+    # The account's setting, kept per process for a few seconds (no statement per pick).
+    return (crm_settings().default_phone_region or "SE").upper()
 
 
 def _parse(text: str) -> _Query:
