@@ -169,7 +169,9 @@ class WebProcess:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                # A graceful stop (web processes, worker, relay) on a loaded two-core machine
+                # has taken over 15 s; the caller asserts the clean exit code.
+                self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
