@@ -165,6 +165,9 @@ def test_pickers_from_the_keyboard_and_make_primary(page, agent, support_team):
     )
     ticket.refresh_from_db()
     assert ticket.contact.display_name == "Åke Berg"
+    # Make primary redraws the whole ticket; a header change made while that redraw is still
+    # in flight is replaced by it (seen on a loaded machine), so wait for it to land.
+    page.wait_for_load_state("networkidle")
     # The header still edits the ticket: the redrawn page carries the new version.
     page.get_by_label("Priority", exact=True).select_option(label="High")
     expect(page.get_by_text(re.compile("changed Priority from"))).to_be_visible()
