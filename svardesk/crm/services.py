@@ -858,17 +858,7 @@ def create_company(
 @transaction.atomic
 def update_company(company: Company, *, actor: User | None, **changes: Any) -> Company:
     """Change a company's properties (the create keywords; custom as in update_contact)."""
-    _check_unknown(changes, (*_COMPANY_FIELDS, "custom"))
-    current: Company = _locked(Company, company.pk)
-    errors: dict[str, str] = {}
-    values = _company_values(changes, errors)
-    custom_updates = (
-        _clean_custom(changes["custom"], "custom", errors) if "custom" in changes else None
-    )
-    _raise_if(errors)
-    _apply_changes(current, COMPANY, values, custom_updates, actor, empty_custom={})
-    _copy_into(current, company)
-    return current
+    return _update_record(company, COMPANY, _COMPANY_FIELDS, _company_values, changes, actor)
 
 
 def _apply_changes(
@@ -982,16 +972,29 @@ def create_deal(
 @transaction.atomic
 def update_deal(deal: Deal, *, actor: User | None, **changes: Any) -> Deal:
     """Change a deal's properties (the create keywords; custom as in update_contact)."""
-    _check_unknown(changes, (*_DEAL_FIELDS, "custom"))
-    current: Deal = _locked(Deal, deal.pk)
+    return _update_record(deal, DEAL, _DEAL_FIELDS, _deal_values, changes, actor)
+
+
+def _update_record(
+    record: Any,
+    object_type: str,
+    fields: tuple[str, ...],
+    clean_values: Any,
+    changes: dict[str, Any],
+    actor: User | None,
+) -> Any:
+    """update_company / update_deal: check, lock, clean every value (all errors at once),
+    apply with one timeline row per changed property, and refresh the caller's instance."""
+    _check_unknown(changes, (*fields, "custom"))
+    current = _locked(type(record), record.pk)
     errors: dict[str, str] = {}
-    values = _deal_values(changes, errors)
+    values = clean_values(changes, errors)
     custom_updates = (
         _clean_custom(changes["custom"], "custom", errors) if "custom" in changes else None
     )
     _raise_if(errors)
-    _apply_changes(current, DEAL, values, custom_updates, actor, empty_custom={})
-    _copy_into(current, deal)
+    _apply_changes(current, object_type, values, custom_updates, actor, empty_custom={})
+    _copy_into(current, record)
     return current
 
 
