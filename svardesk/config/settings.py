@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "svardesk.search",
     "svardesk.records",
     "svardesk.imports",
+    "svardesk.api",
+    "svardesk.webhooks",
     "svardesk.workspace",
     "svardesk.demo",
 ]
@@ -177,6 +179,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The HubSpot-compatible API's rate limits per token (api/ratelimit.py); 0 lifts a limit.
+API_RATE_LIMIT = env_int("SVARDESK_API_RATE_LIMIT", 190)  # requests per ten seconds
+API_SEARCH_RATE_LIMIT = env_int("SVARDESK_API_SEARCH_RATE_LIMIT", 5)  # searches per second
+API_DAILY_LIMIT = env_int("SVARDESK_API_DAILY_LIMIT", 1_000_000)  # requests per UTC day
 
 TASKS_IMMEDIATE = env_bool("SVARDESK_TASKS_IMMEDIATE", False)
 # Several installs may share one Redis (or a benchmark its data folder): each its own queue.

@@ -4,6 +4,8 @@ from svardesk.tickets import urls as tickets_urls
 from svardesk.workspace import ticket_cards, ticket_page
 
 urlpatterns = [
+    # The HubSpot-compatible API at the root, as HubSpot serves it (/crm/v3/…, /conversations/v3/…).
+    path("", include("svardesk.api.urls")),
     path("", include("svardesk.workspace.urls")),
     path("", include("svardesk.ticket_views.urls")),
     # One "tickets" namespace: the ticket's own actions and the ticket page composed above.

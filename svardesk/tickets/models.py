@@ -392,3 +392,16 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class TicketRedirect(models.Model):
+    """An id that a merge retired: merging tickets makes a new ticket and removes both old
+    rows, and each old id (and every id those had absorbed) points here to the ticket that
+    holds their conversations now, so workspace URLs redirect and the API answers with it."""
+
+    old_id = models.BigIntegerField(primary_key=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="merged_from")
+    merged_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"#{self.old_id} → #{self.ticket_id}"
