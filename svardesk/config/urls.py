@@ -30,6 +30,7 @@ urlpatterns = [
     path("settings/sla/", include("svardesk.sla.settings_urls")),
     path("reports/sla/", include("svardesk.sla.report_urls")),
     path("settings/import/", include("svardesk.imports.urls")),
+    path("settings/integrations/webhooks/", include("svardesk.webhooks.urls")),
     path("settings/", include("svardesk.workspace.settings_urls")),
     path("", include("svardesk.records.urls")),
     path("channels/email/", include("svardesk.channels.email.urls")),
