@@ -10,3 +10,8 @@ from django.dispatch import Signal
 # sent for internal comments, automatic messages (transcripts, confirmations) or auto-generated
 # inbound mail (auto-replies, bounces), nor for spam.
 message_exchanged = Signal()
+
+# Sent after commit with `message_id`, `conversation_id`, `ticket_id` and `kind` ("MESSAGE"
+# for a message to or from the customer, "COMMENT" for an internal comment) for every new
+# message, inbound or outbound, automatic ones included: for interfaces (webhooks out).
+message_created = Signal()

@@ -9,3 +9,11 @@ from django.dispatch import Signal
 contacts_merged = Signal()
 # As contacts_merged, for companies.
 companies_merged = Signal()
+
+# Record lifecycle, sent after commit for interfaces (webhooks out) to listen to; the domain
+# flow never depends on them. Each carries `object_type` ("contact", "company", "deal"),
+# `object_id` and `actor_id`; record_changed also `changed` — {property name: new plain
+# value} for the properties that changed.
+record_created = Signal()
+record_changed = Signal()
+record_deleted = Signal()
