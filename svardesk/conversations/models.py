@@ -78,6 +78,10 @@ class Conversation(TimestampedModel):
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     is_spam = models.BooleanField(default=False)
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # Set when the conversation was archived through the API (HubSpot's thread trash); such
+    # conversations leave the API's thread lists but keep their messages and their ticket.
+    # Nullable, so SQLite adds the column without rebuilding the table.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_message_at", "-id"]
