@@ -40,3 +40,13 @@ class PropertyDefinitionError(SvardeskError):
 
 class SidebarLayoutValidationError(SvardeskError):
     """A sidebar layout names a property that does not exist, or is not a layout at all."""
+
+
+class TicketMergeError(SvardeskError, ValueError):
+    """Two tickets cannot be merged. `code` says why: "same" (one ticket twice), "gone" (a
+    ticket was merged away or deleted meanwhile), "not_found" (outside the actor's tickets),
+    "too_many" (the tickets already absorbed the most merges a ticket may hold)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -370,6 +370,8 @@ class TicketEventKind(models.TextChoices):
     PROPERTY_CHANGED = "property_changed", _("Property changed")
     # An SLA goal started, paused, resumed, was met or missed (data: goal, event, due).
     SLA = "sla", _("SLA")
+    # Two tickets were merged into this one (data: tickets, [[id, name], …], primary first).
+    MERGED = "merged", _("Merged")
 
 
 class TicketEvent(models.Model):
