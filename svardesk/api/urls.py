@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("svardesk.api.crm_settings.urls")),
     path("", include("svardesk.api.conversations.urls")),
     path("settings/integrations/private-apps/", include("svardesk.api.private_apps.urls")),
+    path("", include("svardesk.api.openapi.urls")),
     # Anything else under the API's prefixes answers HubSpot's 404 body.
     re_path(r"^(?:crm|conversations)/(?:.*)$", unknown_path),
 ]
