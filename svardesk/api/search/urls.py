@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from svardesk.api.search import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("crm/v3/objects/<str:object_type>/search", views.search, name="api_search"),
+]
