@@ -7,8 +7,12 @@ class ConversationsConfig(AppConfig):
     label = "conversations"
 
     def ready(self) -> None:
+        from svardesk.conversations import merging
         from svardesk.conversations.models import HelpDeskSettings
         from svardesk.core.local_cache import clear_local_cache
+        from svardesk.tickets.signals import tickets_merging
+
+        tickets_merging.connect(merging.tickets_merging, dispatch_uid="conversations-merging")
 
         for signal in (post_save, post_delete):
             signal.connect(clear_local_cache, sender=HelpDeskSettings, weak=False)

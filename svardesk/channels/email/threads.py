@@ -20,6 +20,7 @@ from svardesk.channels.email.models import EmailChannel
 from svardesk.channels.email.signing import is_signed_message_id
 from svardesk.conversations.models import Channel, Conversation, Message
 from svardesk.crm import queries as crm_queries
+from svardesk.tickets.merge import resolve_ticket_id
 from svardesk.tickets.models import Ticket
 
 TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -127,7 +128,9 @@ def find_thread(
         if found is not None:
             return ThreadMatch(found.conversation, found.conversation.ticket, "message-id")
     for match in TICKET_TOKEN.finditer(subject or ""):
-        ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
+        # A token of a ticket merged since names the ticket it was merged into.
+        ticket_id = resolve_ticket_id(int(match.group(1)))
+        ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
         if ticket is not None and is_participant(ticket, sender_address):
             return ThreadMatch(None, ticket, "ticket-token")
     return None
