@@ -53,11 +53,14 @@ def check(token_id: int, *, search: bool = False, now: float | None = None) -> A
         if used_today > daily_limit:
             raise _limited("DAILY", "daily", headers, (day + 1) * _DAY - now)
 
-    if search and search_limit:
-        second = int(now)
-        used = _count(f"api:rl:s:{token_id}:{second}", 1)
-        if used > search_limit:
-            raise _limited("SECONDLY", "secondly", headers, second + 1 - now)
+    if search:
+        # Search has its own per-second limit and is exempt from the ten-second one
+        # (HubSpot's rule), also when the search limit is lifted.
+        if search_limit:
+            second = int(now)
+            used = _count(f"api:rl:s:{token_id}:{second}", 1)
+            if used > search_limit:
+                raise _limited("SECONDLY", "secondly", headers, second + 1 - now)
         return Allowance(headers)
 
     if burst_limit:
