@@ -854,6 +854,27 @@ def create_property_group(*, actor: User | None, label: str) -> PropertyGroup:
     return PropertyGroup.objects.create(label=label.strip(), display_order=order)
 
 
+@transaction.atomic
+def rename_property_group(group: PropertyGroup, *, actor: User | None, label: str) -> PropertyGroup:
+    if not label.strip():
+        raise PropertyDefinitionError(_("Give the group a label."))
+    taken = PropertyGroup.objects.filter(label__iexact=label.strip()).exclude(pk=group.pk)
+    if taken.exists():
+        raise PropertyDefinitionError(_("A group with this label already exists."))
+    group.label = label.strip()
+    group.save(update_fields=["label", "updated_at"])
+    return group
+
+
+@transaction.atomic
+def delete_property_group(group: PropertyGroup, *, actor: User | None) -> None:
+    """Delete a group; its properties stay, ungrouped (shown under the built-in group)."""
+    PropertyDefinition.objects.filter(group=group).update(group=None)
+    clear_local_cache()  # update() sends no signals; the specs name the group
+    after_commit(clear_local_cache)
+    group.delete()
+
+
 # --- The "Create ticket" form ---------------------------------------------------------------
 
 DEFAULT_CREATE_FORM = ["contact", "description", "owner", "priority", "category", "team"]
