@@ -380,7 +380,8 @@ def serialize_archived(
 ) -> dict[str, Any]:
     """An `ArchivedRecord` tombstone as the API shows an archived object (its associations
     went with it: an empty block when asked for)."""
-    asked = property_names(archived.object_type, properties)
+    object_type = PLURAL.get(archived.object_type, archived.object_type)
+    asked = property_names(object_type, properties)
     kept = archived.properties or {}
     item: dict[str, Any] = {
         "id": str(archived.object_id),
