@@ -503,9 +503,17 @@ def compile_filter_groups(
     groups = [g for g in groups if g]
     if not groups:
         return Q()
+    compiled = [
+        compile_filters(group, viewer=viewer, now=now, specs=specs, schema=schema)
+        for group in groups
+    ]
+    # A group every record meets compiles to an empty Q (HAS_PROPERTY on a property that
+    # always has a value), which `|` would drop instead of matching everything.
+    if not all(compiled):
+        return Q()
     condition = Q(pk__in=[])
-    for group in groups:
-        condition |= compile_filters(group, viewer=viewer, now=now, specs=specs, schema=schema)
+    for group_condition in compiled:
+        condition |= group_condition
     return condition
 
 
