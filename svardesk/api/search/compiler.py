@@ -154,12 +154,15 @@ def _compile_groups(resolver: _Resolver, groups: Sequence[Sequence[RawFilter]], 
         )
     # A group with an association filter: the engine compiles its other filters (as
     # compile_filter_groups would, one group at a time), the association joins with AND.
+    compiled = [
+        compile_filters(filters, viewer=user, specs=resolver.specs, schema=resolver.schema) & links
+        for filters, links in zip(engine_groups, linked, strict=True)
+    ]
+    if not all(compiled):  # a group every object meets (`|` would drop its empty Q)
+        return Q()
     condition = Q(pk__in=[])
-    for filters, links in zip(engine_groups, linked, strict=True):
-        condition |= (
-            compile_filters(filters, viewer=user, specs=resolver.specs, schema=resolver.schema)
-            & links
-        )
+    for group_condition in compiled:
+        condition |= group_condition
     return condition
 
 

@@ -97,6 +97,15 @@ def test_filters_in_a_group_and_groups_or(hubspot):
     assert either.total == 2
 
 
+def test_a_group_every_ticket_meets_makes_the_or_match_everything(hubspot):
+    first = make_ticket("First")
+    second = make_ticket("Second")
+    page = search(hubspot, [f("subject", "EQ", "first")], [f("hs_pipeline_stage", "HAS_PROPERTY")])
+    assert sorted(ids(page)) == sorted([first.pk, second.pk])
+    none = search(hubspot, [f("hs_pipeline_stage", "NOT_HAS_PROPERTY")])
+    assert ids(none) == []
+
+
 def test_an_empty_search_lists_every_ticket_oldest_first_with_the_default_properties(hubspot):
     later = make_ticket("Later", at=BASE + dt.timedelta(hours=1))
     first = make_ticket("First", at=BASE)
