@@ -44,7 +44,7 @@ from svardesk.conversations.models import (
     MessageDirection,
 )
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
-from svardesk.conversations.signals import message_exchanged
+from svardesk.conversations.signals import message_created, message_exchanged
 from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.core.text import single_line
@@ -380,6 +380,15 @@ def record_inbound_messages(items: Sequence[InboundItem]) -> list[Message]:
 
     messages = Message.objects.bulk_create(_message(plan) for plan in plans)
     _create_attachments(messages, plans)
+    for message, plan in zip(messages, plans, strict=True):
+        after_commit(
+            message_created.send,
+            sender=Message,
+            message_id=message.pk,
+            conversation_id=message.conversation_id,
+            ticket_id=plan.ticket.pk if plan.ticket else None,
+            kind="MESSAGE",
+        )
     _touch_continued_tickets(plans, now)
     message_exchanged.send(
         sender=Message,

@@ -49,7 +49,13 @@ from svardesk.crm.models import (
     RecordEvent,
 )
 from svardesk.crm.names import split_display_name
-from svardesk.crm.signals import companies_merged, contacts_merged
+from svardesk.crm.signals import (
+    companies_merged,
+    contacts_merged,
+    record_changed,
+    record_created,
+    record_deleted,
+)
 
 if TYPE_CHECKING:
     from svardesk.accounts.models import User
@@ -137,6 +143,44 @@ def _write_events(events: Iterable[RecordEvent]) -> None:
     rows = list(events)
     if rows:
         RecordEvent.objects.bulk_create(rows)
+        _announce(rows)
+
+
+def _announce(rows: list[RecordEvent]) -> None:
+    """record_created / record_changed after commit, from the timeline rows every write
+    makes (one signal per record and write; `changed` by the services' field names)."""
+    changed: dict[tuple[str, int, int | None], dict[str, Any]] = {}
+    for row in rows:
+        key = (row.object_type, row.object_id, row.actor_id)
+        if row.kind == "created":
+            after_commit(
+                record_created.send,
+                sender=RecordEvent,
+                object_type=key[0],
+                object_id=key[1],
+                actor_id=key[2],
+            )
+        elif row.kind == "changed":
+            changed.setdefault(key, {})[row.property_name] = row.new_value
+    for (object_type, object_id, actor_id), values in changed.items():
+        after_commit(
+            record_changed.send,
+            sender=RecordEvent,
+            object_type=object_type,
+            object_id=object_id,
+            actor_id=actor_id,
+            changed=values,
+        )
+
+
+def _announce_deleted(object_type: str, object_id: int, actor: User | None) -> None:
+    after_commit(
+        record_deleted.send,
+        sender=RecordEvent,
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=actor.pk if actor else None,
+    )
 
 
 # --- Validation helpers ----------------------------------------------------------------------
@@ -784,6 +828,7 @@ def delete_contact(contact: Contact, *, actor: User | None) -> DeletedRecord:
     associations.forget_record(CONTACT, current.pk)
     RecordEvent.objects.filter(object_type=CONTACT, object_id=current.pk).delete()
     current.delete()
+    _announce_deleted(CONTACT, contact.pk, actor)
     return DeletedRecord(tickets_kept=tickets)
 
 
@@ -903,6 +948,7 @@ def delete_company(company: Company, *, actor: User | None) -> DeletedRecord:
     associations.forget_record(COMPANY, current.pk)
     RecordEvent.objects.filter(object_type=COMPANY, object_id=current.pk).delete()
     current.delete()
+    _announce_deleted(COMPANY, company.pk, actor)
     return DeletedRecord(tickets_kept=tickets, contacts_kept=contacts)
 
 
@@ -1006,6 +1052,7 @@ def delete_deal(deal: Deal, *, actor: User | None) -> DeletedRecord:
     associations.forget_record(DEAL, current.pk)
     RecordEvent.objects.filter(object_type=DEAL, object_id=current.pk).delete()
     current.delete()
+    _announce_deleted(DEAL, deal.pk, actor)
     return DeletedRecord(tickets_kept=tickets)
 
 

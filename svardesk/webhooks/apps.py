@@ -8,3 +8,35 @@ class WebhooksConfig(AppConfig):
     name = "svardesk.webhooks"
     label = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from svardesk.conversations.signals import message_created
+        from svardesk.crm.signals import (
+            contacts_merged,
+            record_changed,
+            record_created,
+            record_deleted,
+        )
+        from svardesk.tickets.signals import (
+            ticket_updated,
+            tickets_created,
+            tickets_deleted,
+            tickets_merged,
+            tickets_moved,
+        )
+        from svardesk.webhooks import receivers
+
+        connections = (
+            (tickets_created, receivers.tickets_created),
+            (ticket_updated, receivers.ticket_updated),
+            (tickets_moved, receivers.tickets_moved),
+            (tickets_deleted, receivers.tickets_deleted),
+            (tickets_merged, receivers.tickets_merged),
+            (record_created, receivers.record_created),
+            (record_changed, receivers.record_changed),
+            (record_deleted, receivers.record_deleted),
+            (contacts_merged, receivers.contacts_merged),
+            (message_created, receivers.message_created),
+        )
+        for signal, receiver in connections:
+            signal.connect(receiver, dispatch_uid=f"webhooks-{receiver.__name__}")
