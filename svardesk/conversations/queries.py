@@ -30,6 +30,7 @@ from svardesk.conversations.models import (
     Conversation,
     DeliveryStatus,
     HelpDeskSettings,
+    Inbox,
     Message,
     MessageDirection,
     Notification,
@@ -772,3 +773,123 @@ def list_messages_of_tickets(
         )
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# --- Conversations by id (the API's threads) ----------------------------------------------------
+
+
+def visible_conversations(user: User) -> QuerySet[Conversation]:
+    """The conversations `user` may read: those of tickets they may see. A conversation
+    without a ticket has no team or owner to scope it by, so only users who see every ticket
+    see it."""
+    scope = ticket_scope(user)
+    if scope.sees_all:
+        return Conversation.objects.all()
+    return Conversation.objects.filter(ticket__in=Ticket.objects.filter(scope.as_q()).values("pk"))
+
+
+def access_conversation(
+    conversation_id: Any, *, actor: User, archived: bool | None = False
+) -> Conversation:
+    """A conversation the actor may read (`visible_conversations`), with its channel and
+    ticket; NotFoundError otherwise. `archived`: False finds only conversations not in the
+    trash, True only those in it, None either."""
+    conversations = visible_conversations(actor).select_related("channel", "ticket")
+    if archived is not None:
+        conversations = conversations.filter(archived_at__isnull=not archived)
+    conversation = conversations.filter(pk=_pk(conversation_id, "conversation")).first()
+    if conversation is None:
+        raise NotFoundError("No such conversation")
+    return conversation
+
+
+def list_conversations(
+    user: User,
+    *,
+    archived: bool = False,
+    inbox_id: int | None = None,
+    is_open: bool | None = None,
+    contact_id: int | None = None,
+    ticket_id: int | None = None,
+    last_message_after: dt.datetime | None = None,
+) -> QuerySet[Conversation]:
+    """The conversations `user` may read, narrowed by the given conditions, with channel and
+    ticket. `is_open` follows the ticket (a conversation without one counts as open);
+    ordering is the caller's."""
+    conversations = visible_conversations(user).filter(archived_at__isnull=not archived)
+    if inbox_id is not None:
+        conversations = conversations.filter(inbox_id=inbox_id)
+    if is_open is True:
+        conversations = conversations.filter(Q(ticket__isnull=True) | Q(ticket__is_open=True))
+    elif is_open is False:
+        conversations = conversations.filter(ticket__is_open=False)
+    if contact_id is not None:
+        conversations = conversations.filter(contact_id=contact_id)
+    if ticket_id is not None:
+        conversations = conversations.filter(ticket_id=ticket_id)
+    if last_message_after is not None:
+        conversations = conversations.filter(last_message_at__gt=last_message_after)
+    return conversations.select_related("channel", "ticket")
+
+
+def with_latest_message_times(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Adds `latest_sent_at` (the newest message to the customer) and `latest_received_at`
+    (the newest from them), each read from the message timeline index."""
+
+    def newest(direction: str) -> Subquery:
+        rows = Message.objects.filter(conversation_id=OuterRef("pk"), direction=direction)
+        return Subquery(rows.order_by("-created_at", "-id").values("created_at")[:1])
+
+    return conversations.annotate(
+        latest_sent_at=newest(MessageDirection.OUTBOUND),
+        latest_received_at=newest(MessageDirection.INBOUND),
+    )
+
+
+def list_conversation_messages(conversation: Conversation) -> QuerySet[Message]:
+    """Every message of the conversation (comments included), with author, contact,
+    channel and attachments; ordering is the caller's."""
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author", "contact", "channel")
+        .prefetch_related("attachments")
+    )
+
+
+def message_ids_by_rfc_id(conversation: Conversation, rfc_ids: Iterable[str]) -> dict[str, int]:
+    """The conversation's messages with these Message-IDs, as {Message-ID: id} (what a
+    reply answers)."""
+    wanted = {i for i in rfc_ids if i}
+    if not wanted:
+        return {}
+    rows = Message.objects.filter(conversation=conversation, message_id__in=wanted)
+    return dict(rows.order_by("id").values_list("message_id", "pk"))
+
+
+def list_inboxes() -> QuerySet[Inbox]:
+    return Inbox.objects.order_by("pk")
+
+
+def users_by_ids(user_ids: Iterable[int]) -> dict[int, User]:
+    """Users by id, inactive ones included (a message keeps its author): who an actor id
+    names."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {user.pk: user for user in User.objects.filter(pk__in=ids)}
+
+
+def access_conversation_message(message_id: Any, *, actor: User) -> Message:
+    """A message of a conversation the actor may read (`visible_conversations`, in the trash
+    or not); NotFoundError otherwise."""
+    message = (
+        Message.objects.filter(
+            pk=_pk(message_id, "message"),
+            conversation__in=visible_conversations(actor).values("pk"),
+        )
+        .select_related("author", "contact", "channel")
+        .first()
+    )
+    if message is None:
+        raise NotFoundError("No such message")
+    return message

@@ -70,9 +70,9 @@ from svardesk.conversations.queries import (
     team_addresses,
 )
 from svardesk.conversations.registry import ChannelAdapter, get_adapter
-from svardesk.conversations.signals import message_created, message_exchanged
+from svardesk.conversations.signals import message_exchanged
 from svardesk.core.addresses import address_of, split_address_list
-from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.exceptions import NotFoundError, PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
 from svardesk.tickets.models import Stage, Ticket
@@ -105,19 +105,6 @@ NoEmailChannelError = NoReplyChannelError
 
 class NoRecipientError(SvardeskError):
     """A new conversation needs an address: the ticket's contact has none."""
-
-
-def _message_created(message: Message, ticket_id: int) -> None:
-    """Announce a new message after commit (webhooks out listen)."""
-    kind = "COMMENT" if message.direction == MessageDirection.COMMENT else "MESSAGE"
-    after_commit(
-        message_created.send,
-        sender=Message,
-        message_id=message.pk,
-        conversation_id=message.conversation_id,
-        ticket_id=ticket_id,
-        kind=kind,
-    )
 
 
 def _enqueue_mention_email(notification_id: int, ticket_url: str) -> None:
@@ -172,6 +159,34 @@ def _conversation_for_comment(ticket: Ticket, *, now: dt.datetime) -> Conversati
                 _("Connect a channel before adding comments: every note belongs to one.")
             ) from None
         return _start_conversation(ticket, channel, now=now)
+
+
+def _ticket_conversation(ticket: Ticket, conversation: Conversation) -> Conversation:
+    """`conversation` read again, with its channel, contact and ticket; NotFoundError when
+    it is not one of the ticket's."""
+    chosen = (
+        Conversation.objects.select_related("channel", "contact", "ticket")
+        .filter(pk=conversation.pk, ticket=ticket)
+        .first()
+    )
+    if chosen is None:
+        raise NotFoundError("No such conversation")
+    return chosen
+
+
+def _chosen_reply_conversation(ticket: Ticket, conversation: Conversation) -> Conversation:
+    chosen = _ticket_conversation(ticket, conversation)
+    adapter = adapter_of(chosen.channel)
+    if not chosen.channel.is_active or adapter is None or not adapter.capabilities.replies:
+        raise ReplyValidationError(
+            {
+                "channel": _(
+                    "This conversation's channel takes no replies: it is disconnected or "
+                    "only brings messages in. Reply on another conversation of the ticket."
+                )
+            }
+        )
+    return chosen
 
 
 # --- Validation ------------------------------------------------------------------------------
@@ -267,10 +282,14 @@ def send_reply(
     bcc: str | Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
     client_token: str = "",
+    conversation: Conversation | None = None,
     now: dt.datetime | None = None,
 ) -> Message:
     """Store an outbound reply (queued) on the ticket's latest conversation on an active
     channel (any kind), and deliver it through that channel's adapter after commit.
+    `conversation` picks one of the ticket's conversations instead (the API replies in the
+    thread it names): NotFoundError when it is not the ticket's, ReplyValidationError when
+    its channel is disconnected or takes no replies.
 
     The actor must be able to see the ticket (NotFoundError otherwise). A ticket without a
     conversation to reply on gets one on the first active channel whose adapter starts
@@ -298,6 +317,7 @@ def send_reply(
             bcc=bcc,
             attachments=attachments,
             client_token=client_token,
+            conversation=conversation,
             now=now,
         ),
         ticket=ticket,
@@ -411,6 +431,7 @@ def _store_reply(
     bcc: str | Iterable[str],
     attachments: Sequence[UploadedFile],
     client_token: str,
+    conversation: Conversation | None,
     now: dt.datetime | None,
 ) -> Message:
     now = now or timezone.now()
@@ -421,8 +442,12 @@ def _store_reply(
     if existing is not None:
         return existing  # sent (or queued) already: nothing more to do
     rules = HelpDeskSettings.load()
-    # A conversation started here is rolled back with everything else when the reply fails.
-    conversation = _conversation_for_reply(ticket, now=now)
+    if conversation is not None:
+        conversation = _chosen_reply_conversation(ticket, conversation)
+    else:
+        # A conversation started here is rolled back with everything else when the reply
+        # fails.
+        conversation = _conversation_for_reply(ticket, now=now)
     adapter = get_adapter(conversation.channel.kind)
     capabilities = adapter.capabilities
     errors: dict[str, str] = {}
@@ -478,7 +503,6 @@ def _store_reply(
             update_ticket(ticket.pk, actor=actor, changes={"stage": stage.pk}, now=now)
     after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
     after_commit(_announce, ticket.pk, actor.pk)
-    _message_created(message, ticket.pk)
     return message
 
 
@@ -633,7 +657,6 @@ def _store_automatic(
     )
     after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
     after_commit(_announce, ticket.pk, None)
-    _message_created(message, ticket.pk)
     return message
 
 
@@ -679,12 +702,15 @@ def add_comment(
     mentioned_user_ids: Iterable[int] = (),
     ticket_url: str = "",
     client_token: str = "",
+    conversation: Conversation | None = None,
     now: dt.datetime | None = None,
 ) -> Message:
     """An internal note on the ticket, never sent to the customer. Each mentioned user whose
     "@Name" is still in the text and who may see the ticket gets a notification and, after
     commit, an email (`ticket_url` links back to the ticket). The same draft
-    (`client_token`) posted again returns the comment stored the first time."""
+    (`client_token`) posted again returns the comment stored the first time. It goes in the
+    ticket's latest conversation, or in `conversation` (one of the ticket's, on any channel;
+    NotFoundError otherwise)."""
     return _once_per_draft(
         lambda: _store_comment(
             ticket,
@@ -693,6 +719,7 @@ def add_comment(
             mentioned_user_ids=mentioned_user_ids,
             ticket_url=ticket_url,
             client_token=client_token,
+            conversation=conversation,
             now=now,
         ),
         ticket=ticket,
@@ -711,6 +738,7 @@ def _store_comment(
     mentioned_user_ids: Iterable[int],
     ticket_url: str,
     client_token: str,
+    conversation: Conversation | None,
     now: dt.datetime | None,
 ) -> Message:
     now = now or timezone.now()
@@ -723,7 +751,10 @@ def _store_comment(
     body_html = clean_editor_html(html)
     if is_blank_html(body_html):
         raise ReplyValidationError({"html": _("Write a comment before saving it.")})
-    conversation = _conversation_for_comment(ticket, now=now)
+    if conversation is not None:
+        conversation = _ticket_conversation(ticket, conversation)
+    else:
+        conversation = _conversation_for_comment(ticket, now=now)
     text = html_to_text(body_html)
     message = Message.objects.create(
         conversation=conversation,
@@ -749,7 +780,6 @@ def _store_comment(
         )
         after_commit(_enqueue_mention_email, notification.pk, ticket_url)
     after_commit(_announce, ticket.pk, actor.pk)
-    _message_created(message, ticket.pk)
     return message
 
 
@@ -824,3 +854,29 @@ def mark_ticket_not_spam(ticket: Ticket, *, actor: User, unblock_sender: bool = 
     if not sender.address or sender.adapter is None:
         return ""
     return sender.address if sender.adapter.unblock_sender(sender.address, actor=actor) else ""
+
+
+# --- Archiving (the API's thread trash) -------------------------------------------------------
+
+
+@transaction.atomic
+def archive_conversation(
+    conversation: Conversation, *, actor: User, now: dt.datetime | None = None
+) -> Conversation:
+    """Move a conversation to the API's thread trash: it leaves the thread lists but keeps
+    its messages and its ticket. Archiving an archived conversation changes nothing."""
+    if conversation.archived_at is None:
+        conversation.archived_at = now or timezone.now()
+        conversation.save(update_fields=["archived_at", "updated_at"])
+    return conversation
+
+
+@transaction.atomic
+def restore_conversation(
+    conversation: Conversation, *, actor: User, now: dt.datetime | None = None
+) -> Conversation:
+    """Take a conversation out of the thread trash."""
+    if conversation.archived_at is not None:
+        conversation.archived_at = None
+        conversation.save(update_fields=["archived_at", "updated_at"])
+    return conversation
