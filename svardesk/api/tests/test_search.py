@@ -384,6 +384,13 @@ def test_query_matches_subject_and_content(hubspot):
     assert ids(narrowed) == [content.pk]
 
 
+def test_archived_tickets_never_appear(hubspot):
+    kept = make_ticket("Kept")
+    gone = make_ticket("Gone")
+    hubspot.crm.tickets.basic_api.archive(str(gone.pk))
+    assert ids(search(hubspot)) == [kept.pk]
+
+
 # --- Limits and errors ------------------------------------------------------------------------
 
 
