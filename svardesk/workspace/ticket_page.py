@@ -7,8 +7,8 @@ beside `tickets.urls`."""
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
-from django.urls import URLPattern, path
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -16,6 +16,7 @@ from django_htmx.http import reswap, retarget
 from svardesk.accounts.queries import request_user
 from svardesk.conversations.queries import conversation_context, conversations_summary
 from svardesk.core.decorators import workspace_required
+from svardesk.core.exceptions import NotFoundError
 from svardesk.core.parsing import parse_ascii_int
 from svardesk.crm.models import DealStage
 from svardesk.records.cards import association_cards, card_annotations
@@ -23,6 +24,7 @@ from svardesk.tickets import properties as props
 from svardesk.tickets import queries, services
 from svardesk.tickets.exceptions import StaleTicketError, TicketValidationError
 from svardesk.tickets.forms import MAX_USERS_IN_SELECT, MISSING_VERSION, PropertyEditForm
+from svardesk.tickets.merge import resolve_ticket_id
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.page import assignable_users_cached, detail_context
 
@@ -55,9 +57,28 @@ def ticket_page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> d
     return context
 
 
+def _merged_into(request: HttpRequest, ticket_id: int) -> HttpResponse | None:
+    """A redirect to the ticket a merge moved `ticket_id` into, for a user who may see it;
+    None for an id that was never merged (or one merged into a ticket out of their scope)."""
+    moved = resolve_ticket_id(ticket_id)
+    if moved is None or moved == ticket_id:
+        return None
+    if not queries.visible_tickets(request_user(request)).filter(pk=moved).exists():
+        return None
+    url = reverse("tickets:detail", args=[moved])
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
 @workspace_required
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = access_ticket_for_page(ticket_id, actor=request_user(request))
+    try:
+        ticket = access_ticket_for_page(ticket_id, actor=request_user(request))
+    except NotFoundError:
+        moved = _merged_into(request, ticket_id)
+        if moved is None:
+            raise
+        return moved
     context = ticket_page_context(request, ticket)
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and not htmx.history_restore_request and not htmx.boosted:
