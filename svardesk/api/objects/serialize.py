@@ -249,26 +249,34 @@ def _history(
     change, then the value the record was created with (or has had since, if never changed)."""
     out: dict[int, dict[str, list[dict[str, Any]]]] = {}
     ids = [r.pk for r in records]
-    changes: dict[tuple[int, str], list[tuple[dt.datetime, Any, int | None]]] = defaultdict(list)
+    # (when, new value, old value, who) per (record, API property name)
+    changes: dict[tuple[int, str], list[tuple[dt.datetime, Any, Any, int | None]]] = defaultdict(
+        list
+    )
     if object_type == TICKETS:
         wanted = {names.TICKET_NAMES.get(n, n): n for n in asked}
         events = TicketEvent.objects.filter(
             ticket_id__in=ids, kind=TicketEventKind.PROPERTY_CHANGED
         ).values_list("ticket_id", "data", "created_at", "actor_id")
         for ticket_id, data, at, actor_id in events:
-            own = (data or {}).get("property") or (data or {}).get("name")
+            own = (data or {}).get("property")
             if own in wanted:
-                changes[(ticket_id, wanted[own])].append((at, _event_value(data, "new"), actor_id))
+                changes[(ticket_id, wanted[own])].append(
+                    (at, _event_value(data, "new"), _event_value(data, "old"), actor_id)
+                )
     else:
-        wanted = {n: n for n in asked}
+        # The timeline names a built-in property by its model field (`first_name`).
+        fields = record_props.BUILTIN_FIELDS[SINGULAR[object_type]]
+        wanted = {fields.get(n, n): n for n in asked}
         record_events = RecordEvent.objects.filter(
             object_type=SINGULAR[object_type],
             object_id__in=ids,
             kind="changed",
             property_name__in=list(wanted),
-        ).values_list("object_id", "property_name", "new_value", "created_at", "actor_id")
-        for object_id, prop, new, at, actor_id in record_events:
-            changes[(object_id, prop)].append((at, new, actor_id))
+        ).values_list("object_id", "property_name", "new_value", "old_value", "created_at",
+                      "actor_id")  # fmt: skip
+        for object_id, prop, new, old, at, actor_id in record_events:
+            changes[(object_id, wanted[prop])].append((at, new, old, actor_id))
     current = serialize_objects(object_type, records, properties=asked, user=None)
     for record, shown in zip(records, current, strict=True):
         per: dict[str, list[dict[str, Any]]] = {}
@@ -278,22 +286,23 @@ def _history(
             entries = sorted(changes.get((record.pk, name), []), key=lambda e: e[0], reverse=True)
             history = [
                 _value_with_timestamp(_history_text(object_type, name, v, pipeline), at, actor)
-                for at, v, actor in entries
+                for at, v, _old, actor in entries
             ]
             if not entries:
                 history.append(
                     _value_with_timestamp(shown["properties"][name], record.created_at, None)
                 )
+            elif entries[-1][2] not in (None, "", []):
+                # The value the record had before its first recorded change.
+                first = _history_text(object_type, name, entries[-1][2], pipeline)
+                history.append(_value_with_timestamp(first, record.created_at, None))
             per[name] = history
         out[record.pk] = per
     return out
 
 
 def _event_value(data: dict[str, Any], side: str) -> Any:
-    for key in (f"{side}_value", side, f"{side}_raw"):
-        if key in data:
-            return data[key]
-    return None
+    return data.get(side)
 
 
 def _history_text(object_type: str, name: str, value: Any, pipeline: Any) -> str | None:

@@ -200,6 +200,9 @@ def create_tickets(items: Sequence[ObjectInput], *, user: Any) -> list[Ticket]:
     stages = Stage.objects.in_bulk({c["stage"] for c in planned})
     owners = get_user_model().objects.in_bulk({c["owner"] for c in planned if c.get("owner")})
     teams = _teams({c["team"] for c in planned if c.get("team")})
+    contacts = Contact.objects.in_bulk(
+        {i for item in items for t, i in item.associations if t == CONTACTS}
+    )
     new = []
     for changes, item in zip(planned, items, strict=True):
         problems = inputs.Problems()
@@ -220,7 +223,8 @@ def create_tickets(items: Sequence[ObjectInput], *, user: Any) -> list[Ticket]:
         if changes.get("team") and team is None:
             problems.add("hubspot_team_id", inputs.INVALID_OPTION, "The team does not exist")
         problems.raise_if_any()
-        contact = next((i for t, i in item.associations if t == CONTACTS), None)
+        contact_id = next((i for t, i in item.associations if t == CONTACTS), None)
+        contact = contacts.get(contact_id) if contact_id else None
         new.append(
             ticket_services.NewTicket(
                 name=changes["name"],
