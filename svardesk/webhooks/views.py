@@ -25,6 +25,13 @@ from svardesk.webhooks.models import EventType, WebhookSubscription
 SECTION = "webhooks"
 
 
+def _partial(request: HttpRequest) -> bool:
+    """An HTMX request for the `#webhook` region (not a boosted link or form, which wants the
+    whole page, nor a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 def _event_labels(subscription: WebhookSubscription) -> list[str]:
     labels = dict(EventType.choices)
     return [str(labels.get(kind, kind)) for kind in subscription.event_types or ()]
@@ -44,7 +51,7 @@ def _render_detail(
     request: HttpRequest, subscription: WebhookSubscription, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
     context = _detail_context(subscription, **extra)
-    if request.htmx:  # type: ignore[attr-defined]
+    if _partial(request):
         return render(request, "webhooks/partials/_webhook.html", context, status=status)
     return render_settings(
         request, "webhooks/detail.html", section=SECTION, context=context, status=status
@@ -52,7 +59,7 @@ def _render_detail(
 
 
 def _done(request: HttpRequest, subscription: WebhookSubscription, notice: str) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+    if _partial(request):
         return _render_detail(request, subscription, notice=notice)
     messages.success(request, notice)
     return redirect("webhooks:detail", subscription.pk)
