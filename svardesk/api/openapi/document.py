@@ -344,6 +344,10 @@ def crm_object_paths() -> dict[str, Schema]:
             ok={200: ref("SimplePublicObject")},
         )
     }
+    # The same merge by the tickets' type id (`crm.objects.basic_api.merge("0-5", …)`).
+    paths["/crm/v3/objects/0-5/merge"] = {
+        "post": {**paths["/crm/v3/objects/tickets/merge"]["post"], "operationId": "mergeObjects"}
+    }
     paths["/crm/v3/objects/contacts/gdpr-delete"] = {
         "post": operation(
             "gdprDeleteContact",
@@ -624,16 +628,6 @@ def pipeline_paths() -> dict[str, Schema]:
                 errors=(400, 404, 409),
             ),
         },
-        base + "/{pipelineId}/audit": {
-            "get": operation(
-                "getPipelineAudit",
-                "A pipeline's change log",
-                tag,
-                scope=scope,
-                params=one,
-                ok={200: ref("CollectionResponsePublicAuditInfoNoPaging")},
-            )
-        },
         base + "/{pipelineId}/stages": {
             "get": operation(
                 "listStages",
@@ -692,16 +686,6 @@ def pipeline_paths() -> dict[str, Schema]:
                 ok={204: None},
                 errors=(400, 404, 409),
             ),
-        },
-        base + "/{pipelineId}/stages/{stageId}/audit": {
-            "get": operation(
-                "getStageAudit",
-                "A stage's change log",
-                tag,
-                scope=scope,
-                params=stage,
-                ok={200: ref("CollectionResponsePublicAuditInfoNoPaging")},
-            )
         },
     }
 
@@ -894,6 +878,41 @@ def owner_paths() -> dict[str, Schema]:
 # --- conversations ----------------------------------------------------------------------
 
 
+def assignee(suffix: str, thread: list[Schema]) -> Schema:
+    """The thread's assignee is its ticket's owner: POST (HubSpot's guide) and PUT (its newer
+    spec) assign an agent actor (`A-<userId>`), DELETE unassigns."""
+    tag = "Conversations"
+    body = ref("PublicAssigneeInput")
+    return {
+        "post": operation(
+            f"assignThread{suffix}",
+            "Assign the thread (its ticket's owner)",
+            tag,
+            scope="conversations.write",
+            params=thread,
+            body=body,
+            ok={200: ref("PublicThread")},
+        ),
+        "put": operation(
+            f"putThreadAssignee{suffix}",
+            "Assign the thread (its ticket's owner)",
+            tag,
+            scope="conversations.write",
+            params=thread,
+            body=body,
+            ok={200: ref("PublicThread")},
+        ),
+        "delete": operation(
+            f"unassignThread{suffix}",
+            "Unassign the thread",
+            tag,
+            scope="conversations.write",
+            params=thread,
+            ok={204: None},
+        ),
+    }
+
+
 def conversation_paths() -> dict[str, Schema]:
     tag = "Conversations"
     read = "conversations.read"
@@ -1034,6 +1053,9 @@ def conversation_paths() -> dict[str, Schema]:
                 ok={204: None},
             ),
         },
+        f"{base}/threads/{{threadId}}/assignee": assignee("", thread),
+        # The newer spec's odd path for the same assignee.
+        "/conversations/conversations/v3/threads/{threadId}/assignee": assignee("V3", thread),
         f"{base}/threads/{{threadId}}/messages": {
             "get": operation(
                 "listMessages",
@@ -1077,6 +1099,16 @@ def conversation_paths() -> dict[str, Schema]:
                 tag,
                 scope=read,
                 params=message,
+                ok={200: ref("PublicOriginalContent")},
+            )
+        },
+        f"{base}/messages/{{messageId}}/original-content": {
+            "get": operation(
+                "getOriginalContent",
+                "A message's untruncated text, by message id alone",
+                tag,
+                scope=read,
+                params=[path_param("messageId")],
                 ok={200: ref("PublicOriginalContent")},
             )
         },

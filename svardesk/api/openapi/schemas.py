@@ -486,20 +486,6 @@ PIPELINES = {
     "CollectionResponsePipelineStageNoPaging": obj(
         {"results": array(ref("PipelineStage"))}, ("results",)
     ),
-    "PublicAuditInfo": obj(
-        {
-            "identifier": STRING,
-            "action": STRING,
-            "timestamp": DATE_TIME,
-            "portalId": INTEGER,
-            "fromUserId": INTEGER,
-            "message": STRING,
-            "rawObject": {},
-        }
-    ),
-    "CollectionResponsePublicAuditInfoNoPaging": obj(
-        {"results": array(ref("PublicAuditInfo"))}, ("results",)
-    ),
 }
 
 _PROPERTY_TYPE: Schema = {

@@ -184,9 +184,12 @@ def test_each_route_answers_exactly_its_documented_methods(document, make_token,
     client = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(super_admin)}")
     wrong: list[str] = []
     for template, item in document["paths"].items():
-        path = "/" + sample_paths(document, template)[0]
+        path = sample_paths(document, template)[0]
         for method in METHODS:
-            response = getattr(client, method)(path, data="{}", content_type="application/json")
+            if method == "get":
+                response = client.get(path)
+            else:
+                response = getattr(client, method)(path, data="{}", content_type="application/json")
             if method in item and response.status_code == 405:
                 wrong.append(f"{method.upper()} {path}: documented, answers 405")
             elif method not in item and response.status_code != 405:
