@@ -28,7 +28,7 @@ SECTION = "webhooks"
 def _partial(request: HttpRequest) -> bool:
     """An HTMX request for the `#webhook` region (not a boosted link or form, which wants the
     whole page, nor a history restore)."""
-    htmx = getattr(request, "htmx", None)
+    htmx: Any = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
