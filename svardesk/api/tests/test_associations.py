@@ -331,3 +331,63 @@ def test_an_unknown_record_answers_404(hubspot, ticket):
         )
     assert raised.value.status == 404
     assert json.loads(raised.value.body)["category"] == "OBJECT_NOT_FOUND"
+
+
+def test_a_merged_away_ticket_id_reads_the_merged_ticket(hubspot, ticket, contact):
+    from django.utils import timezone
+
+    from svardesk.tickets.models import TicketRedirect
+
+    hubspot.crm.associations.v4.basic_api.create(
+        "tickets", str(ticket.pk), "contacts", str(contact.pk), [spec(16)]
+    )
+    old_id = ticket.pk + 1000
+    TicketRedirect.objects.create(old_id=old_id, ticket=ticket, merged_at=timezone.now())
+
+    results = hubspot.crm.associations.v4.basic_api.get_page(
+        "tickets", str(old_id), "contacts"
+    ).results
+
+    assert [r.to_object_id for r in results] == [str(contact.pk)]
+
+
+def test_deals_keep_no_primary_company_so_the_primary_type_associates_unlabelled(hubspot, company):
+    deal = Deal.objects.create(name="Renewal")
+
+    made = hubspot.crm.associations.v4.basic_api.create(
+        "deals", str(deal.pk), "companies", str(company.pk), [spec(5)]
+    )
+
+    assert made.labels == []
+    results = hubspot.crm.associations.v4.basic_api.get_page(
+        "companies", str(company.pk), "deals"
+    ).results
+    assert [(r.to_object_id, type_ids(r)) for r in results] == [(str(deal.pk), {342})]
+
+
+def test_a_restricted_agents_batch_reports_records_out_of_scope_per_input(
+    make_client, make_token, team_agent, billing_team, support_team
+):
+    own_ticket = TicketFactory(team=billing_team)
+    shared_contact = ContactFactory()
+    TicketFactory(team=billing_team, contact=shared_contact)
+    hidden_contact = ContactFactory()
+    TicketFactory(team=support_team, contact=hidden_contact)
+    client = make_client(make_token(team_agent))
+
+    answer = client.crm.associations.v4.batch_api.create(
+        "tickets",
+        "contacts",
+        BatchInputPublicAssociationMultiPost(
+            inputs=[
+                {"from": {"id": str(own_ticket.pk)}, "to": {"id": str(cid)},
+                 "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 16}]}
+                for cid in (shared_contact.pk, hidden_contact.pk)
+            ]
+        ),
+    )  # fmt: skip
+
+    assert answer.num_errors == 1
+    assert answer.errors[0].context == {"id": [str(hidden_contact.pk)]}
+    linked = set(associations.associated_ids("ticket", own_ticket.pk, "contact"))
+    assert linked == {shared_contact.pk}
