@@ -9,8 +9,12 @@ import datetime as dt
 from typing import Any
 
 from svardesk.api.errors import validation_error
+from svardesk.core.parsing import parse_ascii_int, parse_id
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Cursors name times within the years 1 to 9999 on either side of 1970, no further.
+_MAX_MICROS = (dt.datetime(9999, 12, 31, tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(microseconds=1)
+_MIN_MICROS = (_EPOCH - dt.datetime(1, 1, 2, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
 def _micros(moment: dt.datetime) -> int:
@@ -39,13 +43,22 @@ def time_cursor(moment: dt.datetime | None, pk: int) -> str:
 def parse_time_cursor(raw: str | None) -> tuple[dt.datetime | None, int] | None:
     if raw is None or raw == "":
         return None
+    invalid = validation_error(f"Invalid after: {raw!r}")
     try:
         padded = raw + "=" * (-len(raw) % 4)
-        micros, _sep, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        moment = None if micros == "" else _EPOCH + dt.timedelta(microseconds=int(micros))
-        return moment, int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        raise validation_error(f"Invalid after: {raw!r}") from None
+        micros, _sep, digits = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    pk = parse_id(digits)
+    negative = micros.startswith("-")
+    number = parse_ascii_int(
+        micros.removeprefix("-"), maximum=_MIN_MICROS if negative else _MAX_MICROS
+    )
+    if pk is None or (micros != "" and number is None):
+        raise invalid
+    if number is None:
+        return None, pk
+    return _EPOCH + dt.timedelta(microseconds=-number if negative else number), pk
 
 
 def page(results: list[Any], after: str | None) -> dict[str, Any]:

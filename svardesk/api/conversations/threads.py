@@ -111,6 +111,8 @@ def _ordered_page(
         rows = rows.order_by("last_message_at", "pk")
     if cursor is not None:
         moment, pk = cursor
+        if moment is None:
+            raise validation_error(f"Invalid after: {after!r}")
         if descending:
             rows = rows.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
         else:

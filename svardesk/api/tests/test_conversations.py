@@ -817,3 +817,100 @@ def test_unknown_and_non_numeric_ids_are_404(raw_api, email_channel):
         answer = raw_api.get(BASE + path)
         assert answer.status == 404, path
         assert answer.body["category"] == "OBJECT_NOT_FOUND"
+
+
+# --- Edges -------------------------------------------------------------------------------------
+
+
+def test_a_reply_on_a_disconnected_channel_is_refused(raw_api, email_channel, super_admin):
+    _t, conversation, _m = email_thread(email_channel)
+    Channel.objects.filter(pk=email_channel.pk).update(is_active=False)
+    answer = raw_api.post(
+        f"{BASE}/threads/{conversation.pk}/messages",
+        {"type": "MESSAGE", "text": "Hello", "senderActorId": f"A-{super_admin.pk}"},
+    )
+    assert answer.status == 400
+    assert "takes no replies" in answer.body["message"]
+    assert answer.body["errors"][0]["in"] == "channel"
+    assert conversation.messages.count() == 1
+
+
+def test_a_thread_without_a_ticket_takes_no_messages(raw_api, email_channel):
+    orphan = Conversation.objects.create(
+        channel=email_channel, inbox_id=email_channel.inbox_id, subject="No ticket"
+    )
+    answer = raw_api.post(f"{BASE}/threads/{orphan.pk}/messages", {"type": "COMMENT", "text": "x"})
+    assert answer.status == 400
+    assert not orphan.messages.exists()
+
+
+def test_property_selects_the_fields_of_a_thread(hubspot, email_channel):
+    _t, conversation, _m = email_thread(email_channel)
+    body = call(hubspot, "GET", f"/threads/{conversation.pk}", {"property": "status"}).json()
+    assert body == {"id": str(conversation.pk), "status": "OPEN"}
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        pytest.param("!!!", id="garbage"),
+        pytest.param("OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OjE", id="time-out-of-range"),
+        pytest.param("OjE", id="no-time"),
+        pytest.param("MTox" + "OTk5OTk5OTk5OTk5OTk5OTk5OTk5", id="id-out-of-range"),
+        pytest.param("99999999999999999999", id="long-digits"),
+    ],
+)
+def test_a_bad_cursor_is_a_400_not_a_500(raw_api, email_channel, after):
+    _t, conversation, _m = email_thread(email_channel)
+    since = "2020-01-01T00:00:00Z"
+    for path in (
+        f"{BASE}/threads/{conversation.pk}/messages?after={after}",
+        f"{BASE}/threads?sort=latestMessageTimestamp&latestMessageTimestampAfter={since}"
+        f"&after={after}",
+    ):
+        answer = raw_api.get(path)
+        assert answer.status == 400, (path, answer.body)
+        assert answer.body["category"] == "VALIDATION_ERROR"
+
+
+def _queries_for(path: str, token: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    with CaptureQueriesContext(connection) as run:
+        answer = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code == 200, answer.content
+    return len(run.captured_queries)
+
+
+def test_lists_read_a_fixed_number_of_statements(
+    email_channel, make_token, team_agent, billing_team
+):
+    """Neither more threads nor more messages cost more statements (no query per row)."""
+    token = make_token(team_agent)
+    _t, conversation, inbound = email_thread(email_channel, team=billing_team, email="q0@k.example")
+
+    def reply(n: int) -> None:
+        _add(
+            conversation,
+            direction=MessageDirection.OUTBOUND,
+            author=team_agent,
+            sender_address=TEAM_ADDRESS,
+            to=["asa@kund.example"],
+            body_text=f"Reply {n}",
+            in_reply_to=inbound.message_id,
+            delivery_status=DeliveryStatus.SENT,
+            created_at=inbound.created_at + dt.timedelta(minutes=n),
+        )
+
+    reply(0)
+    _queries_for(f"{BASE}/threads", token)  # the token's first use is noted once
+    few_threads = _queries_for(f"{BASE}/threads?association=TICKET", token)
+    few_messages = _queries_for(f"{BASE}/threads/{conversation.pk}/messages", token)
+    for n in range(1, 5):
+        email_thread(email_channel, team=billing_team, email=f"q{n}@k.example")
+        reply(n)
+    assert _queries_for(f"{BASE}/threads?association=TICKET", token) == few_threads
+    assert _queries_for(f"{BASE}/threads/{conversation.pk}/messages", token) == few_messages
