@@ -45,6 +45,7 @@ MAX_ATTEMPTS = 10
 # Seconds to wait after the n-th failed attempt: 1 min, 5 min, 30 min, 2 h, then longer —
 # about three days in all before a delivery is given up (Retry now sends it again).
 BACKOFF_SECONDS = (60, 300, 1800, 7200, 14400, 28800, 43200, 86400, 86400)
+LOG_DAYS = 30  # delivered and failed deliveries are kept this long
 MAX_EVENTS_PER_DELIVERY = 100  # HubSpot sends at most 100 events in one request
 ACTIVE_TYPES_KEY = "webhooks:active-types"
 USER_AGENT = "Svardesk-Webhooks/1.0"
@@ -425,3 +426,15 @@ def send_due_deliveries(*, now: dt.datetime | None = None, late_by: float = 0) -
         .values_list("pk", flat=True)[:100]
     )
     return [attempt_delivery(pk, now=now) for pk in due]
+
+
+def prune_delivery_log(*, now: dt.datetime | None = None) -> int:
+    """Forget deliveries older than LOG_DAYS that are done (delivered or given up); pending
+    ones stay whatever their age. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=LOG_DAYS)
+    deleted, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=cutoff)
+        .exclude(status=DeliveryStatus.PENDING)
+        .delete()
+    )
+    return deleted

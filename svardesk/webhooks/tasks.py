@@ -21,3 +21,9 @@ def deliver(delivery_id: int) -> str:
 def send_overdue_deliveries() -> None:
     """Safety net: a delivery whose task was lost is sent once it is two minutes overdue."""
     services.send_due_deliveries(late_by=120)
+
+
+@db_periodic_task(crontab(hour="4", minute="41"), retries=1, retry_delay=600)
+def prune_delivery_log() -> None:
+    """The delivery log keeps the last services.LOG_DAYS days."""
+    services.prune_delivery_log()

@@ -411,3 +411,89 @@ def test_a_test_event_goes_to_an_inactive_subscription_too(
     delivery.refresh_from_db()
     assert delivery.is_test
     assert delivery.status == DeliveryStatus.SUCCEEDED
+
+
+def test_company_and_deal_events_use_hubspot_names(
+    subscribe, receiver, super_admin, django_capture_on_commit_callbacks
+):
+    from svardesk.crm.services import create_company, create_deal, update_company, update_deal
+
+    subscribe(
+        ["company.creation", "company.propertyChange", "deal.creation", "deal.propertyChange"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        company = create_company(actor=super_admin, name="Acme")
+        deal = create_deal(actor=super_admin, name="Big one", amount="100")
+    with django_capture_on_commit_callbacks(execute=True):
+        update_company(company, actor=super_admin, domain="https://www.acme.example/", city="Lund")
+        update_deal(deal, actor=super_admin, amount="250.5")
+
+    assert sorted(
+        (e["subscriptionType"], e["objectId"], e.get("propertyName"), e.get("propertyValue"))
+        for e in receiver.events()
+    ) == sorted(
+        [
+            ("company.creation", company.pk, None, None),
+            ("deal.creation", deal.pk, None, None),
+            ("company.propertyChange", company.pk, "city", "Lund"),
+            ("company.propertyChange", company.pk, "domain", "acme.example"),
+            ("deal.propertyChange", deal.pk, "amount", "250.50"),
+        ]
+    )
+
+
+def test_an_inbound_email_announces_its_ticket_contact_and_message(
+    subscribe, receiver, django_capture_on_commit_callbacks
+):
+    from svardesk.channels.email.services import connect_email_channel
+    from svardesk.conversations.inbound import record_inbound_message
+
+    channel = connect_email_channel(
+        actor=None, address="support@acme.test", display_name="Acme"
+    ).channel.channel
+    subscribe(["ticket.creation", "contact.creation", "conversation.newMessage"])
+    with django_capture_on_commit_callbacks(execute=True):
+        message = record_inbound_message(
+            channel=channel,
+            sender_name="Bo Kund",
+            sender_address="bo@kund.example",
+            to=["support@acme.test"],
+            cc=[],
+            subject="Hello",
+            body_text="Hi.",
+            body_html="<p>Hi.</p>",
+            message_id="<m2@kund.example>",
+            in_reply_to="",
+            references=[],
+            attachments=[],
+            is_auto_generated=False,
+            received_at=timezone.now(),
+        )
+
+    conversation = message.conversation
+    assert sorted(
+        (e["subscriptionType"], e["objectId"], e["changeSource"]) for e in receiver.events()
+    ) == [
+        ("contact.creation", conversation.contact_id, "AUTOMATION"),
+        ("conversation.newMessage", conversation.pk, "CONVERSATIONS"),
+        ("ticket.creation", conversation.ticket_id, "AUTOMATION"),
+    ]
+
+
+def test_the_log_forgets_done_deliveries_after_thirty_days(subscribe):
+    subscription = subscribe(["ticket.creation"])
+    old = timezone.now() - dt.timedelta(days=31)
+    rows = {
+        status: WebhookDelivery.objects.create(subscription=subscription, status=status)
+        for status in DeliveryStatus.values
+    }
+    WebhookDelivery.objects.update(created_at=old)
+    recent = WebhookDelivery.objects.create(
+        subscription=subscription, status=DeliveryStatus.SUCCEEDED
+    )
+
+    assert services.prune_delivery_log() == 2
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {
+        rows[DeliveryStatus.PENDING].pk,
+        recent.pk,
+    }
