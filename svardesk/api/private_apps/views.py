@@ -24,9 +24,15 @@ from svardesk.core.shortcuts import found, render_settings
 SECTION = "private_apps"
 
 
+def _fragment(request: HttpRequest) -> bool:
+    """An HTMX swap of the region; a boosted link or a history restore wants the page."""
+    htmx = request.htmx  # type: ignore[attr-defined]
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 def _render(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpResponse:
     context = {"apps": list(queries.list_tokens()), **context}
-    if request.htmx:  # type: ignore[attr-defined]
+    if _fragment(request):
         return render(request, "api/partials/_private_apps.html", context, status=status)
     return render_settings(
         request, "api/private_apps.html", section=SECTION, context=context, status=status
@@ -73,7 +79,7 @@ def app_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     notice = _("Private app %(name)s was revoked. Requests with its token now fail.") % {
         "name": token.name
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if _fragment(request):
         return _render(request, notice=notice)
     messages.success(request, notice)
     return redirect("private_apps:list")

@@ -1,6 +1,9 @@
 // Settings → Private apps: copy the new token, and move focus to what a swap showed.
 (function () {
   "use strict";
+  // Loaded again by each boosted visit of the page; the listeners are document-wide.
+  if (window.svardeskPrivateApps) return;
+  window.svardeskPrivateApps = true;
 
   function copied(button) {
     var status = document.querySelector("[data-copy-status]");
