@@ -113,7 +113,7 @@ def parse_types(from_type: str, to_type: str, types: object) -> Wanted:
         raw_id = item.get("associationTypeId")
         try:
             wanted_id = int(raw_id)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise validation_error(f"Invalid associationTypeId: {raw_id!r}") from None
         if category != HUBSPOT_DEFINED:
             raise _unknown_type(from_type, to_type, wanted_id, category)

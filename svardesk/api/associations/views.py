@@ -139,6 +139,12 @@ def _inputs(request: HttpRequest) -> list[Any]:
     return inputs
 
 
+def _item(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise validation_error("Each input must be a JSON object.")
+    return item
+
+
 def _id_of(item: Any, key: str) -> str:
     """`item[key]["id"]` (`{"from": {"id": "1"}}`), as a string; 400 if it is not there."""
     holder = item.get(key) if isinstance(item, dict) else None
@@ -213,7 +219,7 @@ def batch_create(request: HttpRequest, from_object_type: str, to_object_type: st
     for item in _inputs(request):
 
         def step(item: Any = item) -> dict[str, Any]:
-            wanted = T.parse_types(from_type, to_type, item.get("types"))
+            wanted = T.parse_types(from_type, to_type, _item(item).get("types"))
             from_id = service.resolve(user, from_type, _id_of(item, "from"))
             to_id = service.resolve(user, to_type, _id_of(item, "to"))
             service.associate(user, from_type, from_id, to_type, to_id, primary=wanted.primary)

@@ -65,6 +65,8 @@ def owner_list(request: HttpRequest) -> HttpResponse:
     archived = parse_bool(request.GET.get("archived"), name="archived")
     owners = _owners(archived=archived).order_by("pk")
     email = request.GET.get("email", "").strip()
+    if "\x00" in email:
+        raise validation_error("email must not contain NUL characters.")
     if email:
         owners = owners.filter(email__iexact=email)
     raw_after = request.GET.get("after", "")

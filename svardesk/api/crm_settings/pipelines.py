@@ -20,10 +20,11 @@ from django.utils import translation
 
 from svardesk.accounts.models import User
 from svardesk.api import scopes
-from svardesk.api.crm_settings.common import require_super_admin
+from svardesk.api.crm_settings.common import clean_text, require_super_admin
 from svardesk.api.errors import CONFLICT, METHOD_NOT_ALLOWED, ApiError, not_found, validation_error
 from svardesk.api.http import api_endpoint, iso, json_object, json_response, no_content, read_json
 from svardesk.api.names import builtin_pipeline_id, pipeline_from_api, pipeline_to_api
+from svardesk.core.parsing import parse_id
 from svardesk.crm.models import DealStage
 from svardesk.tickets import services
 from svardesk.tickets.exceptions import (
@@ -159,8 +160,8 @@ def _no_pipeline(raw_id: str) -> ApiError:
 
 
 def _stage(pipeline: Pipeline, raw_id: str) -> Stage:
-    pk = raw_id.strip()
-    found = pipeline.stages.filter(pk=int(pk)).first() if pk.isascii() and pk.isdigit() else None
+    pk = parse_id(raw_id.strip())
+    found = pipeline.stages.filter(pk=pk).first() if pk is not None else None
     if found is None:
         raise not_found(f"Stage {raw_id} does not exist.", context={"stageId": [raw_id]})
     return found
@@ -168,13 +169,10 @@ def _stage(pipeline: Pipeline, raw_id: str) -> Stage:
 
 def _label(body: dict[str, Any], *, required: bool) -> str | None:
     label = body.get("label")
-    if label is None:
-        if required:
-            raise validation_error("label is required.")
+    if label is None and not required:
         return None
-    if not isinstance(label, str) or not label.strip():
-        raise validation_error("label must be a non-empty string.")
-    return label
+    # Names are cut to 100 characters by the services, as the settings forms do.
+    return clean_text(label, "label", max_length=10_000, required=True)
 
 
 def _display_order(body: dict[str, Any]) -> int | None:

@@ -24,7 +24,7 @@ from django.utils.text import slugify
 
 from svardesk.accounts.models import User
 from svardesk.api import scopes
-from svardesk.api.crm_settings.common import require_super_admin
+from svardesk.api.crm_settings.common import clean_text, require_super_admin
 from svardesk.api.errors import CONFLICT, ApiError, not_found, validation_error
 from svardesk.api.http import (
     api_endpoint,
@@ -373,7 +373,14 @@ def _missing_property(name: str) -> ApiError:
     return not_found(f"Unable to find property with name: {name}", context={"propertyName": [name]})
 
 
+def _queryable(name: str) -> bool:
+    # A name no property can have (PostgreSQL compares no NUL characters): missing.
+    return "\x00" not in name and len(name) <= 64
+
+
 def find_property(object_type: str, name: str) -> dict[str, Any]:
+    if not _queryable(name):
+        raise _missing_property(name)
     definition = _definitions(object_type).filter(name=name).first()
     if definition is not None:
         return custom_property(definition)
@@ -407,9 +414,13 @@ def _option_list(body: dict[str, Any]) -> list[dict[str, str]]:
     options = []
     for i, each in enumerate(raw):
         option = json_object(each, "Each option")
-        label, value = option.get("label"), option.get("value")
-        if not isinstance(label, str) or value is None:
-            raise validation_error("Each option needs a label and a value.")
+        label = clean_text(option.get("label"), "An option's label", max_length=200)
+        value = clean_text(
+            None if option.get("value") is None else str(option.get("value")),
+            "An option's value",
+            max_length=200,
+            required=True,
+        )
         order = option.get("displayOrder")
         options.append((order if isinstance(order, int) else i, i, str(value), label))
     return [{"value": value, "label": label} for _o, _i, value, label in sorted(options)]
@@ -431,12 +442,9 @@ def _conflict(name: str) -> ApiError:
 
 
 def create_property(object_type: str, body: dict[str, Any], actor: User) -> dict[str, Any]:
-    name = body.get("name")
-    label = body.get("label")
-    if not isinstance(name, str) or not name:
-        raise validation_error("name is required.")
-    if not isinstance(label, str) or not label.strip():
-        raise validation_error("label is required.")
+    name = clean_text(body.get("name"), "name", max_length=64, required=True)
+    label = clean_text(body.get("label"), "label", max_length=100, required=True)
+    description = clean_text(body.get("description"), "description", max_length=255)
     if (
         name in builtin_api_names(object_type)
         or PropertyDefinition.objects.filter(name=name).exists()
@@ -451,7 +459,7 @@ def create_property(object_type: str, body: dict[str, Any], actor: User) -> dict
             label=label,
             type=kind,
             group=_find_group(object_type, str(group_raw), in_body=True),
-            description=str(body.get("description") or ""),
+            description=description,
             options=_option_list(body),
             object_type=object_type,
         )
@@ -459,6 +467,8 @@ def create_property(object_type: str, body: dict[str, Any], actor: User) -> dict
 
 
 def _custom_definition(object_type: str, name: str, *, lock: bool = False) -> PropertyDefinition:
+    if not _queryable(name):
+        raise _missing_property(name)
     definitions = _definitions(object_type)
     if lock:
         definitions = definitions.select_for_update(of=("self",))
@@ -487,7 +497,7 @@ def update_property(
             }
             if _svardesk_type(asked) != definition.type:
                 raise validation_error("A property's type cannot change; create a new one.")
-        label = body.get("label")
+        label = clean_text(body.get("label"), "label", max_length=100)
         group = (
             _find_group(object_type, str(body["groupName"]), in_body=True)
             if body.get("groupName")
@@ -496,10 +506,12 @@ def update_property(
         services.update_property_definition(
             definition,
             actor=actor,
-            label=label if isinstance(label, str) and label.strip() else definition.label,
+            label=label if label.strip() else definition.label,
             group=group,
             description=(
-                str(body["description"]) if "description" in body else definition.description
+                clean_text(body["description"], "description", max_length=255)
+                if "description" in body
+                else definition.description
             ),
             options=_option_list(body) if "options" in body else None,
         )
@@ -625,7 +637,9 @@ def batch_archive(request: HttpRequest, object_type: str) -> HttpResponse:
     with transaction.atomic():
         for item in inputs:
             name = _input_name(item)
-            if _definitions(kind).filter(name=name).exists() or name in builtin_api_names(kind):
+            if name in builtin_api_names(kind) or (
+                _queryable(name) and _definitions(kind).filter(name=name).exists()
+            ):
                 archive_property(kind, name, actor)
     return no_content()
 
@@ -636,10 +650,8 @@ def group_list(request: HttpRequest, object_type: str) -> HttpResponse:
     if request.method == "GET":
         return json_response({"results": _groups(kind)})
     body = json_object(read_json(request))
-    label = body.get("label")
+    label = clean_text(body.get("label"), "label", max_length=100, required=True)
     name = body.get("name")
-    if not isinstance(label, str) or not label.strip():
-        raise validation_error("label is required.")
     if name == INFO_GROUPS[kind][0] or any(g["name"] == name for g in _groups(kind)):
         raise ApiError(409, CONFLICT, f"Property group named '{name}' already exists.")
     with _english():
@@ -667,6 +679,7 @@ def group_detail(request: HttpRequest, object_type: str, group_name_raw: str) ->
         body = json_object(read_json(request))
         new_label = body.get("label")
         if new_label is not None:
+            new_label = clean_text(new_label, "label", max_length=100, required=True)
             with _english():
                 try:
                     services.rename_property_group(

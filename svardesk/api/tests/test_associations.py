@@ -391,3 +391,17 @@ def test_a_restricted_agents_batch_reports_records_out_of_scope_per_input(
     assert answer.errors[0].context == {"id": [str(hidden_contact.pk)]}
     linked = set(associations.associated_ids("ticket", own_ticket.pk, "contact"))
     assert linked == {shared_contact.pk}
+
+
+def test_malformed_batch_inputs_are_per_input_errors(raw_api, ticket, contact):
+    answer = raw_api.post(
+        "/crm/v4/associations/tickets/contacts/batch/create",
+        {"inputs": ["not an object", {"from": {"id": str(ticket.pk)},
+                    "to": {"id": str(contact.pk)},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                               "associationTypeId": 1e300}]}]},
+    )  # fmt: skip
+
+    assert answer.status == 207
+    assert answer.body["numErrors"] == 2
+    assert {e["category"] for e in answer.body["errors"]} == {"VALIDATION_ERROR"}

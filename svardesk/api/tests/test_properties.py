@@ -277,3 +277,30 @@ def test_properties_need_the_object_types_scope(make_client, make_token, super_a
         client.crm.properties.core_api.create(
             "contacts", PropertyCreate(name="tier", label="Tier", type="string",
                                        field_type="text", group_name="contactinformation"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"name": "x", "label": "A\x00B", "type": "string", "fieldType": "text"},
+                     id="nul-in-label"),
+        pytest.param({"name": "x", "label": "L" * 101, "type": "string", "fieldType": "text"},
+                     id="label-too-long"),
+        pytest.param({"name": "x", "label": "X", "type": "string", "fieldType": "text",
+                      "description": "d" * 256}, id="description-too-long"),
+        pytest.param({"name": 5, "label": "X", "type": "string", "fieldType": "text"},
+                     id="name-not-a-string"),
+        pytest.param({"name": "x", "label": "X", "type": "enumeration", "fieldType": "select",
+                      "options": [{"label": "A"}]}, id="option-without-value"),
+    ],
+)  # fmt: skip
+def test_malformed_property_bodies_answer_400(properties, raw_api, body):
+    answer = raw_api.post("/crm/v3/properties/tickets", body)
+
+    assert answer.status == 400
+    assert not PropertyDefinition.objects.exists()
+
+
+def test_a_name_no_property_can_have_is_simply_missing(properties, raw_api):
+    assert raw_api.get("/crm/v3/properties/tickets/a%00b").status == 404
+    assert raw_api.get("/crm/v3/properties/tickets/" + "n" * 200).status == 404
