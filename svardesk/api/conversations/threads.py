@@ -44,6 +44,7 @@ from svardesk.conversations.queries import (
 from svardesk.conversations.services import archive_conversation, restore_conversation
 from svardesk.core.parsing import parse_ascii_int, parse_aware_datetime
 from svardesk.tickets.exceptions import TicketValidationError
+from svardesk.tickets.merge import resolve_ticket_id
 from svardesk.tickets.queries import access_ticket, list_stages_cached
 from svardesk.tickets.services import move_to_stage, update_ticket
 
@@ -143,6 +144,9 @@ def _list(request: HttpRequest) -> HttpResponse:
         raise validation_error("associatedContactId cannot be combined with inboxId.")
     ticket_raw = query.get("associatedTicketId") or None
     ticket_id = query_id(ticket_raw, "associatedTicketId") if ticket_raw else None
+    if ticket_id is not None:
+        # A merged ticket's id means the ticket it was merged into.
+        ticket_id = resolve_ticket_id(ticket_id) or ticket_id
     sort = query.get("sort") or "id"
     if sort not in SORTS:
         raise validation_error(f"Invalid sort: {sort!r}; use id or latestMessageTimestamp.")

@@ -21,7 +21,7 @@ from svardesk.conversations.models import (
     Message,
     MessageDirection,
 )
-from svardesk.tickets.models import Ticket, TicketEvent
+from svardesk.tickets.models import Ticket, TicketEvent, TicketRedirect
 from tests.factories import ContactFactory, TicketFactory, default_pipeline, stage_named
 
 BASE = "/conversations/v3/conversations"
@@ -242,6 +242,8 @@ def test_threads_filter_by_status_contact_ticket_and_inbox(hubspot, email_channe
         closed_thread.pk
     ]
     assert ids({"associatedTicketId": open_ticket.pk}) == [open_thread.pk]
+    TicketRedirect.objects.create(old_id=987654, ticket=open_ticket, merged_at=timezone.now())
+    assert ids({"associatedTicketId": 987654}) == [open_thread.pk]  # a merged-away id
     assert ids({"inboxId": email_channel.inbox_id}) == [open_thread.pk, closed_thread.pk]
     assert ids({"inboxId": 99999}) == []
     closed = call(hubspot, "GET", f"/threads/{closed_thread.pk}").json()
