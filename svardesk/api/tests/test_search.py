@@ -362,6 +362,21 @@ def test_paging_by_offset_with_total(hubspot):
     assert pages == 3
 
 
+def test_total_past_the_last_page_and_with_limit_zero(raw_api):
+    for i in range(3):
+        make_ticket(f"T{i}")
+    past = raw_api.post("/crm/v3/objects/tickets/search", {"after": "5", "limit": 2})
+    assert past.body == {"total": 3, "results": []}
+    counted = raw_api.post("/crm/v3/objects/tickets/search", {"limit": 0})
+    assert counted.body == {"total": 3, "results": []}
+    full = raw_api.post("/crm/v3/objects/tickets/search", {"limit": 3})
+    assert full.body["total"] == 3
+    assert "paging" not in full.body
+    partial = raw_api.post("/crm/v3/objects/tickets/search", {"limit": 2, "after": 1})
+    assert partial.body["total"] == 3
+    assert len(partial.body["results"]) == 2
+
+
 def test_requested_properties_and_the_always_present_ones(hubspot):
     ticket = make_ticket("Ask", priority="HIGH")
     page = search(hubspot, properties=["hs_ticket_priority"])
