@@ -110,6 +110,10 @@ ERROR_RESPONSES: dict[str, Schema] = {
         "description": "A unique value exists already (`CONFLICT`).",
         "content": {"application/json": {"schema": ref("Error")}},
     },
+    "MethodNotAllowed": {
+        "description": "Read-only here (the deal pipeline is fixed in Svardesk).",
+        "content": {"application/json": {"schema": ref("Error")}},
+    },
     "TooManyRequests": {
         "description": "A rate limit was reached (`RATE_LIMITS`).",
         "content": {"application/json": {"schema": ref("RateLimitError")}},
@@ -120,6 +124,7 @@ _ERROR_NAMES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "NotFound",
+    405: "MethodNotAllowed",
     409: "Conflict",
     429: "TooManyRequests",
 }
@@ -582,7 +587,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 params=kind,
                 body=ref("PipelineInput"),
                 ok={201: ref("Pipeline")},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
         },
         base + "/{pipelineId}": {
@@ -602,7 +607,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 params=one,
                 body=ref("PipelinePatchInput"),
                 ok={200: ref("Pipeline")},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
             "put": operation(
                 "replacePipeline",
@@ -612,7 +617,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 params=one,
                 body=ref("PipelineInput"),
                 ok={200: ref("Pipeline")},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
             "delete": operation(
                 "archivePipeline",
@@ -625,7 +630,7 @@ def pipeline_paths() -> dict[str, Schema]:
                     query("validateDealStageUsagesBeforeDelete", BOOLEAN),
                 ],
                 ok={204: None},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
         },
         base + "/{pipelineId}/stages": {
@@ -645,7 +650,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 params=one,
                 body=ref("PipelineStageInput"),
                 ok={201: ref("PipelineStage")},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
         },
         base + "/{pipelineId}/stages/{stageId}": {
@@ -665,7 +670,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 params=stage,
                 body=ref("PipelineStagePatchInput"),
                 ok={200: ref("PipelineStage")},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
             "put": operation(
                 "replaceStage",
@@ -675,7 +680,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 params=stage,
                 body=ref("PipelineStageInput"),
                 ok={200: ref("PipelineStage")},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
             "delete": operation(
                 "archiveStage",
@@ -684,7 +689,7 @@ def pipeline_paths() -> dict[str, Schema]:
                 scope=scope,
                 params=stage,
                 ok={204: None},
-                errors=(400, 404, 409),
+                errors=(400, 404, 405, 409),
             ),
         },
     }
