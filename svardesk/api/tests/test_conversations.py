@@ -916,3 +916,21 @@ def test_lists_read_a_fixed_number_of_statements(
         reply(n)
     assert _queries_for(f"{BASE}/threads?association=TICKET", token) == few_threads
     assert _queries_for(f"{BASE}/threads/{conversation.pk}/messages", token) == few_messages
+
+
+def test_rich_text_from_the_api_is_sanitised(raw_api, email_channel):
+    _t, conversation, _m = email_thread(email_channel)
+    answer = raw_api.post(
+        f"{BASE}/threads/{conversation.pk}/messages",
+        {
+            "type": "COMMENT",
+            "text": "Look",
+            "richText": '<p onclick="steal()">Look</p><script>alert(1)</script>',
+        },
+    )
+    assert answer.status == 201
+    stored = Message.objects.get(pk=answer.body["id"])
+    assert "script" not in stored.body_html
+    assert "onclick" not in stored.body_html
+    assert "Look" in stored.body_html
+    assert answer.body["richText"] == stored.body_html
