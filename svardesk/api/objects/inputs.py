@@ -13,6 +13,7 @@ from typing import Any
 from svardesk.api import names
 from svardesk.api.errors import ApiError, property_doesnt_exist, validation_error
 from svardesk.api.objects.serialize import COMPANIES, CONTACTS, DEALS, SINGULAR, TICKETS
+from svardesk.core.parsing import parse_id
 from svardesk.records import properties as record_props
 from svardesk.tickets import properties as ticket_props
 from svardesk.tickets.models import Category, Priority, PropertyType
@@ -61,7 +62,7 @@ RECORD_KWARGS: dict[str, dict[str, str]] = {
 # Service keywords (and the error keys the services use) → the API's property name.
 _KWARG_NAMES: dict[str, dict[str, str]] = {
     object_type: {kwarg: name for name, kwarg in kwargs.items()}
-    | {"email": "email", "mobile_phone": "mobilephone"}
+    | {"email": "email", "mobile_phone": "mobilephone", "company_name": "company"}
     for object_type, kwargs in RECORD_KWARGS.items()
 }
 
@@ -241,6 +242,11 @@ def record_changes(object_type: str, properties: Mapping[str, Any]) -> dict[str,
         kwarg = kwargs_of.get(name)
         if kwarg is None:
             problems.add(name, READ_ONLY_VALUE, f"{name} is a read only property")
+            continue
+        if object_type == CONTACTS and name == "company" and parse_id(raw) is None and raw:
+            # HubSpot's contact `company` is the company's name as text: kept as what the
+            # customer wrote (the record is chosen by id).
+            changes["company_name"] = str(raw)
             continue
         try:
             value = _record_value(spec, raw)
