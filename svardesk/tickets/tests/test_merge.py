@@ -487,3 +487,26 @@ def test_a_running_goal_of_the_other_fills_the_primarys_missing_one(agent, sla):
         SlaStatus.ON_TRACK,
         due,
     )
+
+
+def test_the_sla_reports_rollup_follows_the_merge(agent, billing_team):
+    from svardesk.sla.tests.test_rollup import recount, stored
+
+    due = timezone.now() - dt.timedelta(hours=3)
+    primary = _ticket("Primary", team=billing_team, priority=Priority.HIGH)
+    other = _ticket("Other", priority=Priority.LOW)
+    Ticket.objects.filter(pk=primary.pk).update(
+        sla_first_response_status=SlaStatus.MET, sla_first_response_due=due
+    )
+    Ticket.objects.filter(pk=other.pk).update(
+        sla_first_response_status=SlaStatus.MISSED,
+        sla_first_response_due=due,
+        sla_close_status=SlaStatus.OVERDUE,
+        sla_close_due=due,
+    )
+    assert stored() == recount()
+
+    merge_tickets(primary=primary, other=other, actor=agent)
+
+    assert stored() == recount()
+    assert sum(stored()["day"].values()) == 1  # the merged ticket's first response, met
