@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from svardesk.api.errors import OBJECT_NOT_FOUND, validation_error
@@ -17,7 +18,6 @@ from svardesk.api.objects.inputs import properties_object
 from svardesk.api.objects.serialize import (
     CONTACTS,
     SINGULAR,
-    TICKETS,
     serialize_archived,
     serialize_objects,
 )
@@ -58,8 +58,7 @@ def _id_of(item: dict[str, Any]) -> str:
 
 
 def _no_duplicates(ids: Sequence[str]) -> None:
-    seen: set[str] = set()
-    duplicates = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise validation_error(
             "Duplicate IDs found in batch input: " + ", ".join(duplicates),
@@ -238,8 +237,6 @@ def upsert(object_type: str, body: dict[str, Any], *, user: Any) -> tuple[dict[s
                 properties.setdefault("email", key)
             to_create.append(writes.ObjectInput(properties=properties))
             order.append(("create", len(to_create) - 1, item.get("objectWriteTraceId")))
-    from django.db import transaction
-
     with transaction.atomic():
         updated = writes.update_objects(object_type, to_update, user=user)
         created = writes.create_objects(object_type, to_create, user=user) if to_create else []
@@ -269,6 +266,3 @@ def archive(object_type: str, body: dict[str, Any], *, user: Any) -> None:
         if record is not None and record not in objects:
             objects.append(record)
     writes.archive_objects(object_type, objects, user=user)
-
-
-__all__ = ["TICKETS"]

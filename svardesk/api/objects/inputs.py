@@ -12,7 +12,7 @@ from typing import Any
 
 from svardesk.api import names
 from svardesk.api.errors import ApiError, property_doesnt_exist, validation_error
-from svardesk.api.objects.serialize import COMPANIES, CONTACTS, DEALS, SINGULAR, TICKETS
+from svardesk.api.objects.serialize import COMPANIES, CONTACTS, DEALS, SINGULAR
 from svardesk.core.parsing import parse_id
 from svardesk.records import properties as record_props
 from svardesk.tickets import properties as ticket_props
@@ -289,11 +289,3 @@ def api_record_name(object_type: str, key: str) -> str:
 def error_code_for_record(object_type: str, name: str) -> str:
     spec = record_props.get_spec(SINGULAR[object_type], name)
     return _code_for(spec.type) if spec else INVALID_VALUE
-
-
-def ticket_kind(own: str) -> str:
-    spec = ticket_props.specs_for_names([own]).get(own)
-    return spec.type if spec else ""
-
-
-__all__ = ["TICKETS", "Problem", "Problems"]

@@ -32,7 +32,7 @@ from svardesk.core.parsing import parse_id
 from svardesk.crm import associations as assoc
 from svardesk.crm import services as crm_services
 from svardesk.crm.exceptions import RecordNotFoundError, RecordValidationError
-from svardesk.crm.models import Company, Contact, ContactEmail, ContactPhone, Deal, PhoneKind
+from svardesk.crm.models import Contact, ContactEmail, ContactPhone, PhoneKind
 from svardesk.records import record_services
 from svardesk.tickets import services as ticket_services
 from svardesk.tickets.deletion import delete_tickets
@@ -264,9 +264,8 @@ def _teams(ids: set[int]) -> dict[int, Any]:
 def update_ticket(ticket: Ticket, properties: Mapping[str, Any], *, user: Any) -> Ticket:
     """Change the listed properties (an empty string clears one)."""
     changes = inputs.ticket_changes(properties, builtin_pipeline=builtin_pipeline())
-    for own in ("name",):
-        if own in changes and not changes[own]:
-            raise _missing_required(["subject"])
+    if "name" in changes and not changes["name"]:
+        raise _missing_required(["subject"])
     try:
         return ticket_services.update_ticket(ticket.pk, actor=user, changes=changes)
     except TicketValidationError as exc:
@@ -467,6 +466,3 @@ def purge_contact(contact: Contact, *, user: Any) -> None:
     with transaction.atomic():
         ArchivedRecord.objects.filter(object_type=SINGULAR[CONTACTS], object_id=contact.pk).delete()
         crm_services.delete_contact(contact, actor=user)
-
-
-__all__ = ["Company", "Deal", "ObjectInput"]
