@@ -42,7 +42,9 @@ def test_create_token_prints_a_token_that_authenticates_as_the_user(capsys, agen
     assert raw not in err
 
 
-@pytest.mark.django_db
+# As the command line runs it, the command closes the database connections when done: a
+# transactional test, so that no test transaction is open then.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
