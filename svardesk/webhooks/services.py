@@ -275,12 +275,15 @@ def send_test_event(subscription: WebhookSubscription, *, actor: User | None) ->
 
 @transaction.atomic
 def retry_delivery(delivery: WebhookDelivery, *, actor: User | None) -> bool:
-    """Send a failed (or waiting) delivery again now; a delivered one is never sent again.
-    Returns whether it was queued."""
+    """Send a failed (or waiting) delivery again now; a delivered one, or one a worker is
+    sending at this moment, is left alone. Returns whether it was queued."""
+    now = timezone.now()
     queued = (
         WebhookDelivery.objects.filter(pk=delivery.pk)
         .exclude(status=DeliveryStatus.SUCCEEDED)
-        .update(status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), locked_until=None)
+        # Not while a worker is sending it: that attempt's outcome decides.
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(status=DeliveryStatus.PENDING, next_attempt_at=now)
     )
     if queued:
         after_commit(enqueue_delivery, delivery.pk)

@@ -383,6 +383,7 @@ def test_a_delivery_another_worker_holds_is_skipped(subscribe, receiver):
         locked_until=now + dt.timedelta(seconds=30),
     )
     assert services.attempt_delivery(delivery.pk, now=now) == "skipped"
+    assert services.retry_delivery(delivery, actor=None) is False
     assert receiver.requests == []
     delivery.refresh_from_db()
     assert delivery.attempts == 0
