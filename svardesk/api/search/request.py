@@ -196,6 +196,8 @@ def _query(raw: Any) -> str:
         return ""
     if not isinstance(raw, str):
         raise validation_error("query must be a string.")
+    if "\x00" in raw:  # PostgreSQL cannot compare text holding a NUL character
+        raise validation_error("query may not contain NUL characters.")
     return raw.strip()
 
 

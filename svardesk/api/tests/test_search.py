@@ -445,6 +445,50 @@ def test_limits_and_malformed_requests_are_validation_errors(raw_api, body, frag
     assert fragment in answer.body["message"]
 
 
+ODD_BODIES = [
+    [],
+    "text",
+    {"query": "a\u0000b@example.com"},
+    {"query": 5},
+    {"filterGroups": {"filters": []}},
+    {"filterGroups": [{"filters": [{"propertyName": "subject", "operator": "EQ",
+                                    "value": "a\u0000"}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "EQ",
+                                    "value": 1e300}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "GT",
+                                    "value": "99999999999999999999999"}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "hubspot_owner_id", "operator": "IN",
+                                    "values": ["99999999999999999999999", "x"]}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "hs_pipeline", "operator": "EQ",
+                                    "value": "pipeline"}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "createdate", "operator": "BETWEEN",
+                                    "value": "0001-01-01"}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "createdate", "operator": "GT",
+                                    "value": "99999999999999999"}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "associations.contact", "operator": "IN",
+                                    "values": [{"id": 1}]}]}]},
+    {"filterGroups": [{"filters": [{"propertyName": "associations.contact", "operator": "EQ",
+                                    "value": "-1"}]}]},
+    {"filterGroups": [{"filters": [{"operator": "EQ", "value": "1"}]}]},
+    {"sorts": [{"propertyName": "content"}]},
+    {"sorts": "createdate"},
+    {"sorts": [None]},
+    {"limit": 10.5},
+    {"limit": True},
+    {"after": 1e30},
+    {"properties": "subject"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=[str(i) for i in range(len(ODD_BODIES))])
+def test_odd_requests_are_answered_never_with_a_server_error(raw_api, body):
+    make_ticket("One")
+    answer = raw_api.post("/crm/v3/objects/tickets/search", body)
+    assert answer.status in (200, 400), answer.body
+    if answer.status == 400:
+        assert answer.body["category"] in ("VALIDATION_ERROR", "PROPERTY_DOESNT_EXIST")
+
+
 def test_the_largest_allowed_requests_are_answered(raw_api):
     make_ticket("One")
     five_groups = {
