@@ -322,9 +322,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", path, body=body, headers={**headers, "User-Agent": USER_AGENT})
-        response = connection.getresponse()
-        response.read(65536)
-        return response.status
+        # The status is the answer; the body is never read (a slow one cannot hold the worker).
+        return connection.getresponse().status
     finally:
         connection.close()
 

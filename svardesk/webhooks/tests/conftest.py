@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +35,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.statuses: list[int] = []
+        self.delay = 0.0  # seconds before answering
         self.lock = threading.Lock()
         receiver = self
 
@@ -46,6 +48,8 @@ class Receiver:
                         Received("POST", self.path, dict(self.headers.items()), body)
                     )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", f"{receiver.url}/elsewhere")

@@ -498,3 +498,19 @@ def test_the_log_forgets_done_deliveries_after_thirty_days(subscribe):
         rows[DeliveryStatus.PENDING].pk,
         recent.pk,
     }
+
+
+def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(subscribe, receiver, monkeypatch):
+    monkeypatch.setattr(services, "TIMEOUT_SECONDS", 0.3)
+    receiver.delay = 1.5
+    subscription = subscribe(["ticket.creation"])
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        events=[{"subscriptionType": "ticket.creation", "objectId": 1}],
+        next_attempt_at=timezone.now(),
+    )
+    assert services.attempt_delivery(delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.last_status_code is None
+    assert "timed out" in delivery.last_error
