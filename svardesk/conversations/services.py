@@ -70,7 +70,7 @@ from svardesk.conversations.queries import (
     team_addresses,
 )
 from svardesk.conversations.registry import ChannelAdapter, get_adapter
-from svardesk.conversations.signals import message_exchanged
+from svardesk.conversations.signals import message_created, message_exchanged
 from svardesk.core.addresses import address_of, split_address_list
 from svardesk.core.exceptions import NotFoundError, PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
@@ -105,6 +105,19 @@ NoEmailChannelError = NoReplyChannelError
 
 class NoRecipientError(SvardeskError):
     """A new conversation needs an address: the ticket's contact has none."""
+
+
+def _message_created(message: Message, ticket_id: int) -> None:
+    """Announce a new message after commit (webhooks out listen)."""
+    kind = "COMMENT" if message.direction == MessageDirection.COMMENT else "MESSAGE"
+    after_commit(
+        message_created.send,
+        sender=Message,
+        message_id=message.pk,
+        conversation_id=message.conversation_id,
+        ticket_id=ticket_id,
+        kind=kind,
+    )
 
 
 def _enqueue_mention_email(notification_id: int, ticket_url: str) -> None:
@@ -503,6 +516,7 @@ def _store_reply(
             update_ticket(ticket.pk, actor=actor, changes={"stage": stage.pk}, now=now)
     after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
     after_commit(_announce, ticket.pk, actor.pk)
+    _message_created(message, ticket.pk)
     return message
 
 
@@ -657,6 +671,7 @@ def _store_automatic(
     )
     after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
     after_commit(_announce, ticket.pk, None)
+    _message_created(message, ticket.pk)
     return message
 
 
@@ -780,6 +795,7 @@ def _store_comment(
         )
         after_commit(_enqueue_mention_email, notification.pk, ticket_url)
     after_commit(_announce, ticket.pk, actor.pk)
+    _message_created(message, ticket.pk)
     return message
 
 
