@@ -2,9 +2,10 @@
 redirecting to it, all or nothing."""
 
 import datetime as dt
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -510,3 +511,41 @@ def test_the_sla_reports_rollup_follows_the_merge(agent, billing_team):
 
     assert stored() == recount()
     assert sum(stored()["day"].values()) == 1  # the merged ticket's first response, met
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_merges_of_one_ticket_at_once_merge_it_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
+    a, b, c = _ticket("A"), _ticket("B"), _ticket("C")
+    barrier = threading.Barrier(2)
+    merged: list[int] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(primary: Ticket, other: Ticket) -> None:
+        try:
+            barrier.wait()
+            merged.append(merge_tickets(primary=primary, other=other, actor=None).pk)
+        except TicketMergeError as exc:
+            refused.append(exc.code)
+        except BaseException as exc:  # a deadlock or anything else: reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(a, b)),
+        threading.Thread(target=run, args=(c, b)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert (len(merged), refused) == (1, ["gone"])
+    survivor = merged[0]
+    assert resolve_ticket_id(b.pk) == survivor
+    assert Ticket.objects.count() == 2  # the merged ticket and the one left alone
+    assert TicketRedirect.objects.count() == 2
