@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import translation
 
 from svardesk.accounts.models import User
@@ -30,6 +31,8 @@ from svardesk.core.parsing import parse_id
 from svardesk.crm import associations
 from svardesk.records import properties as rp
 from svardesk.records.list_queries import record_sort_key
+from svardesk.search.backends import get_backend
+from svardesk.search.normalise import parse_query
 from svardesk.search.queries import search_condition
 from svardesk.ticket_views.columns import Sort, SortKey, sort_key
 from svardesk.ticket_views.filters import (
@@ -64,10 +67,9 @@ COUNT_LIMIT = MAX_REACHABLE
 
 ASSOCIATION_PREFIX = "associations."
 _ASSOCIATION_OPERATORS = (EQ, NEQ, IN, NOT_IN)
-# Free text (`query`) over each record type's searchable properties (hubspot-api.md §3.4;
-# tickets use the workspace's ticket search instead).
+# Free text (`query`) over companies' and deals' searchable properties (hubspot-api.md §3.4;
+# tickets and contacts use the search app's indexes instead).
 _QUERY_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "contacts": ("firstname", "lastname", "email", "phone", "mobilephone"),
     "companies": ("name", "domain", "phone"),
     "deals": ("dealname",),
 }
@@ -172,6 +174,13 @@ def _compile_query(object_type: str, text: str, *, user: User) -> Q:
         # The workspace's ticket search: words begin words of the name and description, an
         # ID, the contact's name, address or number (search.queries).
         return search_condition(text)
+    if object_type == "contacts":
+        # The contacts the ticket search matches by text (every word begins a word of the
+        # name, company or address; part of an address or a number), from its indexes.
+        found = get_backend().text_contacts(parse_query(text))
+        if found.sql:
+            return Q(pk__in=RawSQL(found.sql, found.params))  # noqa: S611 (search's own SQL)
+        return Q(pk__in=list(found.ids))
     # Every word appears in one of the searchable properties (case-insensitive), compiled
     # by the engine as CONTAINS_TOKEN filters: OR over the properties, AND over the words.
     resolver = _resolver(object_type)

@@ -586,10 +586,20 @@ def test_contacts_search_by_filter_and_query(hubspot):
     assert [int(r.id) for r in by_email.results] == [anna.pk]
     assert by_email.results[0].properties["email"] == "anna@acme.example"
     assert "lastmodifieddate" in by_email.results[0].properties
-    by_query = hubspot.crm.contacts.search_api.do_search(
-        public_object_search_request=ContactSearch(query="anna berg")
-    )
-    assert [int(r.id) for r in by_query.results] == [anna.pk]
+    asa = crm.create_contact(actor=None, first_name="Åsa", last_name="Ström", emails=[])
+
+    def found(text):
+        page = hubspot.crm.contacts.search_api.do_search(
+            public_object_search_request=ContactSearch(query=text)
+        )
+        assert page.total == len(page.results)
+        return sorted(int(r.id) for r in page.results)
+
+    assert found("anna berg") == [anna.pk]
+    assert found("ber an") == [anna.pk]  # words begin words, in any order
+    assert found("acme.exam") == [anna.pk]  # part of an address
+    assert found("asa strom") == [asa.pk]  # accents and case do not matter
+    assert found("anna ek") == []
 
 
 def test_companies_and_deals_search_and_object_type_ids(hubspot):
