@@ -215,3 +215,24 @@ def test_revoke_needs_the_csrf_token(super_admin):
     token.refresh_from_db()
     assert response.status_code == 403
     assert token.revoked_at is None
+
+
+def test_the_list_costs_the_same_queries_for_one_app_or_many(
+    client, super_admin, agent, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from svardesk.api.tokens import create_token
+
+    client.force_login(super_admin)
+    create_token(user=agent, name="App 0", scopes=["tickets"], actor=super_admin)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("private_apps:list"))
+    for n in range(1, 6):
+        create_token(user=agent, name=f"App {n}", scopes=["tickets"], actor=super_admin)
+
+    with django_assert_max_num_queries(len(one)):
+        response = client.get(reverse("private_apps:list"))
+
+    assert response.content.decode().count("App ") >= 6
