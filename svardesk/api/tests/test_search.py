@@ -245,6 +245,31 @@ def test_multi_select_operators(hubspot):
     assert found(f("areas", "NOT_HAS_PROPERTY")) == [bare.pk]
 
 
+def test_checkbox_and_date_operators_the_engine_does_not_apply(hubspot, raw_api):
+    ticket_services.create_property_definition(actor=None, name="vip", label="VIP", type="checkbox")
+    vip = make_ticket("VIP", custom={"vip": True})
+    plain = make_ticket("Plain", custom={"vip": False})
+    unknown = make_ticket("Unknown")
+
+    def found(*filters):
+        return sorted(ids(search(hubspot, list(filters))))
+
+    assert found(f("vip", "EQ", "true")) == [vip.pk]
+    assert found(f("vip", "EQ", "false")) == [plain.pk]
+    assert found(f("vip", "NEQ", "true")) == sorted([plain.pk, unknown.pk])
+    assert found(f("vip", "HAS_PROPERTY")) == sorted([vip.pk, plain.pk])
+    # Text has no order and dates no "not equal" in the engine: 400, never a guess.
+    for name, operator in (("subject", "LT"), ("createdate", "NEQ"), ("createdate", "IN")):
+        answer = raw_api.post(
+            "/crm/v3/objects/tickets/search",
+            {"filters": [{"propertyName": name, "operator": operator, "value": "1",
+                          "values": ["1"]}]},
+        )  # fmt: skip
+        assert answer.status == 400
+        assert answer.body["category"] == "VALIDATION_ERROR"
+        assert operator in answer.body["message"]
+
+
 def test_owner_pipeline_stage_and_source(hubspot, agent):
     other = UserFactory()
     waiting = stage_named("Waiting on contact")
