@@ -205,13 +205,30 @@ OBJECTS = {
         {"to": ref("PublicObjectId"), "types": array(ref("AssociationSpec"))},
         ("to", "types"),
     ),
-    "SimplePublicObjectInputForCreate": obj(
-        {
-            "properties": {"type": "object", "additionalProperties": INPUT_VALUE},
-            "associations": array(ref("PublicAssociationsForObject")),
+    "SimplePublicObjectInputForCreate": {
+        **obj(
+            {
+                "properties": {"type": "object", "additionalProperties": INPUT_VALUE},
+                "associations": array(ref("PublicAssociationsForObject")),
+            },
+            ("properties",),
+        ),
+        "example": {
+            "properties": {
+                "subject": "troubleshoot report",
+                "content": "Customer cannot export",
+                "hs_pipeline": "0",
+                "hs_pipeline_stage": "1",
+                "hs_ticket_priority": "HIGH",
+            },
+            "associations": [
+                {
+                    "to": {"id": "201"},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 16}],
+                }
+            ],
         },
-        ("properties",),
-    ),
+    },
     "SimplePublicObjectInput": obj(
         {"properties": {"type": "object", "additionalProperties": INPUT_VALUE}},
         ("properties",),
@@ -318,7 +335,26 @@ OBJECTS = {
             "limit": {"type": "integer", "minimum": 1, "maximum": 200},
             "after": {"type": "string", "pattern": "^[0-9]{1,5}$"},
         }
-    ),
+    )
+    | {
+        "example": {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "hs_pipeline_stage", "operator": "EQ", "value": "1"},
+                        {
+                            "propertyName": "hs_ticket_priority",
+                            "operator": "IN",
+                            "values": ["HIGH", "URGENT"],
+                        },
+                    ]
+                }
+            ],
+            "sorts": [{"propertyName": "createdate", "direction": "DESCENDING"}],
+            "properties": ["subject", "hs_pipeline_stage"],
+            "limit": 20,
+        }
+    },
     "PublicMergeInput": obj(
         {"primaryObjectId": STRING, "objectIdToMerge": STRING},
         ("primaryObjectId", "objectIdToMerge"),
