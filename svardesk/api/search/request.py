@@ -70,6 +70,8 @@ def parse_search_request(body: bytes) -> SearchRequest:
         data = json_object(json.loads(text))
     except json.JSONDecodeError as exc:
         raise validation_error(f"Invalid input JSON on line {exc.lineno}") from None
+    except RecursionError:  # "[[[[…" nested deeper than the parser goes
+        raise validation_error("Invalid input JSON: nested too deeply.") from None
     groups = _groups(data)
     limit = _whole_number(data.get("limit"), "limit", default=DEFAULT_LIMIT)
     if limit > MAX_LIMIT:

@@ -514,6 +514,12 @@ def test_odd_requests_are_answered_never_with_a_server_error(raw_api, body):
         assert answer.body["category"] in ("VALIDATION_ERROR", "PROPERTY_DOESNT_EXIST")
 
 
+def test_deeply_nested_json_is_a_validation_error(raw_api):
+    answer = raw_api.post("/crm/v3/objects/tickets/search", data=b"[" * 1400 + b"]" * 1400)
+    assert answer.status == 400
+    assert answer.body["category"] == "VALIDATION_ERROR"
+
+
 def test_the_largest_allowed_requests_are_answered(raw_api):
     make_ticket("One")
     five_groups = {
