@@ -50,6 +50,8 @@ def test_create_a_webhook_and_send_a_test_event(
 
     page.get_by_role("button", name="Send test event").click()
     expect(page.get_by_text("A test event was sent.")).to_be_visible()
+    # Focus moved to the outcome (the pressed button was redrawn).
+    expect(page.locator("#webhook .alert-ok")).to_be_focused()
     # The region changed in place: the settings around it stayed.
     expect(page.locator(".settings-nav")).to_be_visible()
     page.get_by_role("link", name="Refresh").click()
