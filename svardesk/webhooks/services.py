@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from svardesk.core.crypto import decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import SvardeskError
-from svardesk.core.local_cache import forget
+from svardesk.core.local_cache import cached, forget
 from svardesk.core.on_commit import after_commit
 from svardesk.webhooks import events as ev
 from svardesk.webhooks import signing
@@ -183,8 +183,8 @@ def delete_subscription(subscription: WebhookSubscription, *, actor: User | None
 
 
 def active_event_types() -> frozenset[str]:
-    """Every event type some active subscription receives (to skip work nobody wants)."""
-    from svardesk.core.local_cache import cached
+    """Every event type some active subscription receives (to skip work nobody wants); kept
+    a few seconds per process (core.local_cache), forgotten here when a subscription changes."""
 
     def load() -> frozenset[str]:
         kinds: set[str] = set()
@@ -198,9 +198,9 @@ def active_event_types() -> frozenset[str]:
 
 
 def dispatch_events(items: Sequence[ev.Event]) -> list[int]:
-    """Queue `items` (events of one change, one request) for every active subscription
-    that wants any of them: one delivery per subscription (per 100 events), each event once.
-    Returns the new deliveries' ids. Call after the change committed."""
+    """Queue `items` (the events of one change) for every active subscription that wants any
+    of them: one delivery per subscription (per 100 events), each event once. Returns the new
+    deliveries' ids. Call after the change committed."""
     if not items:
         return []
     kinds = {item["subscriptionType"] for item in items}
