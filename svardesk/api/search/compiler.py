@@ -15,6 +15,7 @@ index entries or rows to count them (see `count_matches`)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +129,7 @@ def count_matches(queryset: QuerySet[Any]) -> int:
 def compile_search(object_type: str, request: SearchRequest, *, user: User) -> Q:
     """The request's filter groups (OR of ANDs) and free text as one condition."""
     resolver = _resolver(object_type)
+    user = in_utc(user)
     with translation.override("en"):  # the engine's messages become the API's, in English
         try:
             condition = _compile_groups(resolver, request.groups, user=user)
@@ -136,6 +138,15 @@ def compile_search(object_type: str, request: SearchRequest, *, user: User) -> Q
         except FilterError as exc:
             raise validation_error(str(exc)) from None
     return condition
+
+
+def in_utc(user: User) -> User:
+    """The user as the engine's viewer, in UTC: the API reads a date (`2024-05-01`) or a time
+    without an offset in UTC, as HubSpot does, whatever the token's user chose for the
+    workspace. `me` and `my_team` still mean that user."""
+    viewer = copy.copy(user)
+    viewer.time_zone = "UTC"
+    return viewer
 
 
 def _compile_groups(resolver: _Resolver, groups: Sequence[Sequence[RawFilter]], *, user: User) -> Q:

@@ -203,6 +203,23 @@ def test_datetime_and_date_operators_take_epoch_milliseconds_and_iso(hubspot):
     assert found(f("due_on", "NOT_HAS_PROPERTY")) == [may3.pk]
 
 
+def test_dates_and_times_without_an_offset_are_utc_whatever_the_users_time_zone(
+    make_client, make_token, super_admin
+):
+    super_admin.time_zone = "Europe/Stockholm"
+    super_admin.save(update_fields=["time_zone"])
+    late = make_ticket("Late on May 1 in UTC", at=dt.datetime(2024, 5, 1, 23, 30, tzinfo=dt.UTC))
+    make_ticket("Early on May 1 in UTC", at=dt.datetime(2024, 5, 1, 0, 30, tzinfo=dt.UTC))
+    client = make_client(make_token(super_admin))
+
+    def found(*filters):
+        return ids(search(client, list(filters)))
+
+    assert found(f("createdate", "EQ", "2024-05-02")) == []
+    assert found(f("createdate", "GT", "2024-05-01T23:00:00")) == [late.pk]
+    assert len(found(f("createdate", "EQ", "2024-05-01"))) == 2
+
+
 def test_select_values_are_case_sensitive(hubspot):
     high = make_ticket("High", priority="HIGH", category="BILLING_ISSUE")
     low = make_ticket("Low", priority="LOW")
