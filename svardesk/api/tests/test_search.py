@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 from hubspot.crm.companies import PublicObjectSearchRequest as CompanySearch
@@ -597,19 +598,21 @@ def test_searching_needs_the_objects_read_scope(make_client, make_token, super_a
     assert contacts.total == 0
 
 
-def test_the_search_rate_limit_answers_429(settings, raw_api):
+def test_the_search_rate_limit_answers_429(settings, monkeypatch, raw_api):
+    from svardesk.api import ratelimit
+
     settings.API_SEARCH_RATE_LIMIT = 5
+    # One fixed second, so a slow machine cannot spread the calls over two.
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.25))
     statuses = [raw_api.post("/crm/v3/objects/tickets/search", {}).status for _ in range(6)]
-    # Six quick calls: the sixth is over the limit unless a second boundary fell between.
-    if statuses[-1] == 200:
-        statuses = [raw_api.post("/crm/v3/objects/tickets/search", {}).status for _ in range(6)]
-    assert statuses[:5].count(200) >= 4
-    assert 429 in statuses
+    assert statuses == [200] * 5 + [429]
     limited = raw_api.post("/crm/v3/objects/tickets/search", {})
-    while limited.status != 429:
-        limited = raw_api.post("/crm/v3/objects/tickets/search", {})
+    assert limited.status == 429
     assert limited.body["policyName"] == "SECONDLY"
     assert limited.body["category"] == "RATE_LIMITS"
+    assert limited.headers["Retry-After"] == "1"
+    # Other calls are not searches: the search limit leaves them alone.
+    assert raw_api.post("/crm/v3/objects/tickets/batch/read", {"inputs": []}).status != 429
 
 
 # --- Contacts, companies, deals and object type ids ---------------------------------------------
