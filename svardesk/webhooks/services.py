@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from svardesk.core.crypto import decrypt_secret, encrypt_secret
+from svardesk.core.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.local_cache import cached, forget
 from svardesk.core.on_commit import after_commit
@@ -345,8 +345,14 @@ def attempt_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str
     subscription = delivery.subscription
     status_code: int | None = None
     error = ""
+    try:
+        secret = decrypt_secret(subscription.secret_encrypted)
+    except SecretDecryptionError:
+        secret = ""
     if not subscription.is_active and not delivery.is_test:
         error = _("The webhook is turned off.")
+    elif not secret:
+        error = _("The signing secret cannot be read (was SECRET_KEY changed?): make a new one.")
     else:
         body = json.dumps(
             ev.with_attempt(delivery.events, delivery.attempts - 1),
@@ -354,10 +360,7 @@ def attempt_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str
             ensure_ascii=False,
         )
         headers = signing.signed_headers(
-            decrypt_secret(subscription.secret_encrypted),
-            uri=subscription.target_url,
-            body=body,
-            timestamp_ms=ev.now_ms(),
+            secret, uri=subscription.target_url, body=body, timestamp_ms=ev.now_ms()
         )
         try:
             status_code = post(subscription.target_url, body.encode(), headers)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from hubspot.utils.signature import Signature
 
 from svardesk.webhooks import queries, services
-from svardesk.webhooks.models import DeliveryStatus, WebhookDelivery
+from svardesk.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -514,3 +514,17 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(subscribe, recei
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.last_status_code is None
     assert "timed out" in delivery.last_error
+
+
+def test_an_unreadable_secret_sends_nothing_and_says_why(subscribe, receiver):
+    subscription = subscribe(["ticket.creation"])
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(secret_encrypted="garbage")
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        events=[{"subscriptionType": "ticket.creation", "objectId": 1}],
+        next_attempt_at=timezone.now(),
+    )
+    assert services.attempt_delivery(delivery.pk) == "retry"
+    assert receiver.requests == []
+    delivery.refresh_from_db()
+    assert "signing secret cannot be read" in delivery.last_error
