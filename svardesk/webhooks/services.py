@@ -341,7 +341,9 @@ def attempt_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str
     lease = _claim(delivery_id, now)
     if lease is None:
         return "skipped"
-    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None:  # its webhook was deleted meanwhile
+        return "skipped"
     subscription = delivery.subscription
     status_code: int | None = None
     error = ""
@@ -365,6 +367,11 @@ def attempt_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str
         try:
             status_code = post(subscription.target_url, body.encode(), headers)
         except (OSError, http.client.HTTPException, ValueError) as exc:
+            error = _describe(exc)
+        except Exception as exc:
+            # Whatever went wrong, the attempt is recorded and retried on schedule (a crash
+            # here would leave the lease to expire and the sweep to try again every minute).
+            logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)
             error = _describe(exc)
         else:
             if not 200 <= status_code < 300:
