@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hubspot.crm.contacts import PublicObjectSearchRequest as ContactSearch
 from hubspot.crm.tickets import PublicObjectSearchRequest
 
 from svardesk.tickets import services as ticket_services
@@ -132,7 +133,9 @@ def known(value: str | None) -> bool:
     return value not in (None, "")
 
 
-def holds(item: dict[str, Any], props: dict[str, str | None]) -> bool:
+def holds(
+    item: dict[str, Any], props: dict[str, str | None], kinds: dict[str, str] = KINDS
+) -> bool:
     name, operator = item["propertyName"], item["operator"]
     value = props.get(name)
     if operator == "HAS_PROPERTY":
@@ -140,11 +143,11 @@ def holds(item: dict[str, Any], props: dict[str, str | None]) -> bool:
     if operator == "NOT_HAS_PROPERTY":
         return not known(value)
     if operator in NEGATIVE:
-        return not holds({**item, "operator": NEGATIVE[operator]}, props)
+        return not holds({**item, "operator": NEGATIVE[operator]}, props, kinds)
     if not known(value):
         return False
     assert value is not None
-    kind = KINDS[name]
+    kind = kinds[name]
     wanted = item.get("values") or [item.get("value")]
     if kind == "text":
         if operator == "CONTAINS_TOKEN":
@@ -180,9 +183,12 @@ def holds(item: dict[str, Any], props: dict[str, str | None]) -> bool:
 
 
 def expected(
-    groups: list[list[dict[str, Any]]], sort: Any, back: dict[int, dict[str, str | None]]
+    groups: list[list[dict[str, Any]]],
+    sort: Any,
+    back: dict[int, dict[str, str | None]],
+    kinds: dict[str, str] = KINDS,
 ) -> list[int]:
-    matching = [pk for pk, props in back.items() if any(all(holds(f, props) for f in g) for g in groups)]  # fmt: skip
+    matching = [pk for pk, props in back.items() if any(all(holds(f, props, kinds) for f in g) for g in groups)]  # fmt: skip
     if not groups:
         matching = list(back)
     name, descending = "createdate", False
@@ -203,9 +209,13 @@ def expected(
 # --- Random requests ------------------------------------------------------------------------
 
 
-def random_filter(rng: random.Random, back: dict[int, dict[str, str | None]]) -> dict[str, Any]:
-    name = rng.choice(PROPERTIES)
-    kind = KINDS[name]
+def random_filter(
+    rng: random.Random,
+    back: dict[int, dict[str, str | None]],
+    kinds: dict[str, str] = KINDS,
+) -> dict[str, Any]:
+    name = rng.choice(list(kinds))
+    kind = kinds[name]
     operator = rng.choice(OPERATORS[kind])
     item: dict[str, Any] = {"propertyName": name, "operator": operator}
     if operator in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
@@ -216,6 +226,8 @@ def random_filter(rng: random.Random, back: dict[int, dict[str, str | None]]) ->
         if kind == "text":
             word = rng.choice(WORDS)
             if operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+                if name == "email":
+                    return rng.choice(["*@acme.example", "acme", "EXAMPLE", word[:3]])
                 return rng.choice([word, word.upper()[:3], f"*{word[1:4]}*"])
             # A whole value, in another case now and then (text ignores case).
             value = rng.choice(seen) if seen and rng.random() < 0.7 else word
@@ -227,7 +239,7 @@ def random_filter(rng: random.Random, back: dict[int, dict[str, str | None]]) ->
             return str(ms(moment + dt.timedelta(minutes=rng.choice([0, 0, -30, 30]))))
         if kind == "date":
             return f"2024-06-{rng.randint(1, 9):02d}"
-        if kind == "number" and name == "score":
+        if kind == "number" and name in ("score", "visits"):
             return str(rng.choice([rng.randint(0, 20), rng.randint(0, 20) + 0.5]))
         return rng.choice(seen) if seen else "1"
 
@@ -278,3 +290,76 @@ def test_random_searches_match_the_oracle(hubspot, tickets):
         checked_nonempty += bool(want) and len(want) < len(back)
     # The random requests were selective: most found some tickets but not all of them.
     assert checked_nonempty >= 20
+
+
+# --- Contacts: the same oracle over the records' registry ------------------------------------
+
+CONTACT_KINDS = {
+    "firstname": "text",
+    "lastname": "text",
+    "email": "text",
+    "hs_language": "enum",
+    "hubspot_owner_id": "ref",
+    "createdate": "datetime",
+    "hs_object_id": "number",
+    "visits": "number",
+}
+
+
+def test_random_contact_searches_match_the_oracle(hubspot, super_admin):
+    from svardesk.crm import services as crm
+    from svardesk.crm.models import Contact
+
+    ticket_services.create_property_definition(
+        actor=None, name="visits", label="Visits", type="number", object_type="contact"
+    )
+    rng = random.Random(77)
+    owners = [None, UserFactory(), UserFactory()]
+    for n in range(45):
+        custom = {"visits": rng.randint(0, 9)} if rng.random() < 0.6 else {}
+        owner = rng.choice(owners)
+        contact = crm.create_contact(
+            actor=None,
+            first_name=rng.choice([*WORDS, ""]),
+            last_name=rng.choice([*WORDS, ""]),
+            emails=[f"c{n}@{rng.choice(['acme.example', 'other.example'])}"]
+            if rng.random() < 0.8
+            else [],
+            language=rng.choice(["", "en", "sv"]),
+            owner_id=owner.pk if owner else None,
+            custom=custom,
+        )
+        created = BASE + dt.timedelta(hours=rng.randint(0, 20))
+        Contact.objects.filter(pk=contact.pk).update(created_at=created)
+    page = hubspot.crm.contacts.search_api.do_search(
+        public_object_search_request=ContactSearch(properties=list(CONTACT_KINDS), limit=100)
+    )
+    back = {int(r.id): r.properties for r in page.results}
+    assert len(back) == 45
+    checked = 0
+    for _round in range(35):
+        groups = [
+            [random_filter(rng, back, CONTACT_KINDS) for _ in range(rng.randint(1, 3))]
+            for _ in range(rng.randint(1, 2))
+        ]
+        sort = rng.choice(SORTS[:5])
+        want = expected(groups, sort, back, CONTACT_KINDS)
+        got: list[int] = []
+        after = None
+        while True:
+            found = hubspot.crm.contacts.search_api.do_search(
+                public_object_search_request=ContactSearch(
+                    filter_groups=[{"filters": group} for group in groups],
+                    sorts=[sort] if sort else None,
+                    limit=9,
+                    after=after,
+                )
+            )
+            assert found.total == len(want), (groups, sort)
+            got.extend(int(r.id) for r in found.results)
+            if found.paging is None:
+                break
+            after = found.paging.next.after
+        assert got == want, (groups, sort)
+        checked += bool(want) and len(want) < len(back)
+    assert checked >= 15
