@@ -12,6 +12,7 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from svardesk.conversations.signals import message_created
         from svardesk.crm.signals import (
+            companies_merged,
             contacts_merged,
             record_changed,
             record_created,
@@ -36,6 +37,7 @@ class WebhooksConfig(AppConfig):
             (record_changed, receivers.record_changed),
             (record_deleted, receivers.record_deleted),
             (contacts_merged, receivers.contacts_merged),
+            (companies_merged, receivers.companies_merged),
             (message_created, receivers.message_created),
         )
         for signal, receiver in connections:

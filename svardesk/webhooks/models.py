@@ -19,6 +19,7 @@ class EventType(models.TextChoices):
     COMPANY_CREATION = "company.creation", _("Company created")
     COMPANY_PROPERTY_CHANGE = "company.propertyChange", _("Company property changed")
     COMPANY_DELETION = "company.deletion", _("Company deleted")
+    COMPANY_MERGE = "company.merge", _("Companies merged")
     DEAL_CREATION = "deal.creation", _("Deal created")
     DEAL_PROPERTY_CHANGE = "deal.propertyChange", _("Deal property changed")
     DEAL_DELETION = "deal.deletion", _("Deal deleted")

@@ -214,22 +214,31 @@ def record_deleted(
         dispatch_events([ev.event(f"{prefix}.deletion", object_id, actor_id=actor_id)])
 
 
+def _merged(kind: str, primary_id: int, merged_id: int, actor_id: int | None) -> None:
+    if _wants(kind):
+        dispatch_events(
+            [
+                ev.event(
+                    kind,
+                    primary_id,
+                    actor_id=actor_id,
+                    primaryObjectId=primary_id,
+                    mergedObjectIds=[merged_id],
+                )
+            ]
+        )
+
+
 def contacts_merged(
     sender: Any, *, primary_id: int, merged_id: int, actor_id: int | None = None, **_: Any
 ) -> None:
-    if not _wants(EventType.CONTACT_MERGE):
-        return
-    dispatch_events(
-        [
-            ev.event(
-                EventType.CONTACT_MERGE,
-                primary_id,
-                actor_id=actor_id,
-                primaryObjectId=primary_id,
-                mergedObjectIds=[merged_id],
-            )
-        ]
-    )
+    _merged(EventType.CONTACT_MERGE, primary_id, merged_id, actor_id)
+
+
+def companies_merged(
+    sender: Any, *, primary_id: int, merged_id: int, actor_id: int | None = None, **_: Any
+) -> None:
+    _merged(EventType.COMPANY_MERGE, primary_id, merged_id, actor_id)
 
 
 # --- Conversations ---------------------------------------------------------------------------

@@ -528,3 +528,36 @@ def test_an_unreadable_secret_sends_nothing_and_says_why(subscribe, receiver):
     assert receiver.requests == []
     delivery.refresh_from_db()
     assert "signing secret cannot be read" in delivery.last_error
+
+
+def test_contact_and_company_merges_name_the_survivor_and_the_merged_record(
+    subscribe, receiver, super_admin, django_capture_on_commit_callbacks
+):
+    from svardesk.crm.services import (
+        create_company,
+        create_contact,
+        merge_companies,
+        merge_contacts,
+    )
+
+    subscribe(["contact.merge", "company.merge"])
+    keep, gone = (
+        create_contact(actor=super_admin, first_name="Åsa"),
+        create_contact(actor=super_admin, first_name="Asa"),
+    )
+    acme, acme_ab = (
+        create_company(actor=super_admin, name="Acme"),
+        create_company(actor=super_admin, name="Acme AB"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_contacts(actor=super_admin, primary=keep, other=gone)
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_companies(actor=super_admin, primary=acme, other=acme_ab)
+
+    assert [
+        (e["subscriptionType"], e["objectId"], e["primaryObjectId"], e["mergedObjectIds"])
+        for e in receiver.events()
+    ] == [
+        ("contact.merge", keep.pk, keep.pk, [gone.pk]),
+        ("company.merge", acme.pk, acme.pk, [acme_ab.pk]),
+    ]
