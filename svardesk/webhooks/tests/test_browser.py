@@ -71,3 +71,8 @@ def test_create_a_webhook_and_send_a_test_event(
     expect(page.get_by_text("Off: receives no events")).to_be_visible()
     subscription.refresh_from_db()
     assert subscription.is_active is False
+
+    page.goto("/settings/integrations/webhooks/")
+    row = page.get_by_role("row", name="Warehouse")
+    expect(row.get_by_text("Off", exact=True)).to_be_visible()
+    screenshot("webhooks-list")
