@@ -653,6 +653,19 @@ def _keeps_builtin_name(record: Pipeline | Stage, name: str) -> bool:
 
 
 @transaction.atomic
+def reorder_pipelines(*, actor: User | None, pipeline_ids: list[int]) -> None:
+    """Put every pipeline in the given order (the settings list and pickers follow it)."""
+    pipelines = {p.pk: p for p in Pipeline.objects.select_for_update()}
+    if sorted(pipeline_ids) != sorted(pipelines):
+        raise PipelineValidationError(_("The new order must list every pipeline once."))
+    for position, pipeline_id in enumerate(pipeline_ids):
+        pipelines[pipeline_id].display_order = position
+    Pipeline.objects.bulk_update(pipelines.values(), ["display_order"])
+    clear_local_cache()  # bulk_update sends no signals
+    after_commit(clear_local_cache)
+
+
+@transaction.atomic
 def delete_pipeline(pipeline: Pipeline, *, actor: User | None) -> None:
     if Pipeline.objects.count() <= 1:
         raise PipelineInUseError(_("The last pipeline cannot be deleted."))

@@ -236,6 +236,16 @@ def _errors_as_api() -> Iterator[None]:
 # --- Writes (through tickets.services) --------------------------------------------------------
 
 
+def _place_pipeline(pipeline: Pipeline, position: int | None, actor: User) -> None:
+    """Move `pipeline` to index `position` of the pipelines' order."""
+    if position is None:
+        return
+    order = list(Pipeline.objects.order_by("display_order", "id").values_list("pk", flat=True))
+    order.remove(pipeline.pk)
+    order.insert(max(0, min(position, len(order))), pipeline.pk)
+    services.reorder_pipelines(actor=actor, pipeline_ids=order)
+
+
 def _place(pipeline: Pipeline, stage: Stage, position: int | None, actor: User) -> None:
     """Move `stage` to index `position` of its pipeline's stage order."""
     if position is None:
@@ -291,6 +301,7 @@ def pipeline_list(request: HttpRequest, object_type: str) -> HttpResponse:
         pipeline = services.create_pipeline(
             actor=_user(request), name=str(label), stages=[(n, c) for n, c, _o in wanted]
         )
+        _place_pipeline(pipeline, _display_order(body), _user(request))
     return json_response(pipeline_json(_pipeline(str(pipeline.pk)), builtin_id), status=201)
 
 
@@ -312,12 +323,12 @@ def pipeline_detail(request: HttpRequest, object_type: str, pipeline_id: str) ->
             return no_content()
         body = json_object(read_json(request))
         _no_archiving(body)
-        _display_order(body)  # pipelines keep the order they were created in
         label = _label(body, required=request.method == "PUT")
         if request.method == "PUT":
             _replace_stages(pipeline, _stage_inputs(body), actor)
         if label is not None:
             services.rename_pipeline(pipeline, actor=actor, name=label)
+        _place_pipeline(pipeline, _display_order(body), actor)
     return json_response(pipeline_json(_pipeline(pipeline_id), builtin_id))
 
 

@@ -185,3 +185,18 @@ def test_the_deal_pipeline_is_read_only(pipelines, raw_api):
         )
     assert raised.value.status == 405
     assert json.loads(raised.value.body)["status"] == "error"
+
+
+def test_display_order_places_a_pipeline_where_settings_lists_it(pipelines):
+    api = pipelines.pipelines_api
+
+    made = api.create("tickets", PipelineInput(label="Returns", display_order=0,
+                                               stages=[stage_input("Received", 0)]))  # fmt: skip
+
+    assert [p.label for p in api.get_all("tickets").results] == ["Returns", "Support pipeline"]
+    names = [p.name for p in settings_queries.list_pipelines_with_stage_counts()]
+    assert names == ["Returns", "Support pipeline"]
+
+    api.update("tickets", made.id, PipelinePatchInput(display_order=1))
+
+    assert [p.id for p in api.get_all("tickets").results] == ["0", made.id]
