@@ -129,7 +129,7 @@ def test_normal_responses_carry_hubspots_rate_limit_headers(raw_api, settings):
 
 def test_the_sixth_call_in_a_window_is_429_with_hubspots_body(raw_api, settings):
     settings.API_RATE_LIMIT = 5
-    _fresh_window()
+    _fresh_window(margin=5)
 
     answers = [raw_api.get(TICKETS) for _ in range(6)]
 
@@ -147,7 +147,7 @@ def test_the_sixth_call_in_a_window_is_429_with_hubspots_body(raw_api, settings)
 
 def test_the_sdk_sees_the_429_when_it_does_not_retry(hubspot, settings):
     settings.API_RATE_LIMIT = 5
-    _fresh_window()
+    _fresh_window(margin=5)
     for _ in range(5):
         hubspot.crm.tickets.basic_api.get_page()
 
@@ -163,7 +163,7 @@ def test_the_sdk_sees_the_429_when_it_does_not_retry(hubspot, settings):
 def test_limits_count_per_token(raw_api, settings, make_token, agent):
     settings.API_RATE_LIMIT = 2
     other = make_token(agent, name="Other app")
-    _fresh_window()
+    _fresh_window(margin=5)
 
     mine = [raw_api.get(TICKETS).status for _ in range(3)]
     theirs = raw_api.get(TICKETS, token=other)
@@ -175,7 +175,7 @@ def test_limits_count_per_token(raw_api, settings, make_token, agent):
 
 def test_a_401_is_not_counted_against_any_token(raw_api, settings):
     settings.API_RATE_LIMIT = 2
-    _fresh_window()
+    _fresh_window(margin=5)
 
     for _ in range(5):
         assert raw_api.get(TICKETS, token="pat-sd1-nope").status == 401
@@ -196,17 +196,23 @@ def test_the_sdks_default_retry_waits_out_a_429_with_retry_after(make_client, ap
     settings.API_RATE_LIMIT = 2
     default_sdk = make_client(api_token, retry=None)  # the SDK's own default
     strict = make_client(api_token)
-    _late_in_window()
-    default_sdk.crm.tickets.basic_api.get_page()
-    default_sdk.crm.tickets.basic_api.get_page()
-    with pytest.raises(ApiException) as refused:
-        strict.crm.tickets.basic_api.get_page()
-    wait = int(refused.value.headers["Retry-After"])
+    for _attempt in range(3):  # a busy machine may cross into the next window in between
+        _late_in_window()
+        default_sdk.crm.tickets.basic_api.get_page()
+        default_sdk.crm.tickets.basic_api.get_page()
+        try:
+            strict.crm.tickets.basic_api.get_page()
+        except ApiException as error:
+            refused = error
+            break
+    else:
+        pytest.fail("the third call in a window was never refused")
+    wait = int(refused.headers["Retry-After"])
 
     started = time.monotonic()
     page = default_sdk.crm.tickets.basic_api.get_page()
 
-    assert refused.value.status == 429
+    assert refused.status == 429
     assert 1 <= wait <= 3
     assert page.results == []
     assert time.monotonic() - started >= 0.5  # it slept for Retry-After, then succeeded
