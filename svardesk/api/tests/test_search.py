@@ -440,6 +440,8 @@ def test_query_matches_subject_and_content(hubspot):
     assert page.total == 2
     narrowed = search(hubspot, [f("subject", "EQ", "question")], query="export")
     assert ids(narrowed) == [content.pk]
+    assert ids(search(hubspot, query=str(content.pk))) == [content.pk]  # hs_ticket_id
+    assert ids(search(hubspot, query="expo fail")) == [subject.pk]  # words begin words
 
 
 def test_archived_tickets_never_appear(hubspot):
