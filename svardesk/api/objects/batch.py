@@ -174,20 +174,23 @@ def _echo_traces(results: list[dict[str, Any]], traces: Sequence[Any]) -> None:
 def update(object_type: str, body: dict[str, Any], *, user: Any) -> tuple[dict[str, Any], int]:
     started = timezone.now()
     items = batch_inputs(body)
-    keyed = [(_id_of(item), item) for item in items]
-    _no_duplicates([key for key, _item in keyed])
-    found: dict[tuple[str | None, str], Any] = {}
-    by_property: dict[str | None, list[str]] = {}
-    for key, item in keyed:
-        by_property.setdefault(item.get("idProperty") or None, []).append(key)
+    keyed = [
+        (_id_of(item), reads.check_id_property(object_type, item.get("idProperty")), item)
+        for item in items
+    ]
+    _no_duplicates([key for key, _prop, _item in keyed])
+    found: dict[tuple[str, str], Any] = {}
+    by_property: dict[str, list[str]] = {}
+    for key, prop, _item in keyed:
+        by_property.setdefault(prop, []).append(key)
     for id_property, keys in by_property.items():
         for key, record in reads.find_many(
             object_type, keys, user=user, id_property=id_property
         ).items():
             found[(id_property, key)] = record
     pairs, traces, missing = [], [], []
-    for key, item in keyed:
-        record = found.get((item.get("idProperty") or None, key))
+    for key, prop, item in keyed:
+        record = found.get((prop, key))
         if record is None:
             missing.append(key)
             continue
@@ -212,10 +215,10 @@ def upsert(object_type: str, body: dict[str, Any], *, user: Any) -> tuple[dict[s
     items = batch_inputs(body)
     keyed = []
     for item in items:
-        id_property = item.get("idProperty") or body.get("idProperty")
-        if not id_property:
+        raw_property = item.get("idProperty") or body.get("idProperty")
+        if not raw_property:
             raise validation_error("Each upsert input needs an idProperty.")
-        reads.check_id_property(object_type, id_property)
+        id_property = reads.check_id_property(object_type, raw_property)
         keyed.append((_id_of(item), id_property, item))
     _no_duplicates([f"{prop}:{key}" for key, prop, _item in keyed])
     existing: dict[tuple[str, str], Any] = {}

@@ -25,6 +25,8 @@ INVALID_DATE = "INVALID_DATE"
 INVALID_BOOLEAN = "INVALID_BOOLEAN"
 INVALID_VALUE = "INVALID_VALUE"
 REQUIRED = "REQUIRED"
+# Ticket.name's column.
+SUBJECT_MAX_LENGTH = 255
 
 # A contact's, company's or deal's built-in property → the crm service's keyword.
 RECORD_KWARGS: dict[str, dict[str, str]] = {
@@ -120,6 +122,9 @@ def properties_object(raw: Any, what: str = "properties") -> dict[str, Any]:
     for name, value in raw.items():
         if value is not None and not isinstance(value, str | int | float | bool):
             raise validation_error(f"The value of {name} must be a string, number or boolean.")
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            # Neither database stores NUL in text.
+            raise validation_error(f"The value of {name} contains a NUL character.")
     return raw
 
 
@@ -206,6 +211,11 @@ def ticket_changes(
                 continue
         elif own in ("name", "description"):
             value = "" if value is None else str(value)
+            if own == "name" and len(value.strip()) > SUBJECT_MAX_LENGTH:
+                problems.add(
+                    name, INVALID_VALUE, f"{name} is longer than {SUBJECT_MAX_LENGTH} characters"
+                )
+                continue
         changes[own] = value
     problems.raise_if_any()
     return changes

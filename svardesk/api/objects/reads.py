@@ -43,16 +43,16 @@ def visible(object_type: str, user: Any) -> QuerySet[Any]:
     return visible_deals(user)
 
 
-def check_id_property(object_type: str, id_property: str | None) -> str:
+def check_id_property(object_type: str, id_property: Any) -> str:
     """The idProperty to look objects up by (hs_object_id when none); 400 for a property that
     does not name one object."""
-    if not id_property:
+    if id_property is None or id_property == "":
         return ID_PROPERTY
-    if id_property not in UNIQUE_PROPERTIES[object_type]:
+    if not isinstance(id_property, str) or id_property not in UNIQUE_PROPERTIES[object_type]:
         raise validation_error(
             f"{id_property} is not a unique property of {object_type}; use one of: "
             + ", ".join(sorted(UNIQUE_PROPERTIES[object_type])),
-            context={"idProperty": [id_property]},
+            context={"idProperty": [str(id_property)]},
         )
     return id_property
 
@@ -62,7 +62,7 @@ def find_many(
     raw_ids: Sequence[Any],
     *,
     user: Any,
-    id_property: str | None = None,
+    id_property: Any = None,
     follow_merges: bool = False,
 ) -> dict[str, Any]:
     """The visible objects named by `raw_ids` (values of `id_property`), keyed by the raw id
@@ -102,7 +102,7 @@ def find_one(
     raw_id: Any,
     *,
     user: Any,
-    id_property: str | None = None,
+    id_property: Any = None,
     follow_merges: bool = False,
 ) -> Any | None:
     return find_many(
