@@ -78,6 +78,7 @@ def test_creating_shows_the_token_once_and_stores_only_its_hash(client, super_ad
     raw = TOKEN_RE.search(html).group(1)
     assert "will not be shown again" in html
     assert "data-copy-from=" in html
+    assert 'hx-history="false"' in html  # htmx keeps no copy of the page in localStorage
     assert "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get()
     assert token.name == "Nightly sync"

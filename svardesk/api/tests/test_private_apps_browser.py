@@ -64,6 +64,7 @@ def test_an_admin_creates_copies_uses_and_revokes_a_token(page, screenshot, live
     expect(row).to_contain_text("Active")
     expect(row).not_to_contain_text("Never")  # it was used just now
     expect(page.get_by_label("Access token")).to_have_count(0)
+    assert token not in page.evaluate("JSON.stringify(localStorage)")  # htmx's history cache
     screenshot("private-apps-list-1280")
 
     row.get_by_role("link", name="Revoke").click()
