@@ -11,7 +11,14 @@ from django.db.models import QuerySet
 
 from svardesk.api.errors import validation_error
 from svardesk.api.models import ArchivedRecord
-from svardesk.api.objects.serialize import COMPANIES, CONTACTS, DEALS, SINGULAR, TICKETS
+from svardesk.api.objects.serialize import (
+    COMPANIES,
+    CONTACTS,
+    DEALS,
+    MODELS,
+    SINGULAR,
+    TICKETS,
+)
 from svardesk.core.parsing import parse_id
 from svardesk.crm.models import ContactEmail
 from svardesk.tickets.models import TicketRedirect
@@ -24,6 +31,8 @@ from svardesk.tickets.queries import (
 )
 
 ID_PROPERTY = "hs_object_id"
+# How many merges in a row a merged-away id is followed through.
+_MAX_MERGE_HOPS = 10
 # Properties whose value names one object, per type (HubSpot's idProperty).
 UNIQUE_PROPERTIES: dict[str, frozenset[str]] = {
     TICKETS: frozenset({"hs_object_id", "hs_ticket_id"}),
@@ -94,7 +103,37 @@ def find_many(
             for old_id, ticket_id in moved.items():
                 if ticket_id in found:
                     found[old_id] = found[ticket_id]
+    elif object_type in (CONTACTS, COMPANIES) and follow_merges:
+        _follow_record_merges(object_type, wanted, found, user)
     return {key: found[pk] for key, pk in wanted.items() if pk in found}
+
+
+def _follow_record_merges(
+    object_type: str, wanted: dict[str, int], found: dict[int, Any], user: Any
+) -> None:
+    """A merged-away contact or company id finds the record it was merged into (following a
+    few merges in a row)."""
+    model = MODELS[object_type]
+    pending = {pk for pk in wanted.values() if pk not in found}
+    survivor_of = {pk: pk for pk in pending}
+    for _hop in range(_MAX_MERGE_HOPS):
+        if not pending:
+            break
+        moved = dict(
+            model.objects.filter(pk__in=pending, merged_into__isnull=False).values_list(
+                "pk", "merged_into_id"
+            )
+        )
+        for original, current in survivor_of.items():
+            if current in moved:
+                survivor_of[original] = moved[current]
+        pending = set(moved.values())
+    targets = {pk for pk in survivor_of.values() if pk not in found}
+    if targets:
+        found.update((r.pk, r) for r in visible(object_type, user).filter(pk__in=targets))
+    for original, survivor in survivor_of.items():
+        if survivor != original and survivor in found:
+            found[original] = found[survivor]
 
 
 def find_one(

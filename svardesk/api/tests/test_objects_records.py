@@ -222,3 +222,15 @@ def test_records_visible_to_a_restricted_agent_follow_their_tickets(
     assert [c.id for c in client.crm.contacts.get_all()] == [str(seen.pk)]
     with pytest.raises(NotFoundException):
         client.crm.contacts.basic_api.get_by_id(str(hidden.pk))
+
+
+def test_a_merged_away_contact_id_reads_the_contact_it_went_into(hubspot, super_admin):
+    from svardesk.crm.services import merge_contacts
+
+    primary = ContactFactory(first_name="Kept")
+    other = ContactFactory(first_name="Gone")
+    merge_contacts(actor=super_admin, primary=primary, other=other)
+    got = hubspot.crm.contacts.basic_api.get_by_id(str(other.pk))
+    assert got.id == str(primary.pk)
+    assert got.properties["firstname"] == "Kept"
+    assert [c.id for c in hubspot.crm.contacts.get_all()] == [str(primary.pk)]
