@@ -79,8 +79,8 @@ _MAX_QUERY_WORDS = 10
 
 @dataclass(frozen=True)
 class ObjectKind:
-    """What a search reads for one object type: its record type (crm.associations' name),
-    the records a user may see, and how property names resolve to its registry."""
+    """What a search reads for one object type: its record type (crm.associations' name)
+    and the records a user may see."""
 
     api_type: str  # tickets, contacts, companies, deals
     record_type: str  # ticket, contact, company, deal
@@ -128,9 +128,10 @@ def count_matches(queryset: QuerySet[Any]) -> int:
 
 def compile_search(object_type: str, request: SearchRequest, *, user: User) -> Q:
     """The request's filter groups (OR of ANDs) and free text as one condition."""
-    resolver = _resolver(object_type)
     user = in_utc(user)
-    with translation.override("en"):  # the engine's messages become the API's, in English
+    # The engine's messages (and the property labels in them) become the API's, in English.
+    with translation.override("en"):
+        resolver = _resolver(object_type)
         try:
             condition = _compile_groups(resolver, request.groups, user=user)
             if request.query:

@@ -554,6 +554,16 @@ def test_the_largest_allowed_requests_are_answered(raw_api):
     assert answer.body == {"total": 1, "results": []}
 
 
+def test_error_messages_are_english_whatever_the_accept_language(raw_api):
+    answer = raw_api.post(
+        "/crm/v3/objects/tickets/search",
+        {"filters": [{"propertyName": "createdate", "operator": "GT", "value": "igår"}]},
+        headers={"Accept-Language": "sv"},
+    )
+    assert answer.status == 400
+    assert answer.body["message"] == "Enter a valid date for Create date."
+
+
 def test_the_sdk_sees_validation_errors_as_api_exceptions(hubspot):
     with pytest.raises(ApiException) as caught:
         search(hubspot, limit=201)
