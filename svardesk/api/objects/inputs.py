@@ -5,10 +5,13 @@ entry per property)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
 
 from svardesk.api import names
 from svardesk.api.errors import ApiError, property_doesnt_exist, validation_error
@@ -159,12 +162,28 @@ def _custom_value(
         plain = names.from_api(spec.type, raw)
         if spec.type == PropertyType.DATE and isinstance(plain, str) and "T" in plain:
             plain = plain[:10]  # an ISO date-time names its day
+        if spec.type == PropertyType.DATETIME and isinstance(plain, str):
+            plain = _utc_if_naive(plain)
         return True, ticket_props.clean_custom_value(spec, plain)
     except (ValueError, ticket_props.PropertyValueError):
         problems.add(
             name, _code_for(spec.type), _invalid_message(name, raw, spec.type, spec.options)
         )
         return False, None
+
+
+def _utc_if_naive(text: str) -> str:
+    """A date-time without an offset (or a bare date, its midnight) is UTC, as HubSpot reads
+    it — not the server's zone."""
+    moment = parse_datetime(text)
+    if moment is None:
+        day = parse_date(text)
+        if day is None:
+            return text
+        moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.isoformat()
 
 
 # --- Tickets ------------------------------------------------------------------------------------

@@ -444,3 +444,25 @@ def test_properties_with_history_lists_changes_newest_first(hubspot, stages):
     history = got.properties_with_history["hs_pipeline_stage"]
     assert [h.value for h in history] == [stages["Waiting on us"], stages["New"]]
     assert history[0].timestamp >= history[1].timestamp
+
+
+def test_a_naive_date_time_is_read_as_utc(raw_api, stages, settings):
+    from svardesk.tickets.services import create_property_definition
+
+    create_property_definition(actor=None, name="callback_at", label="Callback", type="datetime")
+    created = raw_api.post(
+        "/crm/v3/objects/tickets",
+        {
+            "properties": {
+                "subject": "Call back",
+                "hs_pipeline_stage": stages["New"],
+                "callback_at": "2024-05-01T10:00:00",
+            }
+        },
+    )
+    assert created.body["properties"]["callback_at"] == "2024-05-01T10:00:00.000Z"
+    changed = raw_api.patch(
+        f"/crm/v3/objects/tickets/{created.body['id']}",
+        {"properties": {"callback_at": "1714557600000"}},  # epoch ms: 2024-05-01T10:00Z
+    )
+    assert changed.body["properties"]["callback_at"] == "2024-05-01T10:00:00.000Z"
