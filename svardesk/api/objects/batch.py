@@ -14,7 +14,7 @@ from svardesk.api.errors import OBJECT_NOT_FOUND, validation_error
 from svardesk.api.http import iso
 from svardesk.api.names import DEFAULT_PROPERTIES
 from svardesk.api.objects import reads, writes
-from svardesk.api.objects.inputs import properties_object
+from svardesk.api.objects.inputs import properties_object, storable_text
 from svardesk.api.objects.serialize import (
     CONTACTS,
     SINGULAR,
@@ -53,7 +53,9 @@ def string_list(body: dict[str, Any], name: str) -> list[str] | None:
 def _id_of(item: dict[str, Any]) -> str:
     raw = item.get("id")
     if not isinstance(raw, str | int) or isinstance(raw, bool) or str(raw).strip() == "":
-        raise validation_error("Each input needs an id.", context={"id": [str(raw)]})
+        raise validation_error("Each input needs an id.", context={"id": ["required"]})
+    if not storable_text(str(raw)):
+        raise validation_error("An input's id contains characters no id has.")
     return str(raw).strip()
 
 

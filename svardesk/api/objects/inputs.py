@@ -125,10 +125,23 @@ def properties_object(raw: Any, what: str = "properties") -> dict[str, Any]:
     for name, value in raw.items():
         if value is not None and not isinstance(value, str | int | float | bool):
             raise validation_error(f"The value of {name} must be a string, number or boolean.")
-        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
-            # Neither database stores NUL in text.
-            raise validation_error(f"The value of {name} contains a NUL character.")
+        if not storable_text(name) or (isinstance(value, str) and not storable_text(value)):
+            raise validation_error(
+                "Property names and values must be text without NUL characters or lone surrogates."
+            )
     return raw
+
+
+def storable_text(text: str) -> bool:
+    """Whether a database stores `text` as given: no NUL, and valid UTF-8 (JSON may carry a
+    lone surrogate, which no column takes)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _code_for(kind: str) -> str:

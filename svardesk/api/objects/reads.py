@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from svardesk.api.errors import validation_error
 from svardesk.api.models import ArchivedRecord
+from svardesk.api.objects.inputs import storable_text
 from svardesk.api.objects.serialize import (
     COMPANIES,
     CONTACTS,
@@ -58,10 +59,11 @@ def check_id_property(object_type: str, id_property: Any) -> str:
     if id_property is None or id_property == "":
         return ID_PROPERTY
     if not isinstance(id_property, str) or id_property not in UNIQUE_PROPERTIES[object_type]:
+        shown = str(id_property) if storable_text(str(id_property)) else "idProperty"
         raise validation_error(
-            f"{id_property} is not a unique property of {object_type}; use one of: "
+            f"{shown} is not a unique property of {object_type}; use one of: "
             + ", ".join(sorted(UNIQUE_PROPERTIES[object_type])),
-            context={"idProperty": [str(id_property)]},
+            context={"idProperty": [shown]},
         )
     return id_property
 
@@ -78,7 +80,8 @@ def find_many(
     as given (as text); missing ones are absent. With `follow_merges`, a ticket id retired by
     a merge finds the ticket it was merged into. A constant number of queries."""
     prop = check_id_property(object_type, id_property)
-    keys = [str(raw).strip() for raw in raw_ids]
+    # A key no column could hold (a lone surrogate, NUL) names nothing.
+    keys = [key for raw in raw_ids if storable_text(key := str(raw).strip())]
     if object_type == CONTACTS and prop == "email":
         by_key = dict(
             ContactEmail.objects.filter(email_key__in={k.lower() for k in keys}).values_list(

@@ -22,7 +22,7 @@ from svardesk.api.http import (
     read_json,
 )
 from svardesk.api.objects import batch, reads, writes
-from svardesk.api.objects.inputs import properties_object
+from svardesk.api.objects.inputs import properties_object, storable_text
 from svardesk.api.objects.serialize import (
     CONTACTS,
     object_type_from_path,
@@ -39,7 +39,7 @@ def _require(request: HttpRequest, object_type: str, *, write: bool) -> None:
 
 
 def _object_not_found(raw_id: str) -> Exception:
-    return not_found(context={"id": [raw_id]})
+    return not_found(context={"id": [raw_id]} if storable_text(raw_id) else None)
 
 
 @api_endpoint(methods=("GET", "POST"))

@@ -98,3 +98,20 @@ def test_a_request_body_that_is_not_json_is_a_validation_error(raw_api):
     assert answer.body["category"] == "VALIDATION_ERROR"
     answer = raw_api.post("/crm/v3/objects/tickets", {"properties": {"subject": ["a list"]}})
     assert answer.status == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/crm/v3/objects/tickets", b'{"properties": {"subject": "\\udbb0"}}'),
+        ("/crm/v3/objects/tickets", b'{"properties": {"\\udbb0": "x"}}'),
+        ("/crm/v3/objects/tickets/batch/read", b'{"inputs": [{"id": "\\udbb0"}]}'),
+        ("/crm/v3/objects/contacts/batch/update", b'{"inputs": [{"id": "1", "idProperty": "\\udbb0"}]}'),
+        ("/crm/v3/objects/contacts/gdpr-delete", b'{"objectId": "\\udbb0", "idProperty": "email"}'),
+    ],
+    ids=["value", "name", "batch-id", "id-property", "gdpr"],
+)  # fmt: skip
+def test_text_no_database_stores_is_refused_not_a_server_error(raw_api, path, body):
+    answer = raw_api.request("POST", path, data=body)
+    assert answer.status in (400, 404)
+    assert answer.body["category"] in ("VALIDATION_ERROR", "OBJECT_NOT_FOUND")
