@@ -409,11 +409,19 @@ def update_record(
 def update_objects(
     object_type: str, pairs: Sequence[tuple[Any, Mapping[str, Any]]], *, user: Any
 ) -> list[Any]:
-    """Change each (object, properties) in one transaction: any invalid change fails all."""
+    """Change each (object, properties) in one transaction: any invalid change fails all.
+    Rows are changed (and locked) in primary-key order, so two batches never deadlock;
+    the answer keeps the input's order."""
+    order = sorted(range(len(pairs)), key=lambda i: pairs[i][0].pk)
+    changed: dict[int, Any] = {}
     with transaction.atomic():
-        if object_type == TICKETS:
-            return [update_ticket(obj, props, user=user) for obj, props in pairs]
-        return [update_record(object_type, obj, props, user=user) for obj, props in pairs]
+        for i in order:
+            obj, props = pairs[i]
+            if object_type == TICKETS:
+                changed[i] = update_ticket(obj, props, user=user)
+            else:
+                changed[i] = update_record(object_type, obj, props, user=user)
+    return [changed[i] for i in range(len(pairs))]
 
 
 def create_objects(object_type: str, items: Sequence[ObjectInput], *, user: Any) -> list[Any]:
@@ -457,7 +465,7 @@ def archive_objects(object_type: str, objects: Sequence[Any], *, user: Any) -> N
             COMPANIES: crm_services.delete_company,
             DEALS: crm_services.delete_deal,
         }[object_type]
-        for obj in objects:
+        for obj in sorted(objects, key=lambda o: o.pk):  # lock order: no deadlocks
             delete(obj, actor=user)
 
 

@@ -466,3 +466,23 @@ def test_a_naive_date_time_is_read_as_utc(raw_api, stages, settings):
         {"properties": {"callback_at": "1714557600000"}},  # epoch ms: 2024-05-01T10:00Z
     )
     assert changed.body["properties"]["callback_at"] == "2024-05-01T10:00:00.000Z"
+
+
+def test_a_batch_update_with_one_invalid_change_changes_nothing(hubspot, stages):
+    first, second = TicketFactory(name="First"), TicketFactory(name="Second")
+    with pytest.raises(ApiException) as caught:
+        hubspot.crm.tickets.batch_api.update(
+            batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(
+                inputs=[
+                    # Changed first (lower id), then undone when the second fails.
+                    SimplePublicObjectBatchInput(id=str(first.pk), properties={"subject": "A"}),
+                    SimplePublicObjectBatchInput(
+                        id=str(second.pk), properties={"hs_ticket_priority": "SOMEDAY"}
+                    ),
+                ]
+            )
+        )
+    assert caught.value.status == 400
+    assert _body(caught.value)["errors"][0]["code"] == "INVALID_OPTION"
+    assert sorted(Ticket.objects.values_list("name", flat=True)) == ["First", "Second"]
+    assert not TicketEvent.objects.filter(kind="property_changed").exists()
