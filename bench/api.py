@@ -208,6 +208,23 @@ def run_wrk(url: str, token: str, connections: int, duration: int, script: str) 
     return json.loads(line)
 
 
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of `root` and its children (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def load() -> str:
     return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -300,9 +317,15 @@ def measure_batches(base: str, token: str, first_stage: str, batches: int) -> li
     return created
 
 
-def profile(name: str, token: str, ids: list[int], searches: list[str], first_stage: str) -> None:
+def profile(
+    name: str, token: str, ids: list[int], searches: list[str], first_stage: str, limits: str
+) -> None:
+    from django.conf import settings
     from django.test import Client
     from pyinstrument import Profiler
+
+    for setting in ("API_RATE_LIMIT", "API_SEARCH_RATE_LIMIT", "API_DAILY_LIMIT"):
+        setattr(settings, setting, int(HUGE_LIMIT) if limits == "counted" else 0)
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
     rounds = 200 if name != "batch" else 5
@@ -383,17 +406,19 @@ def main() -> None:
         searches = search_bodies(open_stages)
         random.Random(7).shuffle(searches)
         if args.profile:
-            profile(args.profile, token, ids, searches, stages[0])
+            profile(args.profile, token, ids, searches, stages[0], args.limits)
             return
 
+        server_pid = server.pid if server is not None else 0
         print(
             f"database: {vendor}, {total:,} tickets visible to the super admin; uvicorn "
             f"--workers {args.workers}, wrk -t1, rate limits {args.limits}; {args.duration} s "
-            f"a run ({args.mixed_duration} s mixed); latency in ms; load = 1/5/15-min average"
+            f"a run ({args.mixed_duration} s mixed); latency in ms; cpu ms = the server's CPU "
+            "per request; load = 1/5/15-min average"
         )
         header = (
             f"{'request':<52} {'c':>2} {'p50':>7} {'p95':>7} {'p99':>7} {'req/s':>7}"
-            f"  {'load before':<16} {'load after':<16}"
+            f" {'cpu ms':>6}  {'load before':<16} {'load after':<16}"
         )
         print(header)
         print("-" * len(header))
@@ -406,7 +431,10 @@ def main() -> None:
                 run_wrk(base + "/", token, 1, args.warmup, script)
             for count in connections:
                 before = load()
+                cpu_before = cpu_seconds(server_pid)
                 result = run_wrk(base + "/", token, count, duration, script)
+                # The server's CPU per request (both workers), wrk and PostgreSQL not counted.
+                cpu = (cpu_seconds(server_pid) - cpu_before) * 1000 / max(result["requests"], 1)
                 rate = result["requests"] / (result["duration_us"] / 1e6)
                 problems = ""
                 if result["non_2xx"] or result["socket_errors"]:
@@ -416,7 +444,7 @@ def main() -> None:
                 print(
                     f"{label:<52} {count:>2} {result['p50'] / 1000:7.1f} "
                     f"{result['p95'] / 1000:7.1f} {result['p99'] / 1000:7.1f} {rate:7.1f}"
-                    f"  {before:<16} {load():<16}{problems}",
+                    f" {cpu:6.1f}  {before:<16} {load():<16}{problems}",
                     flush=True,
                 )
 
