@@ -22,6 +22,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -38,7 +39,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
 DERANDOMIZE = os.environ.get("CI") == "true" or not os.environ.get("SCHEMATHESIS_EXPLORE")
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 # Run last: these take the seeded records away from the operations after them.
 DESTRUCTIVE = re.compile(r"^(DELETE |POST .*/(archive|merge|gdpr-delete)$)")
 
