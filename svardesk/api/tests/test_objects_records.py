@@ -234,3 +234,17 @@ def test_a_merged_away_contact_id_reads_the_contact_it_went_into(hubspot, super_
     assert got.id == str(primary.pk)
     assert got.properties["firstname"] == "Kept"
     assert [c.id for c in hubspot.crm.contacts.get_all()] == [str(primary.pk)]
+
+
+def test_a_contacts_property_history(hubspot):
+    made = hubspot.crm.contacts.basic_api.create(
+        simple_public_object_input_for_create=_new({"firstname": "Ann"})
+    )
+    hubspot.crm.contacts.basic_api.update(
+        made.id, simple_public_object_input=SimplePublicObjectInput(properties={"firstname": "Bo"})
+    )
+    got = hubspot.crm.contacts.basic_api.get_by_id(
+        made.id, properties_with_history=["firstname", "lastname"]
+    )
+    assert [h.value for h in got.properties_with_history["firstname"]] == ["Bo", "Ann"]
+    assert [h.value for h in got.properties_with_history["lastname"]] == [""]
