@@ -101,6 +101,8 @@ def test_creating_a_webhook_stores_an_encrypted_secret_and_shows_it(admin_client
     assert secret not in subscription.secret_encrypted
     page = admin_client.get(response["Location"]).content.decode()
     assert secret in page
+    # htmx keeps no copy of a page showing the secret in its history cache (localStorage).
+    assert 'hx-history="false"' in page
     assert "https://example.com/hooks/svardesk" in page
     listed = admin_client.get(reverse("webhooks:list")).content.decode()
     assert "Warehouse" in listed
