@@ -116,6 +116,8 @@ def read_json(request: HttpRequest, *, allow_empty: bool = False) -> Any:
         raise validation_error("The request body is empty; JSON was expected.")
     try:
         return json.loads(body)
+    except RecursionError:  # nested deeper than the parser goes
+        raise validation_error("The request body is nested too deeply.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise validation_error(f"Invalid input JSON on line {getattr(exc, 'lineno', 1)}") from None
 

@@ -240,3 +240,13 @@ def test_the_token_never_appears_in_the_logs(raw_api, api_token, caplog):
 
     assert api_token not in caplog.text
     assert "pat-sd1-wrong" not in caplog.text
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_validation_error(raw_api):
+    answer = raw_api.request(
+        "POST",
+        "/crm/v3/objects/tickets",
+        data=b'{"properties": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    )
+    assert answer.status == 400
+    assert answer.body["category"] == "VALIDATION_ERROR"
