@@ -5,18 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0008_property_object_type_external_id'),
+        ("tickets", "0008_property_object_type_external_id"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TicketRedirect',
+            name="TicketRedirect",
             fields=[
-                ('old_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('merged_at', models.DateTimeField()),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merged_from', to='tickets.ticket')),
+                ("old_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("merged_at", models.DateTimeField()),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="merged_from",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
         ),
     ]
