@@ -38,6 +38,15 @@ elif [ "$(sed -n 's/^BASE=//p' "$MARKER" | head -n 1)" != "$BASE" ]; then
   echo "==> Moving the demo channels to $BASE"
   load_demo --tickets 0 --contacts 0 --agents 0 >/dev/null
 fi
+# A private-app token for the API (kept in the data folder, readable by this user only), so
+# the HubSpot-compatible API can be tried at once.
+TOKEN_FILE="$SVARDESK_DATA_DIR/demo-api-token"
+if [ ! -s "$TOKEN_FILE" ]; then
+  (umask 077; $SVARDESK create_token --user admin@svardesk.example --name "Demo script" \
+    --scopes tickets,crm.objects.contacts.read,crm.objects.contacts.write,crm.objects.companies.read,crm.objects.companies.write,crm.objects.deals.read,crm.objects.deals.write,crm.objects.owners.read,conversations.read,conversations.write \
+    | tail -n 1 > "$TOKEN_FILE")
+fi
+API_TOKEN="$(cat "$TOKEN_FILE")"
 FORM_URL="$(sed -n 's/^FORM_URL=//p' "$MARKER" | head -n 1)"
 HAS_CHAT="$(sed -n 's/^CHAT=//p' "$MARKER" | head -n 1)"
 
@@ -61,6 +70,13 @@ fi
 if [ -n "$FORM_URL" ]; then
   echo "    Form   open $FORM_URL and send it; the ticket appears in the workspace"
 fi
+cat <<MSG
+
+  HubSpot-compatible API (docs/api.md), as the demo super admin — the official SDK works too:
+    curl -sS -H "Authorization: Bearer $API_TOKEN" "$BASE/crm/v3/objects/tickets?limit=3"
+    python: HubSpot(access_token="$API_TOKEN", host="$BASE").crm.tickets.get_all()
+  More tokens: Settings → Integrations: private apps ($BASE/settings/integrations/private-apps/)
+MSG
 if [ -z "${SVARDESK_SMTP_URL:-}" ]; then
   cat <<MSG
 
