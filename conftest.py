@@ -137,3 +137,12 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     # in the test thread from the first browser test on, and asyncio-based tests after it
     # fail: tests using the browser run last, wherever they live (a stable sort).
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+    # One Playwright per session: a `browser` fixture imported into another conftest or module
+    # is a second session fixture, whose start fails inside the first one's event loop.
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.get("browser") if info else None
+        if definitions and definitions[-1].baseid != "tests/browser":
+            raise pytest.UsageError(
+                f"{item.nodeid}: browser tests live in tests/browser/ and use its fixtures"
+            )

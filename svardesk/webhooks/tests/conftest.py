@@ -12,9 +12,6 @@ from typing import Any
 
 import pytest
 
-# The browser test's Chromium, page and screenshots (tests/browser).
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401
-
 
 @dataclass
 class Received:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the browser fixtures are imported, then named as parameters)
 """Settings → Private apps in a real browser at 1280x720: create an app (labelled scope
 checkboxes), copy the token shown once, use it with the SDK, revoke it after confirming,
 and see the SDK refused."""
@@ -11,7 +10,7 @@ from hubspot.crm.owners.exceptions import UnauthorizedException
 from playwright.sync_api import expect
 from urllib3.util.retry import Retry
 
-from tests.browser.conftest import browser, log_in, page, screenshot  # noqa: F401 (fixtures)
+from tests.browser.conftest import log_in
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

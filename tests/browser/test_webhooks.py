@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the webhook fixtures are imported, then named as parameters)
 """Settings → Webhooks in a browser at 1280x720: create a webhook with the form, send a test
 event to a real receiver and see it delivered in the log, every action button in view."""
 
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from svardesk.webhooks.models import WebhookSubscription
+from svardesk.webhooks.tests.conftest import receiver, tasks_now  # noqa: F401 (fixtures)
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
