@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench.wrk import WRK_DONE, free_port, load, run_wrk  # noqa: E402
 from svardesk.accounts.models import User  # noqa: E402
 from svardesk.api.models import ApiToken  # noqa: E402
 from svardesk.api.scopes import SCOPE_NAMES  # noqa: E402
@@ -64,20 +64,6 @@ TOKEN_NAME = "API bench"  # noqa: S105 - the private app's name, not a secret
 PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
 HUGE_LIMIT = "1000000000"
 
-# wrk's Lua hook: one JSON line with what we print (latency in microseconds).
-WRK_DONE = """
-done = function(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p50": %d, "p95": %d, "p99": %d, "max": %d, ' ..
-    '"non_2xx": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, errors.status,
-    errors.connect + errors.read + errors.write + errors.timeout))
-end
-"""
-
-# The request generators; the token and Content-Type come from wrk's -H (wrk.headers).
 WRK_REQUESTS = """
 local ids = {%(ids)s}
 local bench_ids = {%(bench_ids)s}
@@ -124,12 +110,6 @@ request = function()
   return create_ticket()
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(port: int, workers: int, limits: str) -> subprocess.Popen[bytes]:
@@ -183,29 +163,8 @@ def call(base: str, token: str, method: str, path: str, body: Any = None) -> tup
         return int(error.code), json.loads(raw) if raw else None
 
 
-def run_wrk(url: str, token: str, connections: int, duration: int, script: str) -> dict[str, Any]:
-    completed = subprocess.run(  # noqa: S603
-        [  # noqa: S607 - Debian's wrk on PATH
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--timeout",
-            "10s",
-            "-s",
-            script,
-            "-H",
-            f"Authorization: Bearer {token}",
-            "-H",
-            "Content-Type: application/json",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(line for line in completed.stdout.splitlines() if line.startswith("{"))
-    return json.loads(line)
+def _headers(token: str) -> list[str]:
+    return [f"Authorization: Bearer {token}", "Content-Type: application/json"]
 
 
 def cpu_seconds(root: int) -> float:
@@ -223,10 +182,6 @@ def cpu_seconds(root: int) -> float:
         if pid == root or ppid == root:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
-
-
-def load() -> str:
-    return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def lua_string(text: str) -> str:
@@ -428,11 +383,11 @@ def main() -> None:
             script = write_script(mode, ids, bench_ids, searches, stages[0])
             scripts.append(script)
             if args.warmup:
-                run_wrk(base + "/", token, 1, args.warmup, script)
+                run_wrk(base + "/", 1, args.warmup, script, _headers(token))
             for count in connections:
                 before = load()
                 cpu_before = cpu_seconds(server_pid)
-                result = run_wrk(base + "/", token, count, duration, script)
+                result = run_wrk(base + "/", count, duration, script, _headers(token))
                 # The server's CPU per request (both workers), wrk and PostgreSQL not counted.
                 cpu = (cpu_seconds(server_pid) - cpu_before) * 1000 / max(result["requests"], 1)
                 rate = result["requests"] / (result["duration_us"] / 1e6)

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench.wrk import WRK_DONE, free_port, load, run_wrk  # noqa: E402
 from svardesk.accounts.models import User  # noqa: E402
 from svardesk.demo.generator import DEMO_LOGINS  # noqa: E402
 from svardesk.ticket_views import services  # noqa: E402
@@ -50,25 +49,6 @@ from svardesk.tickets.models import Stage  # noqa: E402
 from svardesk.tickets.queries import visible_tickets  # noqa: E402
 
 CUSTOM_VIEW_NAME = "HTTP bench: my team's urgent and high, by priority"
-
-# wrk's Lua hook: one JSON line with what we print (latency in microseconds).
-WRK_SCRIPT = """
-done = function(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p50": %d, "p95": %d, "p99": %d, "max": %d, ' ..
-    '"non_2xx": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, errors.status,
-    errors.connect + errors.read + errors.write + errors.timeout))
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -197,33 +177,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def run_wrk(url: str, cookie: str, connections: int, duration: int, script: str) -> dict[str, Any]:
-    completed = subprocess.run(  # noqa: S603
-        [  # noqa: S607 - Debian's wrk on PATH
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--timeout",
-            "10s",
-            "-s",
-            script,
-            "-H",
-            f"Cookie: {cookie}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(line for line in completed.stdout.splitlines() if line.startswith("{"))
-    return json.loads(line)
-
-
-def load() -> str:
-    return "/".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
@@ -251,7 +204,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     server = start_server(port, args.workers)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(WRK_SCRIPT)
+        handle.write(WRK_DONE)
         script = handle.name
     try:
         cookies = {
@@ -275,10 +228,12 @@ def main() -> None:
                 print(f"{name:<52} answered {status} for {path}, not timed")
                 continue
             if args.warmup:
-                run_wrk(f"{base}{path}", cookie, 1, args.warmup, script)
+                run_wrk(f"{base}{path}", 1, args.warmup, script, [f"Cookie: {cookie}"])
             for connections in (int(c) for c in args.connections.split(",")):
                 before = load()
-                result = run_wrk(f"{base}{path}", cookie, connections, args.duration, script)
+                result = run_wrk(
+                    f"{base}{path}", connections, args.duration, script, [f"Cookie: {cookie}"]
+                )
                 rate = result["requests"] / (result["duration_us"] / 1e6)
                 if not result["requests"]:
                     print(
