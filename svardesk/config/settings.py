@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "svardesk.channels.email",
     "svardesk.channels.chat",
     "svardesk.channels.forms",
+    "svardesk.channels.calls",
+    "svardesk.channels.messenger",
     "svardesk.ticket_views",
     "svardesk.sla",
     "svardesk.search",

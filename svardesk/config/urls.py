@@ -28,6 +28,8 @@ urlpatterns = [
     path("settings/channels/chat/", include("svardesk.channels.chat.settings_urls")),
     path("settings/channels/", include("svardesk.workspace.channel_settings_urls")),
     path("settings/channels/form/", include("svardesk.channels.forms.settings_urls")),
+    path("settings/channels/calls/", include("svardesk.channels.calls.settings_urls")),
+    path("settings/channels/messenger/", include("svardesk.channels.messenger.settings_urls")),
     path("settings/sla/", include("svardesk.sla.settings_urls")),
     path("reports/sla/", include("svardesk.sla.report_urls")),
     path("settings/import/", include("svardesk.imports.urls")),
@@ -37,6 +39,8 @@ urlpatterns = [
     path("channels/email/", include("svardesk.channels.email.urls")),
     path("chat/", include("svardesk.channels.chat.urls")),
     path("forms/", include("svardesk.channels.forms.urls")),
+    path("channels/calls/", include("svardesk.channels.calls.urls")),
+    path("channels/messenger/", include("svardesk.channels.messenger.urls")),
     path("demo/", include("svardesk.demo.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -155,6 +155,23 @@ def match_or_create_contacts(senders: Sequence[tuple[str, str]]) -> dict[str, Co
     return crm_services.find_or_create_contacts_for_addresses(senders)
 
 
+def link_contact(conversation: Conversation, message: Message, contact: Contact) -> None:
+    """Give a conversation, its message and its ticket (when it has none) the sender's
+    contact. The core matches senders by email address only; a channel whose senders have
+    none (a chat visitor, a caller's number, a Messenger user) finds or creates the contact
+    itself and links it here, in the transaction that recorded the message."""
+    if conversation.contact_id != contact.pk:
+        Conversation.objects.filter(pk=conversation.pk).update(contact=contact)
+        conversation.contact = contact
+    if message.contact_id != contact.pk:
+        Message.objects.filter(pk=message.pk).update(contact=contact)
+        message.contact = contact
+    if conversation.ticket_id is not None:
+        Ticket.objects.filter(pk=conversation.ticket_id, contact__isnull=True).update(
+            contact=contact
+        )
+
+
 # --- Tickets --------------------------------------------------------------------------------
 
 

@@ -76,6 +76,15 @@ class Conversation(TimestampedModel):
         related_name="conversations",
     )
     subject = models.CharField(_("subject"), max_length=500, blank=True)
+    # Who answers a thread of a conversations inbox (in the help desk the ticket's owner
+    # does); set when the thread is moved there with a reassignment.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     is_spam = models.BooleanField(default=False)
     last_message_at = models.DateTimeField(null=True, blank=True)
     # Set when the conversation was archived through the API (HubSpot's thread trash); such
@@ -89,6 +98,48 @@ class Conversation(TimestampedModel):
 
     def __str__(self) -> str:
         return self.subject or f"Conversation {self.pk}"
+
+
+class InboxMigrationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class InboxMigration(models.Model):
+    """Moving one channel with all its conversations from a conversations inbox into the
+    help desk (`conversations.inbox_migration`): the channel moves first, then its
+    conversations in batches by id, each batch committed with these counters, so a killed
+    run resumes after `last_conversation_id` and a second run duplicates nothing."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="migrations")
+    from_inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="+")
+    to_inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=InboxMigrationStatus.choices, default=InboxMigrationStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)  # conversations to move, counted at start
+    moved = models.PositiveIntegerField(default=0)
+    tickets_created = models.PositiveIntegerField(default=0)
+    last_conversation_id = models.BigIntegerField(default=0)  # where a resumed run goes on
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Migration of channel {self.channel_id}"
 
 
 class MessageDirection(models.TextChoices):

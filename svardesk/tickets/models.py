@@ -372,6 +372,12 @@ class TicketEventKind(models.TextChoices):
     SLA = "sla", _("SLA")
     # Two tickets were merged into this one (data: tickets, [[id, name], …], primary first).
     MERGED = "merged", _("Merged")
+    # An agent logged a call on the ticket (data: direction, outcome, duration_seconds,
+    # notes, called_at; see tickets.calls).
+    CALL = "call", _("Call logged")
+    # One of the ticket's conversations moved between inboxes (data: conversation, channel,
+    # from_inbox, to_inbox, assignee — names as they read at the time, or None).
+    CONVERSATION_MOVED = "conversation_moved", _("Conversation moved")
 
 
 class TicketEvent(models.Model):

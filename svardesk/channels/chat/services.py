@@ -29,7 +29,11 @@ from svardesk.channels.chat.models import (
     WidgetSighting,
 )
 from svardesk.conversations import services as conversation_services
-from svardesk.conversations.inbound import record_inbound_message, split_display_name
+from svardesk.conversations.inbound import (
+    link_contact,
+    record_inbound_message,
+    split_display_name,
+)
 from svardesk.conversations.models import (
     Channel,
     ChannelKind,
@@ -449,21 +453,6 @@ def _placeholder_contact(visitor: Visitor) -> Contact:
     return crm_services.create_contact(actor=None, first_name=first, last_name=last)
 
 
-def _link_contact(conversation: Conversation, message: Message, contact: Contact) -> None:
-    """Give the chat's conversation, message and ticket the visitor's contact (the core
-    matches contacts by email only; a visitor without one still becomes a contact)."""
-    if conversation.contact_id != contact.pk:
-        Conversation.objects.filter(pk=conversation.pk).update(contact=contact)
-        conversation.contact = contact
-    if message.contact_id != contact.pk:
-        Message.objects.filter(pk=message.pk).update(contact=contact)
-        message.contact = contact
-    if conversation.ticket_id is not None:
-        Ticket.objects.filter(pk=conversation.ticket_id, contact__isnull=True).update(
-            contact=contact
-        )
-
-
 @transaction.atomic
 def _store_visitor_message(
     *,
@@ -511,7 +500,7 @@ def _store_visitor_message(
             visitor=visitor, conversation=conversation, created_at=now
         )
     contact = message.contact or visitor.contact or _placeholder_contact(visitor)
-    _link_contact(conversation, message, contact)
+    link_contact(conversation, message, contact)
     visitor.contact = contact
     visitor.save()
     if not agents_available and visitor.email:
