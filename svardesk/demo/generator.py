@@ -44,6 +44,7 @@ from svardesk.crm.models import (
 from svardesk.demo import bulk
 from svardesk.demo import channels as demo_channels
 from svardesk.demo import crm as demo_crm
+from svardesk.demo import inboxes as demo_inboxes
 from svardesk.demo import vocabulary as words
 from svardesk.search.postgres import WORDS_TABLE
 from svardesk.teams import services as team_services
@@ -317,6 +318,8 @@ def _load_in_transaction(
             report.channels = demo_channels.connect_demo_channels(
                 origin=options.origin or demo_channels.default_origin(), progress=progress
             )
+        with _timed(report, "inboxes"):
+            demo_inboxes.ensure_sales_inbox(now=now, seed=options.seed, progress=progress)
     report.sources = options.sources or demo_channels.demo_sources()
     with _timed(report, "users"):
         pipeline = ensure_default_pipeline()

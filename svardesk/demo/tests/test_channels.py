@@ -9,7 +9,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from svardesk.channels.chat.models import ChatChannel
-from svardesk.conversations.models import Channel, ChannelKind
+from svardesk.conversations.models import (
+    Channel,
+    ChannelKind,
+    Conversation,
+    Inbox,
+    InboxKind,
+    Message,
+)
 from svardesk.conversations.registry import get_adapter
 from svardesk.demo.channels import (
     DEMO_ADDRESS,
@@ -18,6 +25,7 @@ from svardesk.demo.channels import (
     normalise_origin,
     snippet_attributes,
 )
+from svardesk.demo.inboxes import SALES_ADDRESS, SALES_CONVERSATIONS, SALES_INBOX_NAME
 from svardesk.demo.models import DemoSite
 from svardesk.tickets.models import Source, Ticket
 
@@ -199,3 +207,17 @@ def test_the_demo_chat_answers_its_own_origin_without_an_origin_header(client):
     assert same_site.status_code == 200
     assert other_host.status_code == 403
     assert no_header.status_code == 403
+
+
+def test_the_demo_has_a_conversations_inbox_with_history_and_no_tickets_for_it():
+    _demo()
+    _demo("--tickets=0")  # run again: nothing added twice
+
+    inbox = Inbox.objects.get(name=SALES_INBOX_NAME, kind=InboxKind.CONVERSATIONS)
+    channel = Channel.objects.get(inbox=inbox)
+    assert channel.kind == ChannelKind.EMAIL
+    assert channel.email.address == SALES_ADDRESS
+    conversations = Conversation.objects.filter(inbox=inbox)
+    assert conversations.count() == SALES_CONVERSATIONS
+    assert not conversations.filter(ticket__isnull=False).exists()
+    assert Message.objects.filter(conversation__inbox=inbox).count() == SALES_CONVERSATIONS
