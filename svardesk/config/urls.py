@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from svardesk.tickets import urls as tickets_urls
-from svardesk.workspace import ticket_cards, ticket_merge, ticket_page
+from svardesk.workspace import ticket_calls, ticket_cards, ticket_merge, ticket_page
 
 urlpatterns = [
     # The HubSpot-compatible API at the root, as HubSpot serves it (/crm/v3/…, /conversations/v3/…).
@@ -18,6 +18,7 @@ urlpatterns = [
                     *ticket_page.urlpatterns,
                     *ticket_cards.urlpatterns,
                     *ticket_merge.urlpatterns,
+                    *ticket_calls.urlpatterns,
                 ],
                 tickets_urls.app_name,
             )
