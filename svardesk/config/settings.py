@@ -308,6 +308,11 @@ FORMS_RATE_LIMIT = env_int("SVARDESK_FORMS_RATE_LIMIT", 20)
 FORMS_RATE_WINDOW_SECONDS = env_int("SVARDESK_FORMS_RATE_WINDOW", 60)
 FORMS_MAX_BODY_BYTES = env_int("SVARDESK_FORMS_MAX_BYTES", 64 * 1024)
 
+# --- Messenger channel (docs/messenger.md) -----------------------------------------------------
+# The Graph API's base URL (tests and proxies point it elsewhere) and the version in its paths.
+GRAPH_API_URL = env_str("SVARDESK_GRAPH_API_URL", "https://graph.facebook.com").rstrip("/")
+GRAPH_API_VERSION = env_str("SVARDESK_GRAPH_API_VERSION", "v21.0")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,7 +1,11 @@
 """/channels/messenger/…: the provider's webhooks (public, verified by signature)."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from svardesk.channels.messenger import views
 
 app_name = "messenger_channel"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("<str:key>/webhook", views.webhook, name="webhook"),
+]

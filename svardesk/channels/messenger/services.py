@@ -1,0 +1,510 @@
+"""Every change the Messenger channel makes: connecting a Facebook Page, replacing its
+secrets, disconnecting it, and bringing a webhook delivery in — stored raw first, then each
+message recorded through the core's one way in (`record_inbound_message`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.models import User
+from svardesk.channels.messenger import graph, queries
+from svardesk.channels.messenger.models import (
+    MessengerConversation,
+    MessengerEvent,
+    MessengerPage,
+    MessengerUser,
+)
+from svardesk.conversations.inbound import (
+    InboundAttachment,
+    delete_attachment_files,
+    link_contact,
+    record_inbound_message,
+    store_attachment_files,
+)
+from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings, Inbox, InboxKind
+from svardesk.core.crypto import decrypt_secret, encrypt_secret
+from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.local_cache import cached
+from svardesk.core.on_commit import after_commit
+from svardesk.core.text import single_line
+from svardesk.crm import services as crm_services
+
+logger = logging.getLogger(__name__)
+
+FILE_KINDS = {"image", "file", "audio", "video"}
+MAX_EVENT_ATTEMPTS = 10
+
+
+class MessengerValidationError(SvardeskError):
+    """A Page's settings cannot be saved (the message says why)."""
+
+
+# --- Connecting a Page ----------------------------------------------------------------------
+
+
+def may_manage_pages(actor: User | None) -> bool:
+    """Super admins and users with Account access; None is a management command."""
+    if actor is None:
+        return True
+    return bool(actor.is_active and (actor.is_superuser or actor.has_account_access))
+
+
+def _check_actor(actor: User | None) -> None:
+    if not may_manage_pages(actor):
+        raise PermissionDeniedError(
+            _("Channels are managed by super admins and users with Account access.")
+        )
+
+
+def help_desk_inbox() -> Inbox:
+    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
+    if inbox is None:
+        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
+    return inbox
+
+
+def _clean_page_id(value: str) -> str:
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 64:
+        raise MessengerValidationError(
+            _("The page id is the number Facebook shows in the Page's About section.")
+        )
+    return value
+
+
+def _clean_secret(value: str, label: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 1000 or any(c.isspace() for c in value):
+        raise MessengerValidationError(
+            _("Paste the %(label)s exactly as Meta shows it.") % {"label": label}
+        )
+    return value
+
+
+def _page_token_label() -> str:
+    return _("page access token")
+
+
+def _app_secret_label() -> str:
+    return _("app secret")
+
+
+def _verify_token_label() -> str:
+    return _("verify token")
+
+
+@transaction.atomic
+def connect_page(
+    *,
+    actor: User | None,
+    page_id: str,
+    page_token: str,
+    app_secret: str,
+    verify_token: str,
+    page_name: str = "",
+) -> MessengerPage:
+    """Connect a Facebook Page to the help desk inbox. A Page connected before and since
+    disconnected is connected again with its conversations; one still connected is refused."""
+    _check_actor(actor)
+    page_id = _clean_page_id(page_id)
+    secrets = {
+        "page_token_encrypted": encrypt_secret(_clean_secret(page_token, _page_token_label())),
+        "app_secret_encrypted": encrypt_secret(_clean_secret(app_secret, _app_secret_label())),
+        "verify_token_encrypted": encrypt_secret(
+            _clean_secret(verify_token, _verify_token_label())
+        ),
+    }
+    name = single_line(page_name).strip()[:200]
+    existing = MessengerPage.objects.select_for_update().filter(page_id=page_id).first()
+    if existing is not None:
+        if existing.channel.is_active:
+            raise MessengerValidationError(_("This Facebook Page is connected already."))
+        for key, value in secrets.items():
+            setattr(existing, key, value)
+        existing.page_name = name or existing.page_name
+        existing.last_graph_error = ""
+        existing.save()
+        Channel.objects.filter(pk=existing.channel_id).update(
+            is_active=True, name=existing.page_name or _channel_name(page_id)
+        )
+        _forget(existing)
+        return queries.get_page(existing.channel_id) or existing
+    channel = Channel.objects.create(
+        inbox=help_desk_inbox(),
+        kind=ChannelKind.MESSENGER,
+        name=name or _channel_name(page_id),
+        is_active=True,
+    )
+    return MessengerPage.objects.create(channel=channel, page_id=page_id, page_name=name, **secrets)
+
+
+def _channel_name(page_id: str) -> str:
+    return _("Facebook Page %(id)s") % {"id": page_id}
+
+
+def _forget(page: MessengerPage) -> None:
+    key = page.url_key
+    after_commit(lambda: queries.forget_page(key))
+
+
+@transaction.atomic
+def replace_secrets(
+    page: MessengerPage,
+    *,
+    actor: User | None,
+    page_token: str = "",
+    app_secret: str = "",
+    verify_token: str = "",
+    page_name: str | None = None,
+) -> list[str]:
+    """Replace the secrets given (blank ones are kept); the names of those replaced."""
+    _check_actor(actor)
+    changed: list[str] = []
+    fields: dict[str, Any] = {}
+    for value, column, label in (
+        (page_token, "page_token_encrypted", _page_token_label()),
+        (app_secret, "app_secret_encrypted", _app_secret_label()),
+        (verify_token, "verify_token_encrypted", _verify_token_label()),
+    ):
+        if value.strip():
+            fields[column] = encrypt_secret(_clean_secret(value, label))
+            changed.append(label)
+    if page_name is not None and single_line(page_name).strip()[:200] != page.page_name:
+        fields["page_name"] = single_line(page_name).strip()[:200]
+        Channel.objects.filter(pk=page.channel_id).update(
+            name=fields["page_name"] or _channel_name(page.page_id)
+        )
+    if fields:
+        if "page_token_encrypted" in fields:
+            fields["last_graph_error"] = ""
+        MessengerPage.objects.filter(pk=page.pk).update(**fields, updated_at=timezone.now())
+        _forget(page)
+    return changed
+
+
+@transaction.atomic
+def disconnect_page(page: MessengerPage, *, actor: User | None) -> None:
+    """Stop taking the Page's messages and replying on it, and erase its stored secrets;
+    its tickets and conversations stay. Connecting the Page again restores the channel."""
+    _check_actor(actor)
+    MessengerPage.objects.filter(pk=page.pk).update(
+        page_token_encrypted="",
+        app_secret_encrypted="",
+        verify_token_encrypted="",
+        updated_at=timezone.now(),
+    )
+    Channel.objects.filter(pk=page.channel_id).update(is_active=False)
+    _forget(page)
+
+
+# --- The webhook ----------------------------------------------------------------------------
+
+
+def verify_token_matches(page: MessengerPage, token: str) -> bool:
+    expected = decrypt_secret(page.verify_token_encrypted)
+    return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def signature_valid(page: MessengerPage, body: bytes, header: str) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex>` is the HMAC-SHA256 of the raw body with the app
+    secret (constant-time compare)."""
+    secret = decrypt_secret(page.app_secret_encrypted)
+    if not secret or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header[len("sha256=") :].strip().lower().encode(), expected.encode())
+
+
+@transaction.atomic
+def store_event(page: MessengerPage, body: bytes, *, now: dt.datetime | None = None) -> int:
+    """Keep a signed delivery exactly as received (committed before it is processed)."""
+    event = MessengerEvent.objects.create(page=page, body=body, received_at=now or timezone.now())
+    return event.pk
+
+
+class EventBodyError(SvardeskError):
+    """A signed delivery is not the JSON the Messenger Platform sends (kept, not retried)."""
+
+
+@dataclass
+class Outcome:
+    recorded: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    message_ids: list[int] = field(default_factory=list)
+
+
+def process_event(event_id: int, *, now: dt.datetime | None = None) -> Outcome:
+    """Record the messages of a stored delivery, once: a message id seen before is skipped,
+    so processing the same event (or Meta's redelivery of it) again stores nothing twice.
+    Raises EventBodyError for a body that is not Messenger JSON (the event keeps the error
+    and is not retried); any other failure leaves the event pending with its error."""
+    event = MessengerEvent.objects.select_related("page__channel").get(pk=event_id)
+    outcome = Outcome()
+    if event.processed_at is not None:
+        return outcome
+    now = now or timezone.now()
+    try:
+        entries = _entries(bytes(event.body))
+    except EventBodyError as exc:
+        MessengerEvent.objects.filter(pk=event.pk).update(
+            processed_at=now, error=str(exc), attempts=F("attempts") + 1
+        )
+        raise
+    try:
+        for entry in entries:
+            if str(entry.get("id", event.page.page_id)) != event.page.page_id:
+                outcome.ignored += 1  # another Page's event on this Page's URL
+                continue
+            for item in _list(entry.get("messaging")):
+                _process_item(event.page, item, outcome, now=now)
+    except Exception as exc:
+        MessengerEvent.objects.filter(pk=event.pk).update(
+            error=f"{type(exc).__name__}: {exc}"[:2000], attempts=F("attempts") + 1
+        )
+        raise
+    MessengerEvent.objects.filter(pk=event.pk).update(
+        processed_at=timezone.now(), error="", attempts=F("attempts") + 1
+    )
+    return outcome
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _entries(body: bytes) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EventBodyError(f"The body is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
+        raise EventBodyError('The body is JSON but has no "entry" list.')
+    if data.get("object") not in (None, "page"):
+        raise EventBodyError('The body is not a Page event ("object" is not "page").')
+    return _list(data["entry"])
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One person's message or postback, as the core will record it."""
+
+    psid: str
+    mid: str
+    text: str
+    files: list[tuple[str, str]]  # (kind, url) to fetch
+    received_at: dt.datetime
+
+
+def _received_at(item: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    stamp = item.get("timestamp")
+    if isinstance(stamp, int | float) and stamp > 0:
+        moment = dt.datetime.fromtimestamp(stamp / 1000, tz=dt.UTC)
+        # Never in the future (a skewed clock would keep the reply window open).
+        return min(moment, now)
+    return now
+
+
+def _location_text(payload: dict[str, Any]) -> str:
+    coordinates = payload.get("coordinates")
+    if isinstance(coordinates, dict) and "lat" in coordinates and "long" in coordinates:
+        return _("Location: %(lat)s, %(long)s") % {
+            "lat": coordinates["lat"],
+            "long": coordinates["long"],
+        }
+    return _("Location: %(url)s") % {"url": payload.get("url", "")}
+
+
+def incoming(item: dict[str, Any], *, now: dt.datetime) -> Incoming | None:
+    """What a `messaging` item brings in; None for what is no message of the person's (an
+    echo of the Page's own message, a delivery or read receipt, a reaction)."""
+    sender = item.get("sender")
+    psid = str(sender.get("id") or "") if isinstance(sender, dict) else ""
+    if not psid:
+        return None
+    received_at = _received_at(item, now)
+    message = item.get("message")
+    if isinstance(message, dict):
+        if message.get("is_echo"):
+            return None
+        mid = str(message.get("mid") or "")
+        if not mid:
+            return None
+        lines = [str(message["text"])] if message.get("text") else []
+        files: list[tuple[str, str]] = []
+        for attachment in _list(message.get("attachments")):
+            kind = str(attachment.get("type") or "")
+            payload = attachment.get("payload")
+            payload = payload if isinstance(payload, dict) else {}
+            url = str(payload.get("url") or "")
+            if kind in FILE_KINDS and url:
+                files.append((kind, url))
+            elif kind == "location":
+                lines.append(_location_text(payload))
+            elif kind == "fallback" or url:
+                title = str(attachment.get("title") or payload.get("title") or "")
+                lines.append(" ".join(part for part in (title, url) if part))
+        return Incoming(psid, mid, "\n".join(lines), files, received_at)
+    postback = item.get("postback")
+    if isinstance(postback, dict):
+        stamp = item.get("timestamp", "")
+        mid = str(postback.get("mid") or f"postback-{psid}-{stamp}")
+        text = str(postback.get("title") or postback.get("payload") or "")
+        return Incoming(psid, mid, text, [], received_at)
+    return None
+
+
+def _process_item(
+    page: MessengerPage, item: dict[str, Any], outcome: Outcome, *, now: dt.datetime
+) -> None:
+    arrival = incoming(item, now=now)
+    if arrival is None:
+        outcome.ignored += 1
+        return
+    if queries.message_stored(page.channel_id, arrival.mid):
+        outcome.duplicates += 1  # Meta delivers again when our 200 came late
+        return
+    user = queries.messenger_user(page, arrival.psid) or _new_user(page, arrival.psid, now=now)
+    text, attachments = _fetch_files(page, arrival)
+    try:
+        message_pk = _record(page, user, arrival, text, attachments)
+    except IntegrityError:
+        delete_attachment_files(attachments)
+        if not queries.message_stored(page.channel_id, arrival.mid):
+            raise
+        outcome.duplicates += 1  # a parallel delivery of the same message stored it first
+        return
+    outcome.recorded += 1
+    outcome.message_ids.append(message_pk)
+
+
+def _fallback_name(psid: str) -> str:
+    return _("Messenger user …%(digits)s") % {"digits": psid[-4:]}
+
+
+def _new_user(page: MessengerPage, psid: str, *, now: dt.datetime) -> MessengerUser:
+    """A person's first message: their profile from Graph once (outside any transaction),
+    then their contact. Two deliveries racing for the same new person make one."""
+    first, last, fetched = "", "", False
+    try:
+        profile = graph.fetch_profile(psid, token=decrypt_secret(page.page_token_encrypted))
+    except graph.GraphError as exc:
+        note_graph_error(page, str(exc))
+    else:
+        first, last, fetched = profile.first_name, profile.last_name, True
+    if not first and not last:
+        first = _fallback_name(psid)
+    name = f"{first} {last}".strip()
+    try:
+        with transaction.atomic():
+            contact = crm_services.create_contact(actor=None, first_name=first, last_name=last)
+            return MessengerUser.objects.create(
+                page=page,
+                psid=psid,
+                contact=contact,
+                name=name,
+                profile_fetched=fetched,
+                created_at=now,
+            )
+    except IntegrityError:
+        user = queries.messenger_user(page, psid)
+        if user is None:
+            raise
+        return user
+
+
+def _fetch_files(page: MessengerPage, arrival: Incoming) -> tuple[str, list[InboundAttachment]]:
+    """Download the person's files (outside any transaction) and store them; a file that
+    cannot be fetched stays a link in the text."""
+    if not arrival.files:
+        return arrival.text, []
+    # The core's per-process copy of the settings row (core/local_cache.py).
+    limit = cached("conversations:helpdesk-settings", HelpDeskSettings.load).max_attachment_bytes
+    lines = [arrival.text] if arrival.text else []
+    fetched: list[InboundAttachment] = []
+    for kind, url in arrival.files:
+        try:
+            file = graph.fetch_file(url, max_bytes=limit, kind=kind)
+        except graph.GraphError as exc:
+            logger.info("Messenger attachment not fetched for page %s: %s", page.pk, exc)
+            lines.append(
+                _("Attachment (%(kind)s) not stored: %(url)s") % {"kind": kind, "url": url}
+            )
+            continue
+        fetched.append(
+            InboundAttachment(
+                filename=file.filename,
+                content_type=file.content_type,
+                size=len(file.payload),
+                payload=file.payload,
+            )
+        )
+    return "\n".join(lines), store_attachment_files(fetched, max_bytes=limit)
+
+
+@transaction.atomic
+def _record(
+    page: MessengerPage,
+    user: MessengerUser,
+    arrival: Incoming,
+    text: str,
+    attachments: list[InboundAttachment],
+) -> int:
+    thread = queries.latest_thread(user)
+    message = record_inbound_message(
+        channel=page.channel,
+        conversation=thread.conversation if thread is not None else None,
+        sender_name=user.name,
+        sender_address="",
+        to=[],
+        cc=[],
+        subject="",
+        body_text=text,
+        body_html="",
+        message_id=arrival.mid,
+        in_reply_to="",
+        references=[],
+        attachments=attachments,
+        is_auto_generated=False,
+        received_at=arrival.received_at,
+    )
+    conversation = message.conversation
+    if thread is None or thread.conversation_id != conversation.pk:
+        # A first message, or the core started a new conversation (a follow-up ticket).
+        MessengerConversation.objects.get_or_create(
+            conversation=conversation, defaults={"user": user}
+        )
+    if user.contact is not None:
+        link_contact(conversation, message, user.contact)
+    return message.pk
+
+
+def note_graph_error(page: MessengerPage, error: str) -> None:
+    """Remember the latest Graph failure for the channel's state (the token never in it)."""
+    MessengerPage.objects.filter(pk=page.pk).update(
+        last_graph_error=error[:2000], last_graph_error_at=timezone.now()
+    )
+
+
+def clear_graph_error(page: MessengerPage) -> None:
+    MessengerPage.objects.filter(pk=page.pk).exclude(last_graph_error="").update(
+        last_graph_error="", last_graph_error_at=None
+    )
+
+
+def pending_event_ids(*, older_than: dt.timedelta, limit: int = 500) -> list[int]:
+    """Events whose processing failed or whose request died, for the retry sweep."""
+    return queries.pending_event_ids(
+        before=timezone.now() - older_than, max_attempts=MAX_EVENT_ATTEMPTS, limit=limit
+    )
