@@ -1,0 +1,566 @@
+"""Every change the calls channel makes: connecting a number, storing a provider's callback
+as it arrived, and merging callbacks into their call — which, once it is a missed call or a
+voicemail, is recorded through the core's one way in (`record_inbound_message`).
+
+Callbacks come twice and in any order (a transcription before its recording, a status after
+the call ended). Processing is idempotent: the Call row is locked, fields only ever fill in
+or move forward (a status rank), and the message's id is the CallSid, so a call is one
+message however often it is processed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from svardesk.accounts.models import User
+from svardesk.channels.calls import numbers
+from svardesk.channels.calls.models import (
+    Call,
+    CallbackKind,
+    CallCallback,
+    CallChannel,
+    CallStatus,
+)
+from svardesk.conversations.inbound import link_contact, record_inbound_message
+from svardesk.conversations.models import (
+    Channel,
+    ChannelKind,
+    Conversation,
+    Inbox,
+    InboxKind,
+    Message,
+)
+from svardesk.core.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
+from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.on_commit import after_commit
+from svardesk.crm import services as crm_services
+from svardesk.crm.models import Contact, ContactPhone
+from svardesk.tickets.models import Ticket
+from svardesk.tickets.signals import ticket_changed
+
+logger = logging.getLogger(__name__)
+
+# A completed call's recording arrives after its final status; until this long after the
+# call ended, a completed call without one is not yet a missed call (the sweep decides).
+RECORDING_GRACE = dt.timedelta(minutes=2)
+RETRY_AFTER = dt.timedelta(seconds=30)
+MAX_ATTEMPTS = 10
+
+FINAL_STATUSES = {
+    CallStatus.COMPLETED,
+    CallStatus.BUSY,
+    CallStatus.NO_ANSWER,
+    CallStatus.FAILED,
+    CallStatus.CANCELED,
+}
+# An older status never overwrites a newer one; the first final status stays.
+STATUS_RANK = {
+    CallStatus.QUEUED: 1,
+    CallStatus.RINGING: 2,
+    CallStatus.IN_PROGRESS: 3,
+    **dict.fromkeys(FINAL_STATUSES, 4),
+}
+ABSENT_RECORDING = {"absent", "failed", "deleted"}
+
+
+class CallChannelValidationError(SvardeskError):
+    """A call channel cannot be saved; `errors` maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class MalformedCallbackError(SvardeskError):
+    """A signed callback the channel cannot use (no CallSid); kept with this error."""
+
+
+# --- Connecting ------------------------------------------------------------------------------
+
+
+def may_manage_call_channels(actor: User | None) -> bool:
+    if actor is None:  # a management command
+        return True
+    return bool(actor.is_active and (actor.is_superuser or actor.has_account_access))
+
+
+def _check_actor(actor: User | None) -> None:
+    if not may_manage_call_channels(actor):
+        raise PermissionDeniedError(
+            _("Channels are managed by super admins and users with Account access.")
+        )
+
+
+def help_desk_inbox() -> Inbox:
+    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
+    if inbox is None:
+        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
+    return inbox
+
+
+def _clean_token(auth_token: str, errors: dict[str, str]) -> str:
+    token = (auth_token or "").strip()
+    if not token:
+        errors["auth_token"] = _("Enter the account's auth token.")
+    elif len(token) > 200 or not token.isascii() or any(c.isspace() for c in token):
+        errors["auth_token"] = _("This is not an auth token.")
+    return token
+
+
+def _clean_language(language: str) -> str:
+    codes = {code for code, _label in settings.LANGUAGES}
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+@transaction.atomic
+def connect_call_channel(
+    *,
+    actor: User | None,
+    phone_number: str,
+    account_sid: str,
+    auth_token: str,
+    language: str = "",
+) -> CallChannel:
+    """Connect a number to the help desk inbox (a channel named by the number). A number
+    connected before and disconnected is connected again with the new credentials. Raises
+    CallChannelValidationError (nothing saved)."""
+    _check_actor(actor)
+    errors: dict[str, str] = {}
+    number = ""
+    try:
+        number = numbers.normalise_number(phone_number)
+    except numbers.PhoneNumberError as exc:
+        errors["phone_number"] = str(exc)
+    sid = (account_sid or "").strip()
+    if not numbers.is_account_sid(sid):
+        errors["account_sid"] = _(
+            "An account SID is AC followed by 32 hexadecimal characters (0-9, a-f)."
+        )
+    token = _clean_token(auth_token, errors)
+    existing = None
+    if number:
+        existing = CallChannel.objects.select_related("channel").filter(phone_number=number).first()
+        if existing is not None and existing.channel.is_active:
+            errors["phone_number"] = _("This number is connected already.")
+    if errors:
+        raise CallChannelValidationError(errors)
+    lang = _clean_language(language or settings.LANGUAGE_CODE)
+    if existing is not None:
+        existing.account_sid = sid
+        existing.auth_token_encrypted = encrypt_secret(token)
+        existing.language = lang
+        existing.save(
+            update_fields=["account_sid", "auth_token_encrypted", "language", "updated_at"]
+        )
+        Channel.objects.filter(pk=existing.channel_id).update(
+            is_active=True, updated_at=timezone.now()
+        )
+        existing.channel.is_active = True
+        return existing
+    channel = Channel.objects.create(
+        inbox=help_desk_inbox(),
+        kind=ChannelKind.CALL,
+        name=numbers.display_number(number),
+        is_active=True,
+    )
+    return CallChannel.objects.create(
+        channel=channel,
+        phone_number=number,
+        account_sid=sid,
+        auth_token_encrypted=encrypt_secret(token),
+        language=lang,
+    )
+
+
+@transaction.atomic
+def replace_auth_token(call_channel: CallChannel, *, actor: User | None, auth_token: str) -> None:
+    _check_actor(actor)
+    errors: dict[str, str] = {}
+    token = _clean_token(auth_token, errors)
+    if errors:
+        raise CallChannelValidationError(errors)
+    call_channel.auth_token_encrypted = encrypt_secret(token)
+    call_channel.save(update_fields=["auth_token_encrypted", "updated_at"])
+
+
+@transaction.atomic
+def disconnect_call_channel(call_channel: CallChannel, *, actor: User | None) -> None:
+    """Stop taking calls: the channel goes inactive and its auth token is erased, so every
+    webhook is refused (403). Its calls, tickets and conversations stay."""
+    _check_actor(actor)
+    call_channel.auth_token_encrypted = ""
+    call_channel.save(update_fields=["auth_token_encrypted", "updated_at"])
+    Channel.objects.filter(pk=call_channel.channel_id).update(
+        is_active=False, updated_at=timezone.now()
+    )
+    call_channel.channel.is_active = False
+
+
+def base_url() -> str:
+    """Where the provider reaches this Svardesk: the public URL (SVARDESK_BASE_URL)."""
+    return str(getattr(settings, "BASE_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+
+
+WEBHOOK_KINDS = (
+    CallbackKind.VOICE,
+    CallbackKind.STATUS,
+    CallbackKind.RECORDING,
+    CallbackKind.TRANSCRIPTION,
+)
+
+
+def webhook_path(call_channel: CallChannel, kind: str) -> str:
+    return reverse(f"calls_channel:{kind}", args=[call_channel.url_key])
+
+
+def webhook_urls(call_channel: CallChannel) -> dict[str, str]:
+    """The four absolute webhook URLs, by callback kind (voice first)."""
+    return {kind: f"{base_url()}{webhook_path(call_channel, kind)}" for kind in WEBHOOK_KINDS}
+
+
+# --- Receiving -------------------------------------------------------------------------------
+
+
+def signature_is_valid(
+    call_channel: CallChannel,
+    *,
+    url: str,
+    params: Any,
+    signature: str,
+    signature_settings: str = "",
+) -> bool:
+    """Twilio's own check of X-Twilio-Signature against the URL the provider called. False
+    without a signature, or for a channel whose token is erased or unreadable."""
+    if not signature or not call_channel.auth_token_encrypted:
+        return False
+    try:
+        token = decrypt_secret(call_channel.auth_token_encrypted)
+    except SecretDecryptionError:
+        logger.warning("Call channel %s: its auth token cannot be decrypted", call_channel.pk)
+        return False
+    validator = RequestValidator(token)
+    return bool(
+        validator.validate(
+            url, params, signature, algorithm=get_signature_algorithm(signature_settings)
+        )
+    )
+
+
+@transaction.atomic
+def store_callback(
+    call_channel: CallChannel, *, kind: str, params: Mapping[str, str], now: dt.datetime
+) -> CallCallback:
+    """Keep a verified callback as it arrived (committed before it is processed). Without a
+    CallSid it is kept with the error and never processed."""
+    call_sid = (params.get("CallSid") or "").strip()[:64]
+    error = "" if call_sid else _("The callback has no CallSid.")
+    return CallCallback.objects.create(
+        call_channel=call_channel,
+        kind=kind,
+        call_sid=call_sid,
+        params=dict(params),
+        received_at=now,
+        error=error,
+    )
+
+
+def process_callback_safely(callback_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Process a stored callback; a failure is kept on the row for the sweep (never raised).
+    Returns whether it is processed."""
+    try:
+        process_callback(callback_id, now=now)
+    except Exception as exc:
+        logger.exception("Call callback %s could not be processed", callback_id)
+        CallCallback.objects.filter(pk=callback_id).update(
+            error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return False
+    return True
+
+
+@transaction.atomic
+def process_callback(callback_id: int, *, now: dt.datetime | None = None) -> Call | None:
+    """Merge a stored callback into its call and record the call's message when it becomes
+    a missed call or a voicemail (or update it). Idempotent; None for a callback processed
+    already or one without a CallSid."""
+    now = now or timezone.now()
+    callback = (
+        CallCallback.objects.select_for_update()
+        .select_related("call_channel__channel__inbox")
+        .filter(pk=callback_id)
+        .first()
+    )
+    if callback is None or callback.processed_at is not None or not callback.call_sid:
+        return None
+    CallCallback.objects.filter(pk=callback.pk).update(attempts=callback.attempts + 1)
+    call = _call_for_update(callback, now=now)
+    _merge(call, callback.params, received_at=callback.received_at)
+    call.save()
+    _record_or_update_message(call, now=now)
+    CallCallback.objects.filter(pk=callback.pk).update(processed_at=now, error="")
+    return call
+
+
+def _call_for_update(callback: CallCallback, *, now: dt.datetime) -> Call:
+    """The callback's call, locked (created by the first of its callbacks to arrive)."""
+    lookup = {"call_channel": callback.call_channel, "call_sid": callback.call_sid}
+    call = Call.objects.select_for_update().filter(**lookup).first()
+    if call is not None:
+        call.call_channel = callback.call_channel
+        return call
+    try:
+        with transaction.atomic():
+            Call.objects.create(**lookup, started_at=callback.received_at)
+    except IntegrityError:
+        pass  # another callback of this call created it meanwhile
+    call = Call.objects.select_for_update().get(**lookup)
+    call.call_channel = callback.call_channel
+    return call
+
+
+def _seconds(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 9 else None
+
+
+def _http_url(value: Any) -> str:
+    text = str(value or "").strip()
+    return text[:1000] if text.startswith(("https://", "http://")) and " " not in text else ""
+
+
+def _merge(call: Call, params: Mapping[str, Any], *, received_at: dt.datetime) -> None:
+    """Fill in what this callback knows; nothing moves backwards."""
+    call.started_at = min(call.started_at, received_at)
+    if not call.from_number and params.get("From"):
+        call.from_number = numbers.normalise_or_keep(str(params["From"]))[:64]
+    if not call.to_number and params.get("To"):
+        call.to_number = numbers.normalise_or_keep(str(params["To"]))[:64]
+    if not call.direction and params.get("Direction"):
+        call.direction = str(params["Direction"])[:32]
+    status = str(params.get("CallStatus") or "").strip().lower()
+    rank = STATUS_RANK.get(status, 0)  # type: ignore[call-overload]
+    if rank > call.status_rank:
+        call.status, call.status_rank = status, rank
+        if status in FINAL_STATUSES:
+            call.ended_at = received_at
+    duration = _seconds(params.get("CallDuration"))
+    if duration is not None:
+        call.duration = max(call.duration or 0, duration)
+    recording_status = str(params.get("RecordingStatus") or "").strip().lower()
+    recording_url = _http_url(params.get("RecordingUrl"))
+    if recording_status in ABSENT_RECORDING:
+        if not call.recording_url:
+            call.recording_status = recording_status[:16]
+    elif recording_url:
+        call.recording_url = recording_url
+        call.recording_status = recording_status[:16] or "completed"
+        call.recording_sid = call.recording_sid or str(params.get("RecordingSid") or "")[:64]
+        recording_duration = _seconds(params.get("RecordingDuration"))
+        if recording_duration is not None:
+            call.recording_duration = recording_duration
+    transcript_status = str(params.get("TranscriptionStatus") or "").strip().lower()
+    if transcript_status and call.transcript_status != "completed":
+        call.transcript_status = transcript_status[:16]
+        if transcript_status == "completed":
+            call.transcript = str(params.get("TranscriptionText") or "")[:20000]
+
+
+def _is_missed(call: Call, now: dt.datetime) -> bool:
+    if call.status not in FINAL_STATUSES or call.recording_url:
+        return False
+    if call.status != CallStatus.COMPLETED:
+        return True
+    # Answered by the greeting: a recording may still come, unless the provider said none.
+    return call.recording_status in ABSENT_RECORDING or (
+        call.ended_at is not None and now - call.ended_at >= RECORDING_GRACE
+    )
+
+
+def _record_or_update_message(call: Call, *, now: dt.datetime) -> None:
+    if call.message_id is None:
+        if call.recording_url or _is_missed(call, now):
+            _record_message(call)
+        return
+    subject, body = describe_call(call)
+    updated = Message.objects.filter(pk=call.message_id).exclude(body_text=body, subject=subject)
+    if updated.update(body_text=body, subject=subject):
+        ticket_id = (
+            Conversation.objects.filter(messages__pk=call.message_id)
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+        if ticket_id is not None:
+            after_commit(_announce, ticket_id)
+
+
+def _announce(ticket_id: int) -> None:
+    ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=None)
+
+
+def _contact_for(number: str) -> Contact | None:
+    """The caller's contact: one owning the number (any of a contact's numbers), else a new
+    contact named by it. A withheld or unparsable number has none."""
+    if numbers.is_withheld(number) or not numbers.is_e164(number):
+        return None
+    phone = (
+        ContactPhone.objects.filter(number=number, contact__merged_into__isnull=True)
+        .select_related("contact")
+        .order_by("contact_id")
+        .first()
+    )
+    if phone is not None:
+        return phone.contact
+    return crm_services.create_contact(
+        actor=None, first_name=numbers.display_number(number), phones=[number]
+    )
+
+
+def _record_message(call: Call) -> None:
+    channel = call.call_channel.channel
+    contact = _contact_for(call.from_number)
+    conversation = None
+    if contact is not None:
+        conversation = (
+            Conversation.objects.filter(channel=channel, contact=contact)
+            .order_by("-last_message_at", "-id")
+            .first()
+        )
+    subject, body = describe_call(call)
+    message = record_inbound_message(
+        channel=channel,
+        conversation=conversation,
+        sender_name=contact.display_name if contact else caller_label(call.from_number),
+        sender_address="",
+        to=[],
+        cc=[],
+        subject=subject,
+        body_text=body,
+        body_html="",
+        message_id=f"call:{call.call_sid}",
+        in_reply_to="",
+        references=[],
+        attachments=[],
+        is_auto_generated=False,
+        received_at=call.started_at,
+    )
+    if contact is not None:
+        link_contact(message.conversation, message, contact)
+    call.message = message
+    call.contact = contact
+    call.save(update_fields=["message", "contact", "updated_at"])
+
+
+# --- What a call says ------------------------------------------------------------------------
+
+
+def caller_label(number: str) -> str:
+    if numbers.is_withheld(number):
+        return _("a withheld number")
+    return numbers.display_number(number)
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def describe_call(call: Call) -> tuple[str, str]:
+    """The message's subject and text, in the help desk's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        caller = caller_label(call.from_number)
+        if call.recording_url:
+            subject = _("Voicemail from %(caller)s") % {"caller": caller}
+        else:
+            subject = _("Missed call from %(caller)s") % {"caller": caller}
+        started = timezone.localtime(call.started_at)
+        lines = [
+            subject,
+            _("Time: %(time)s") % {"time": formats.date_format(started, "DATETIME_FORMAT")},
+            _("To: %(number)s") % {"number": numbers.display_number(call.to_number)},
+        ]
+        if call.status:
+            label = (
+                CallStatus(call.status).label if call.status in CallStatus.values else call.status
+            )
+            lines.append(_("Status: %(status)s") % {"status": label})
+        if call.duration is not None:
+            lines.append(_("Call duration: %(duration)s") % {"duration": _minutes(call.duration)})
+        if call.recording_url:
+            lines.append(_("Recording: %(url)s") % {"url": call.recording_url})
+            if call.recording_duration is not None:
+                lines.append(
+                    _("Recording length: %(duration)s")
+                    % {"duration": _minutes(call.recording_duration)}
+                )
+            if call.transcript_status == "completed" and call.transcript.strip():
+                lines += ["", _("Transcript:"), call.transcript.strip()]
+            elif call.transcript_status == "failed":
+                lines.append(_("Transcript: the provider could not transcribe the recording."))
+            else:
+                lines.append(_("Transcript: not received yet."))
+        return subject[:998], "\n".join(lines)
+
+
+# --- The sweep -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    retried: int
+    missed_calls: int
+
+
+def sweep(*, now: dt.datetime | None = None, limit: int = 500) -> SweepResult:
+    """Process callbacks whose processing failed (or never ran: a process died) and turn
+    completed calls whose recording never came into missed calls. Idempotent."""
+    now = now or timezone.now()
+    pending = list(
+        CallCallback.objects.filter(
+            processed_at__isnull=True,
+            received_at__lte=now - RETRY_AFTER,
+            attempts__lt=MAX_ATTEMPTS,
+        )
+        .exclude(call_sid="")
+        .order_by("received_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    retried = sum(process_callback_safely(pk, now=now) for pk in pending)
+    waiting = list(
+        Call.objects.filter(
+            message__isnull=True,
+            ended_at__isnull=False,
+            ended_at__lte=now - RECORDING_GRACE,
+            status=CallStatus.COMPLETED,
+            recording_url="",
+        ).values_list("pk", flat=True)[:limit]
+    )
+    missed = 0
+    for pk in waiting:
+        try:
+            missed += _record_missed(pk, now=now)
+        except Exception:
+            logger.exception("Call %s could not be recorded as a missed call", pk)
+    return SweepResult(retried=retried, missed_calls=missed)
+
+
+@transaction.atomic
+def _record_missed(call_id: int, *, now: dt.datetime) -> int:
+    call = (
+        Call.objects.select_for_update()
+        .select_related("call_channel__channel__inbox")
+        .get(pk=call_id)
+    )
+    if call.message_id is not None:
+        return 0
+    _record_or_update_message(call, now=now)
+    return int(call.message_id is not None)
