@@ -1,7 +1,14 @@
 from django.urls import include, path
 
 from svardesk.tickets import urls as tickets_urls
-from svardesk.workspace import ticket_calls, ticket_cards, ticket_merge, ticket_page
+from svardesk.workspace import (
+    inbox_pages,
+    ticket_calls,
+    ticket_cards,
+    ticket_merge,
+    ticket_move,
+    ticket_page,
+)
 
 urlpatterns = [
     # The HubSpot-compatible API at the root, as HubSpot serves it (/crm/v3/…, /conversations/v3/…).
@@ -18,6 +25,7 @@ urlpatterns = [
                     *ticket_page.urlpatterns,
                     *ticket_cards.urlpatterns,
                     *ticket_merge.urlpatterns,
+                    *ticket_move.urlpatterns,
                     *ticket_calls.urlpatterns,
                 ],
                 tickets_urls.app_name,
@@ -25,6 +33,7 @@ urlpatterns = [
         ),
     ),
     path("", include("svardesk.conversations.urls")),
+    path("inboxes/", include((inbox_pages.urlpatterns, inbox_pages.app_name))),
     path("accounts/", include("svardesk.accounts.urls")),
     path("settings/channels/chat/", include("svardesk.channels.chat.settings_urls")),
     path("settings/channels/", include("svardesk.workspace.channel_settings_urls")),

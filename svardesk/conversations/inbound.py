@@ -43,6 +43,7 @@ from svardesk.conversations.models import (
     Message,
     MessageDirection,
 )
+from svardesk.conversations.queries import help_desk_inbox_ids, is_in_help_desk
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
 from svardesk.conversations.signals import message_created, message_exchanged
 from svardesk.core.local_cache import cached
@@ -421,7 +422,11 @@ def record_inbound_messages(items: Sequence[InboundItem]) -> list[Message]:
 
 def _plan(item: InboundItem, contacts: dict[str, Contact], settings_row: HelpDeskSettings) -> _Plan:
     ticket, conversation = item.ticket, item.conversation
-    if conversation is not None and ticket is None:
+    if conversation is not None and not is_in_help_desk(conversation):
+        # Moved to a conversations inbox: it goes on there, and its ticket (kept for the
+        # ticket's history) is neither continued, reopened nor moved.
+        ticket = None
+    elif conversation is not None and ticket is None:
         ticket = conversation.ticket
     if ticket is not None:
         ticket = _survivor(ticket)
@@ -431,7 +436,9 @@ def _plan(item: InboundItem, contacts: dict[str, Contact], settings_row: HelpDes
             conversation.save(update_fields=["ticket", "updated_at"])
         if conversation is None:
             conversation = (
-                Conversation.objects.filter(ticket=ticket, channel=item.channel)
+                Conversation.objects.filter(
+                    ticket=ticket, channel=item.channel, inbox_id__in=help_desk_inbox_ids()
+                )
                 .order_by("-last_message_at", "-id")
                 .first()
             )

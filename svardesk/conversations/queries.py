@@ -31,6 +31,7 @@ from svardesk.conversations.models import (
     DeliveryStatus,
     HelpDeskSettings,
     Inbox,
+    InboxKind,
     Message,
     MessageDirection,
     Notification,
@@ -83,12 +84,34 @@ def first_starting_channel() -> Channel | None:
     )
 
 
+def help_desk_inbox_ids() -> frozenset[int]:
+    """The ids of the help desk's inboxes (kept a few seconds: an inbox never changes kind)."""
+    return cached(
+        "conversations:help-desk-inboxes",
+        lambda: frozenset(
+            Inbox.objects.filter(kind=InboxKind.HELP_DESK).values_list("pk", flat=True)
+        ),
+    )
+
+
+def is_in_help_desk(conversation: Conversation) -> bool:
+    """False for a conversation moved to a conversations inbox: it keeps its ticket (the
+    ticket's history), but no reply goes out on it from the ticket and a new message on it
+    no longer touches the ticket."""
+    return conversation.inbox_id in help_desk_inbox_ids()
+
+
 def reply_conversation_of(ticket: Ticket) -> Conversation | None:
-    """The ticket's most recent conversation on an active channel that takes replies (any
-    kind): an agent's reply goes there."""
+    """The ticket's most recent conversation in the help desk on an active channel that takes
+    replies (any kind): an agent's reply goes there."""
     return (
         Conversation.objects.select_related("channel", "contact", "ticket")
-        .filter(ticket=ticket, channel__is_active=True, channel__kind__in=_kinds())
+        .filter(
+            ticket=ticket,
+            channel__is_active=True,
+            channel__kind__in=_kinds(),
+            inbox_id__in=help_desk_inbox_ids(),
+        )
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
         .first()
     )
@@ -97,7 +120,11 @@ def reply_conversation_of(ticket: Ticket) -> Conversation | None:
 def _reply_conversation_among(conversations: list[Conversation]) -> Conversation | None:
     """`reply_conversation_of` over conversations already read (with their channels)."""
     kinds = set(_kinds())
-    candidates = [c for c in conversations if c.channel.is_active and c.channel.kind in kinds]
+    candidates = [
+        c
+        for c in conversations
+        if c.channel.is_active and c.channel.kind in kinds and is_in_help_desk(c)
+    ]
     # Newest last message first, conversations without one last; ties: the newest id.
     return max(
         candidates,
@@ -569,10 +596,15 @@ def load_ticket_conversations(ticket: Ticket) -> TicketConversations:
         for conversation in conversations:
             conversation.ticket = ticket  # the adapters may read it; no query for it
     messages: list[Message] = []
-    if conversations:
+    # A conversation moved to a conversations inbox leaves the ticket's thread (its move
+    # stays on the timeline); it shows on its inbox's page.
+    shown = [c for c in conversations if is_in_help_desk(c)]
+    if shown:
+        rows = Message.objects.filter(conversation__ticket=ticket)
+        if len(shown) < len(conversations):
+            rows = rows.filter(conversation_id__in=[c.pk for c in shown])
         messages = list(
-            Message.objects.filter(conversation__ticket=ticket)
-            .select_related("author", "contact", "channel")
+            rows.select_related("author", "contact", "channel")
             .annotate(attachments_json=_attachments_json())
             .order_by("created_at", "id")
         )

@@ -61,6 +61,8 @@ from svardesk.conversations.models import (
 from svardesk.conversations.queries import (
     adapter_of,
     first_starting_channel,
+    help_desk_inbox_ids,
+    is_in_help_desk,
     may_block_senders,
     mentionable_users,
     reply_blocked_reason,
@@ -156,7 +158,7 @@ def _conversation_for_comment(ticket: Ticket, *, now: dt.datetime) -> Conversati
     """Comments sit in the ticket's latest conversation, on any channel; a ticket without one
     gets one where its first reply would go, else on any active channel."""
     conversation = (
-        Conversation.objects.filter(ticket=ticket)
+        Conversation.objects.filter(ticket=ticket, inbox_id__in=help_desk_inbox_ids())
         .select_related("channel")
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
         .first()
@@ -190,6 +192,15 @@ def _ticket_conversation(ticket: Ticket, conversation: Conversation) -> Conversa
 def _chosen_reply_conversation(ticket: Ticket, conversation: Conversation) -> Conversation:
     chosen = _ticket_conversation(ticket, conversation)
     adapter = adapter_of(chosen.channel)
+    if not is_in_help_desk(chosen):
+        raise ReplyValidationError(
+            {
+                "channel": _(
+                    "This conversation was moved to another inbox: no reply goes out on it "
+                    "from this ticket."
+                )
+            }
+        )
     if not chosen.channel.is_active or adapter is None or not adapter.capabilities.replies:
         raise ReplyValidationError(
             {

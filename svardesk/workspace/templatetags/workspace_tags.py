@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from svardesk.conversations.moving import list_conversations_inboxes
 from svardesk.ticket_views.sidebar import sidebar_context
 
 register = template.Library()
@@ -18,3 +19,13 @@ def workspace_sidebar(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     current_view = context.get("current_view") or ""
     return sidebar_context(request, current_view=str(current_view))
+
+
+@register.inclusion_tag("workspace/inbox/_sidebar.html", takes_context=True)
+def inboxes_sidebar(context: template.Context) -> dict[str, Any]:
+    """The conversations inboxes with their thread counts (nothing when there are none)."""
+    current = str(context.get("current_view") or "")
+    return {
+        "inboxes": list_conversations_inboxes(),
+        "current_inbox_id": int(current[6:]) if current[6:].isdigit() else None,
+    }

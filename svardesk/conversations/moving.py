@@ -1,0 +1,252 @@
+"""Moving one conversation between inboxes ("… → Move to another inbox", SPEC §4).
+
+Out of the help desk, the conversation goes to a conversations inbox and its ticket stays in
+the help desk, keeping the conversation as history (`conversation.ticket` is kept): the
+ticket's thread no longer shows it, no reply leaves on it from the ticket, and a new message
+on it no longer continues, reopens or moves the ticket (`queries.is_in_help_desk`). Back into
+the help desk it joins its ticket again, or a new ticket made for it. Only super admins and
+users with Account access move conversations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from svardesk.accounts.models import User
+from svardesk.conversations.editor import text_as_html
+from svardesk.conversations.inbound import DESCRIPTION_LENGTH, ticket_name
+from svardesk.conversations.models import (
+    Conversation,
+    DeliveryStatus,
+    Inbox,
+    InboxKind,
+    Message,
+    MessageDirection,
+)
+from svardesk.conversations.registry import UnknownChannelError, adapter_for
+from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.on_commit import after_commit
+from svardesk.tickets.forms import assignable_users
+from svardesk.tickets.models import Source, Stage, Ticket, TicketEvent, TicketEventKind
+from svardesk.tickets.services import create_ticket, ensure_default_pipeline, update_ticket
+from svardesk.tickets.signals import ticket_changed
+
+MAX_COMMENT = 10_000
+PREVIEW_LENGTH = 140
+
+
+class ConversationMoveError(SvardeskError):
+    """The move cannot be made as asked; `errors` maps a form field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+def may_move_conversations(user: User) -> bool:
+    """Super admins and users with Account access (the same people who connect channels)."""
+    return bool(user.is_active and (user.is_superuser or user.has_account_access))
+
+
+# --- Reads -------------------------------------------------------------------------------------
+
+
+def list_target_inboxes(conversation: Conversation) -> list[Inbox]:
+    """Every inbox but the conversation's own, the help desk first."""
+    return sorted(
+        Inbox.objects.exclude(pk=conversation.inbox_id),
+        key=lambda inbox: (inbox.kind != InboxKind.HELP_DESK, inbox.name.lower(), inbox.pk),
+    )
+
+
+def list_conversations_inboxes() -> list[Inbox]:
+    """The conversations inboxes (not the help desk), by name, each with `thread_count`."""
+    return list(
+        Inbox.objects.filter(kind=InboxKind.CONVERSATIONS)
+        .annotate(thread_count=Count("conversations"))
+        .order_by("name", "pk")
+    )
+
+
+def get_conversations_inbox(inbox_id: int) -> Inbox | None:
+    return Inbox.objects.filter(pk=inbox_id, kind=InboxKind.CONVERSATIONS).first()
+
+
+def list_inbox_threads(inbox: Inbox) -> QuerySet[Conversation]:
+    """The inbox's conversations, newest activity first (ties: newest id), with what a list
+    row shows; paging is the caller's (keyset on `last_message_at`, `id`)."""
+    return (
+        Conversation.objects.filter(inbox=inbox)
+        .select_related("channel", "contact", "assignee")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    )
+
+
+def thread_preview(conversation: Conversation) -> str:
+    """The newest customer message or reply of the conversation, on one line, shortened."""
+    text = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(direction=MessageDirection.COMMENT)
+        .order_by("-created_at", "-id")
+        .values_list("body_text", flat=True)
+        .first()
+    )
+    words = " ".join((text or "").split())
+    return words if len(words) <= PREVIEW_LENGTH else f"{words[:PREVIEW_LENGTH].rstrip()}…"
+
+
+def get_inbox_conversation(inbox: Inbox, conversation_id: int) -> Conversation | None:
+    return (
+        Conversation.objects.filter(pk=conversation_id, inbox=inbox)
+        .select_related("channel", "contact", "assignee", "ticket", "inbox")
+        .first()
+    )
+
+
+# --- Moving ------------------------------------------------------------------------------------
+
+
+def _clean(
+    conversation: Conversation, to_inbox: Inbox | None, assignee: User | None, comment: str
+) -> Inbox:
+    errors: dict[str, str] = {}
+    target = Inbox.objects.filter(pk=to_inbox.pk).first() if to_inbox is not None else None
+    if target is None:
+        errors["to_inbox"] = _("Choose the inbox to move the conversation to.")
+    elif target.pk == conversation.inbox_id:
+        errors["to_inbox"] = _("The conversation is already in this inbox. Choose another.")
+    if assignee is not None and not assignable_users().filter(pk=assignee.pk).exists():
+        errors["assignee"] = _("This user cannot be assigned conversations.")
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = _("The comment is too long.")
+    if errors or target is None:
+        raise ConversationMoveError(errors)
+    return target
+
+
+def _first_text(conversation: Conversation) -> str:
+    return (
+        Message.objects.filter(conversation=conversation, direction=MessageDirection.INBOUND)
+        .order_by("created_at", "id")
+        .values_list("body_text", flat=True)
+        .first()
+    ) or ""
+
+
+def _new_ticket(conversation: Conversation, *, actor: User) -> Ticket:
+    """A ticket for a conversation that never had one (or lost it): the one way in."""
+    text = _first_text(conversation)
+    try:
+        source = adapter_for(conversation.channel).ticket_source or Source.EMAIL
+    except UnknownChannelError:
+        source = Source.EMAIL
+    stage = (
+        Stage.objects.select_related("pipeline")
+        .order_by("pipeline__display_order", "pipeline_id", "display_order", "id")
+        .first()
+    )
+    return create_ticket(
+        actor=actor,
+        name=ticket_name(conversation.subject, text),
+        pipeline=stage.pipeline if stage else ensure_default_pipeline(),
+        stage=stage,
+        description=" ".join(text.split())[:DESCRIPTION_LENGTH],
+        contact=conversation.contact,
+        source=source,
+    )
+
+
+def _announce(ticket_id: int, actor_id: int) -> None:
+    ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=actor_id)
+
+
+@transaction.atomic
+def move_conversation(
+    conversation: Conversation,
+    *,
+    to_inbox: Inbox | None,
+    actor: User,
+    assignee: User | None = None,
+    comment: str = "",
+) -> Conversation:
+    """Move `conversation` to `to_inbox`, optionally reassigning it (in the help desk: the
+    ticket's owner, through `update_ticket`, so the timeline records it; in a conversations
+    inbox: `conversation.assignee`) and adding an internal comment. The ticket, when there is
+    one, records the move on its timeline. PermissionDeniedError for a user who may not move
+    conversations; ConversationMoveError for an unknown inbox, the inbox it is already in, an
+    assignee who cannot own tickets or a comment too long."""
+    if not may_move_conversations(actor):
+        raise PermissionDeniedError(_("Moving conversations needs the Account access permission."))
+    comment = comment.strip()
+    # Locked, so two moves of one conversation happen one after the other.
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "channel", "contact")
+        .get(pk=conversation.pk)
+    )
+    target = _clean(conversation, to_inbox, assignee, comment)
+    from_inbox = conversation.inbox
+    now = timezone.now()
+    ticket = (
+        Ticket.objects.filter(pk=conversation.ticket_id).first()
+        if conversation.ticket_id is not None
+        else None
+    )
+    if target.kind == InboxKind.HELP_DESK:
+        if ticket is None:
+            ticket = _new_ticket(conversation, actor=actor)
+        conversation.ticket = ticket
+        conversation.assignee = None  # in the help desk the ticket's owner answers
+    elif assignee is not None or from_inbox.kind == InboxKind.HELP_DESK:
+        conversation.assignee = assignee
+    conversation.inbox = target
+    conversation.save(update_fields=["inbox", "ticket", "assignee", "updated_at"])
+    if ticket is not None and target.kind == InboxKind.HELP_DESK and assignee is not None:
+        update_ticket(ticket.pk, actor=actor, changes={"owner": assignee.pk}, now=now)
+    if ticket is not None:
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=actor,
+            kind=TicketEventKind.CONVERSATION_MOVED,
+            data=_event_data(conversation, from_inbox, target, assignee),
+            created_at=now,
+        )
+        after_commit(_announce, ticket.pk, actor.pk)
+    if comment:
+        Message.objects.create(
+            conversation=conversation,
+            channel=conversation.channel,
+            direction=MessageDirection.COMMENT,
+            author=actor,
+            sender_name=actor.display_name,
+            body_text=comment,
+            body_html=text_as_html(comment),
+            delivery_status=DeliveryStatus.RECEIVED,
+            # Just after the move, so the thread reads "moved", then the note.
+            created_at=now + dt.timedelta(microseconds=1),
+        )
+    return conversation
+
+
+def _event_data(
+    conversation: Conversation, from_inbox: Inbox, to_inbox: Inbox, assignee: User | None
+) -> dict[str, Any]:
+    """Names as they read at the time of the move (an inbox renamed later keeps them), and the
+    ids, so the line can link to the conversation."""
+    return {
+        "conversation": conversation.subject or None,
+        "conversation_id": conversation.pk,
+        "channel": conversation.channel.name,
+        "from_inbox": from_inbox.name,
+        "from_inbox_id": from_inbox.pk,
+        "to_inbox": to_inbox.name,
+        "to_inbox_id": to_inbox.pk,
+        "to_help_desk": to_inbox.kind == InboxKind.HELP_DESK,
+        "assignee": assignee.display_name if assignee is not None else None,
+    }
