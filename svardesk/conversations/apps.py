@@ -7,7 +7,7 @@ class ConversationsConfig(AppConfig):
     label = "conversations"
 
     def ready(self) -> None:
-        from svardesk.conversations import merging
+        from svardesk.conversations import merging, migration_tasks  # noqa: F401 (huey finds tasks.py only)
         from svardesk.conversations.models import HelpDeskSettings
         from svardesk.core.local_cache import clear_local_cache
         from svardesk.tickets.signals import tickets_merging
