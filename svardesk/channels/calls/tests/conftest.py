@@ -64,8 +64,12 @@ class Provider:
             signature = RequestValidator(token).compute_signature(target, params)
         if signature:
             headers["X-Twilio-Signature"] = signature
-        request = urllib.request.Request(
-            target, data=urllib.parse.urlencode(params).encode(), headers=headers, method="POST"
+        # The live server's http URL, never file: or another scheme.
+        request = urllib.request.Request(  # noqa: S310
+            target,
+            data=urllib.parse.urlencode(params).encode(),
+            headers=headers,
+            method="POST",
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
