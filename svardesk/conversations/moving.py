@@ -192,7 +192,6 @@ def move_conversation(
     )
     target = _clean(conversation, to_inbox, assignee, comment)
     from_inbox = conversation.inbox
-    now = timezone.now()
     ticket = (
         Ticket.objects.filter(pk=conversation.ticket_id).first()
         if conversation.ticket_id is not None
@@ -206,6 +205,7 @@ def move_conversation(
     elif assignee is not None or from_inbox.kind == InboxKind.HELP_DESK:
         conversation.assignee = assignee
     conversation.inbox = target
+    now = timezone.now()  # after a new ticket's creation: the move follows it on its timeline
     conversation.save(update_fields=["inbox", "ticket", "assignee", "updated_at"])
     if ticket is not None and target.kind == InboxKind.HELP_DESK and assignee is not None:
         update_ticket(ticket.pk, actor=actor, changes={"owner": assignee.pk}, now=now)
