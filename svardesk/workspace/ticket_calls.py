@@ -116,7 +116,12 @@ def log_ticket_call(request: HttpRequest, ticket_id: int) -> HttpResponse:
         duration = parse_duration(values["duration"])
     except ValueError as exc:
         errors["duration"], duration = str(exc), 0
+    now = timezone.now()
     called_at = parse_local_datetime(values["called_at"])
+    if called_at is not None and called_at == now.replace(second=0, microsecond=0):
+        # The field holds minutes only; a call logged as "now" keeps its seconds, so it
+        # reads after whatever happened earlier in the same minute (the ticket's creation).
+        called_at = now
     if called_at is None:
         errors["called_at"] = _("Enter the date and time of the call.")
     # Every field is checked at once, so the dialog shows all its errors together; fields
@@ -127,8 +132,8 @@ def log_ticket_call(request: HttpRequest, ticket_id: int) -> HttpResponse:
             outcome=values["outcome"],
             duration_seconds=duration,
             notes=clean_notes(values["notes"]),
-            called_at=called_at or timezone.now(),
-            now=timezone.now(),
+            called_at=called_at or now,
+            now=now,
         )
         | errors
     )
@@ -142,6 +147,7 @@ def log_ticket_call(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 duration_seconds=duration,
                 notes=values["notes"],
                 called_at=called_at,
+                now=now,
             )
         except TicketValidationError as exc:
             errors = exc.errors

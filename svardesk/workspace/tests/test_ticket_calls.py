@@ -131,6 +131,22 @@ def test_the_time_is_read_in_the_users_time_zone(client, agent):
     assert _calls().get().created_at == when
 
 
+def test_a_call_logged_at_the_current_minute_keeps_the_seconds_of_now(client, agent):
+    ticket = _ticket()
+    client.force_login(agent)
+    for _attempt in range(3):  # the minute may turn between reading it and posting
+        minute = _local(timezone.now())
+        client.post(_url(ticket), _form(called_at=minute), headers=HTMX)
+        if _local(timezone.now()) == minute:
+            break
+        _calls().delete()
+
+    event = _calls().get()
+    # After the ticket's creation earlier in the same minute, as it happened.
+    assert event.created_at >= ticket.created_at
+    assert _local(event.created_at) == minute
+
+
 def test_the_ticket_page_shows_the_call_in_the_thread(client, agent):
     ticket = _ticket()
     client.force_login(agent)
