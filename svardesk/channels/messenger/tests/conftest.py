@@ -41,3 +41,15 @@ def page(db):  # type: ignore[no-untyped-def]
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def tasks_now():  # type: ignore[no-untyped-def]
+    """Huey runs tasks as they are enqueued (retries land in its in-memory schedule)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    HUEY.storage.flush_all()
+    yield HUEY
+    HUEY.storage.flush_all()
+    HUEY.immediate = False
