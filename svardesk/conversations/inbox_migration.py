@@ -378,11 +378,13 @@ def progress_percent(job: InboxMigration) -> int:
     return min(100, job.moved * 100 // job.total)
 
 
-def count_movable(channel: Channel) -> int:
-    return Conversation.objects.filter(channel=channel, inbox_id=channel.inbox_id).count()
-
-
-def elapsed(job: InboxMigration) -> dt.timedelta | None:
-    if job.started_at is None:
-        return None
-    return (job.finished_at or timezone.now()) - job.started_at
+def count_movable(
+    channel: Channel, *, job: InboxMigration | None = None, without_ticket: bool = False
+) -> int:
+    """The channel's conversations a migration would move (those still in its inbox, or in the
+    source inbox of its unfinished `job`), or of them those that would get a new ticket."""
+    inbox_id = job.from_inbox_id if job is not None else channel.inbox_id
+    conversations = Conversation.objects.filter(channel=channel, inbox_id=inbox_id)
+    if without_ticket:
+        conversations = conversations.filter(ticket__isnull=True)
+    return conversations.count()

@@ -7,6 +7,7 @@ from django.urls import path
 from svardesk.core.decorators import super_admin_required
 from svardesk.workspace.settings import (
     create_form,
+    inboxes,
     outgoing_mail,
     pipelines,
     properties,
@@ -49,6 +50,19 @@ urlpatterns = [
     path("properties/<int:pk>/delete/", properties.property_delete, name="property_delete"),
     # The "Create ticket" form
     path("create-form/", create_form.create_form, name="create_form"),
+    # Inboxes, and moving a channel with its conversations into the help desk
+    path("inboxes/", inboxes.inbox_list, name="inboxes"),
+    path("inboxes/new/", inboxes.inbox_create, name="inbox_create"),
+    path("inboxes/<int:pk>/rename/", inboxes.inbox_rename, name="inbox_rename"),
+    path(
+        "inboxes/channels/<int:channel_id>/migrate/", inboxes.channel_migrate, name="inbox_migrate"
+    ),
+    path("inboxes/migrations/<int:pk>/", inboxes.migration_detail, name="inbox_migration"),
+    path(
+        "inboxes/migrations/<int:pk>/progress/",
+        inboxes.migration_progress,
+        name="inbox_migration_progress",
+    ),
     # Outgoing mail kept instead of sent (no SVARDESK_SMTP_URL)
     path("outgoing-mail/", outgoing_mail.outgoing_mail_list, name="outgoing_mail"),
     path(
