@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from svardesk.accounts.models import User
+from svardesk.core.exceptions import NotFoundError
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets import queries
 from svardesk.tickets.exceptions import TicketValidationError
@@ -160,8 +161,12 @@ def log_call(
     if errors:
         raise TicketValidationError(errors)
     assert called_at is not None  # checked above  # noqa: S101
-    # The row lock orders this with other changes to the ticket (merging, deleting).
-    locked = queries.access_ticket(ticket.pk, actor=actor, for_update=True)
+    # The row lock orders this with other changes to the ticket (merging, deleting): a ticket
+    # gone meanwhile is not found. Locked alone — `access_ticket(for_update=True)` joins the
+    # nullable owner/team/contact, which PostgreSQL refuses to lock — then scope-checked.
+    locked = Ticket.objects.select_for_update().only("pk").filter(pk=ticket.pk).first()
+    if locked is None or not queries.visible_tickets(actor).filter(pk=locked.pk).exists():
+        raise NotFoundError("No such ticket")
     event = TicketEvent.objects.create(
         ticket=locked,
         actor=actor,
