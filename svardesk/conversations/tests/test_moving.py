@@ -252,7 +252,7 @@ def test_the_inbox_it_is_in_or_an_unknown_one_is_refused(email_channel, admin, t
 
 
 def test_an_assignee_without_a_seat_is_refused(email_channel, sales, admin):
-    ticket, conversation, _inbound = email_ticket(channel=email_channel)
+    _ticket, conversation, _inbound = email_ticket(channel=email_channel)
     seatless = UserFactory(has_seat=False)
 
     with pytest.raises(ConversationMoveError) as caught:
