@@ -227,10 +227,11 @@ def signature_valid(page: MessengerPage, body: bytes, header: str) -> bool:
 
 
 @transaction.atomic
-def store_event(page: MessengerPage, body: bytes, *, now: dt.datetime | None = None) -> int:
+def store_event(
+    page: MessengerPage, body: bytes, *, now: dt.datetime | None = None
+) -> MessengerEvent:
     """Keep a signed delivery exactly as received (committed before it is processed)."""
-    event = MessengerEvent.objects.create(page=page, body=body, received_at=now or timezone.now())
-    return event.pk
+    return MessengerEvent.objects.create(page=page, body=body, received_at=now or timezone.now())
 
 
 class EventBodyError(SvardeskError):
@@ -245,12 +246,16 @@ class Outcome:
     message_ids: list[int] = field(default_factory=list)
 
 
-def process_event(event_id: int, *, now: dt.datetime | None = None) -> Outcome:
+def process_event(
+    event_id: int, *, now: dt.datetime | None = None, stored: MessengerEvent | None = None
+) -> Outcome:
     """Record the messages of a stored delivery, once: a message id seen before is skipped,
     so processing the same event (or Meta's redelivery of it) again stores nothing twice.
     Raises EventBodyError for a body that is not Messenger JSON (the event keeps the error
     and is not retried); any other failure leaves the event pending with its error."""
-    event = MessengerEvent.objects.select_related("page__channel").get(pk=event_id)
+    # `stored`: the event the webhook has just stored (its page and body in hand, so the
+    # request reads nothing back).
+    event = stored or MessengerEvent.objects.select_related("page__channel").get(pk=event_id)
     outcome = Outcome()
     if event.processed_at is not None:
         return outcome
@@ -262,22 +267,33 @@ def process_event(event_id: int, *, now: dt.datetime | None = None) -> Outcome:
             processed_at=now, error=str(exc), attempts=F("attempts") + 1
         )
         raise
+    items: list[dict[str, Any]] = []
+    for entry in entries:
+        if str(entry.get("id", event.page.page_id)) != event.page.page_id:
+            outcome.ignored += 1  # another Page's event on this Page's URL
+            continue
+        items.extend(_list(entry.get("messaging")))
+    finished = False
     try:
-        for entry in entries:
-            if str(entry.get("id", event.page.page_id)) != event.page.page_id:
-                outcome.ignored += 1  # another Page's event on this Page's URL
-                continue
-            for item in _list(entry.get("messaging")):
-                _process_item(event.page, item, outcome, now=now)
+        for index, item in enumerate(items):
+            # The last message marks the event processed in its own transaction: one commit
+            # less per delivery (most carry one message).
+            last = event.pk if index == len(items) - 1 else None
+            finished = _process_item(event.page, item, outcome, now=now, finish_event=last)
     except Exception as exc:
         MessengerEvent.objects.filter(pk=event.pk).update(
             error=f"{type(exc).__name__}: {exc}"[:2000], attempts=F("attempts") + 1
         )
         raise
-    MessengerEvent.objects.filter(pk=event.pk).update(
+    if not finished:
+        _finish(event.pk)
+    return outcome
+
+
+def _finish(event_id: int) -> None:
+    MessengerEvent.objects.filter(pk=event_id).update(
         processed_at=timezone.now(), error="", attempts=F("attempts") + 1
     )
-    return outcome
 
 
 def _list(value: Any) -> list[dict[str, Any]]:
@@ -366,27 +382,34 @@ def incoming(item: dict[str, Any], *, now: dt.datetime) -> Incoming | None:
 
 
 def _process_item(
-    page: MessengerPage, item: dict[str, Any], outcome: Outcome, *, now: dt.datetime
-) -> None:
+    page: MessengerPage,
+    item: dict[str, Any],
+    outcome: Outcome,
+    *,
+    now: dt.datetime,
+    finish_event: int | None = None,
+) -> bool:
+    """Record one `messaging` item; True when it also marked `finish_event` processed."""
     arrival = incoming(item, now=now)
     if arrival is None:
         outcome.ignored += 1
-        return
+        return False
     if queries.message_stored(page.channel_id, arrival.mid):
         outcome.duplicates += 1  # Meta delivers again when our 200 came late
-        return
+        return False
     user = queries.messenger_user(page, arrival.psid) or _new_user(page, arrival.psid, now=now)
     text, attachments = _fetch_files(page, arrival)
     try:
-        message_pk = _record(page, user, arrival, text, attachments)
+        message_pk = _record(page, user, arrival, text, attachments, finish_event=finish_event)
     except IntegrityError:
         delete_attachment_files(attachments)
         if not queries.message_stored(page.channel_id, arrival.mid):
             raise
         outcome.duplicates += 1  # a parallel delivery of the same message stored it first
-        return
+        return False
     outcome.recorded += 1
     outcome.message_ids.append(message_pk)
+    return finish_event is not None
 
 
 def _fallback_name(psid: str) -> str:
@@ -460,6 +483,8 @@ def _record(
     arrival: Incoming,
     text: str,
     attachments: list[InboundAttachment],
+    *,
+    finish_event: int | None = None,
 ) -> int:
     thread = queries.latest_thread(user)
     message = record_inbound_message(
@@ -487,6 +512,8 @@ def _record(
         )
     if user.contact is not None:
         link_contact(conversation, message, user.contact)
+    if finish_event is not None:
+        _finish(finish_event)
     return message.pk
 
 

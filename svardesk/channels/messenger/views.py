@@ -56,9 +56,10 @@ def webhook(request: HttpRequest, key: str) -> HttpResponse:
         page, request.body, request.headers.get("X-Hub-Signature-256", "")
     ):
         return _text("Invalid signature", 403)
-    event_id = services.store_event(page, request.body)  # committed: nothing is lost below
+    event = services.store_event(page, request.body)  # committed: nothing is lost below
+    event_id = event.pk
     try:
-        services.process_event(event_id)
+        services.process_event(event_id, stored=event)
     except services.EventBodyError as exc:
         return _text(f"Bad request: {exc}", 400)
     except Exception:

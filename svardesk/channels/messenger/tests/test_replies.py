@@ -34,8 +34,8 @@ def run_scheduled(huey, *, limit: int = 20) -> None:  # type: ignore[no-untyped-
 @pytest.fixture
 def ticket(page, graph) -> Ticket:  # type: ignore[no-untyped-def]
     graph.profiles[PSID] = {"first_name": "Maja", "last_name": "Berg"}
-    event_id = services.store_event(page, text_event("m_first", "Where is my parcel?"))
-    outcome = services.process_event(event_id)
+    event = services.store_event(page, text_event("m_first", "Where is my parcel?"))
+    outcome = services.process_event(event.pk)
     assert outcome.recorded == 1
     return Message.objects.get(pk=outcome.message_ids[0]).conversation.ticket
 

@@ -1,6 +1,8 @@
 """The Messenger Platform's webhook over real HTTP (live_server): verification, signatures,
 and what each kind of event becomes. Graph is the local fake server."""
 
+import datetime as dt
+
 import pytest
 import requests
 from django.core.files.storage import default_storage
@@ -224,3 +226,38 @@ def test_a_disconnected_page_takes_nothing(url, page, graph):
     response = post(url, payload("text_message.json"))
     assert response.status_code == 403
     assert MessengerEvent.objects.count() == 0
+
+
+def test_a_failure_while_processing_keeps_the_event_with_its_error_for_a_retry(
+    url, page, graph, monkeypatch
+):
+    from huey.contrib.djhuey import HUEY
+
+    from svardesk.channels.messenger import services
+    from svardesk.channels.messenger.tasks import retry_pending_messenger_events
+
+    HUEY.storage.flush_all()
+    real_record = services._record
+    monkeypatch.setattr(
+        services, "_record", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db gone"))
+    )
+
+    response = post(url, payload("text_message.json"))
+
+    assert response.status_code == 200  # the event is ours: Meta need not send it again
+    event = MessengerEvent.objects.get()
+    assert (event.processed_at, event.attempts) == (None, 1)
+    assert event.error == "RuntimeError: db gone"
+    assert Message.objects.count() == 0
+    assert HUEY.pending_count() == 1  # the retry task
+
+    monkeypatch.setattr(services, "_record", real_record)
+    MessengerEvent.objects.update(received_at=event.received_at - dt.timedelta(minutes=5))
+    retry_pending_messenger_events.call_local()
+    event.refresh_from_db()
+    assert event.processed_at is not None
+    assert event.error == ""
+    assert len(_inbound()) == 1
+    retry_pending_messenger_events.call_local()  # again: nothing twice
+    assert len(_inbound()) == 1
+    HUEY.storage.flush_all()
