@@ -27,17 +27,22 @@ load_demo() {
   summary="$($SVARDESK demo --seed 1 --no-logins --origin "$BASE" "$@")"
   printf '%s\n' "$summary"
   { echo "BASE=$BASE"
-    printf '%s\n' "$summary" | sed -n 's/^Form: /FORM_URL=/p; s/^Chat: on .*/CHAT=1/p'
+    printf '%s\n' "$summary" | sed -n 's/^Form: /FORM_URL=/p; s/^Chat: on .*/CHAT=1/p; s/^Calls: .*/CALLS=1/p; s/^Messenger: .*/MESSENGER=1/p'
   } > "$MARKER"
 }
 if [ ! -f "$MARKER" ]; then
   echo "==> Loading demo data"
   load_demo --tickets "${SVARDESK_DEMO_TICKETS:-5000}"
-elif [ "$(sed -n 's/^BASE=//p' "$MARKER" | head -n 1)" != "$BASE" ]; then
-  # Served somewhere else than last time: the demo chat and form follow (no new tickets).
-  echo "==> Moving the demo channels to $BASE"
+elif [ "$(sed -n 's/^BASE=//p' "$MARKER" | head -n 1)" != "$BASE" ] \
+  || ! grep -q '^CALLS=1' "$MARKER" || ! grep -q '^MESSENGER=1' "$MARKER"; then
+  # Served somewhere else than last time: the demo chat and form follow; a data folder from
+  # before calls and Messenger gets them (no new tickets either way).
+  echo "==> Connecting the demo channels at $BASE"
   load_demo --tickets 0 --contacts 0 --agents 0 >/dev/null
 fi
+# Replies on the demo's Messenger page go to the demo's stand-in for Facebook's Graph API
+# (docs/messenger.md), unless a real Graph URL is set.
+export SVARDESK_GRAPH_API_URL="${SVARDESK_GRAPH_API_URL:-$BASE/demo/graph}"
 # A private-app token for the API (kept in the data folder, readable by this user only), so
 # the HubSpot-compatible API can be tried at once.
 TOKEN_FILE="$SVARDESK_DATA_DIR/demo-api-token"
@@ -70,6 +75,17 @@ fi
 if [ -n "$FORM_URL" ]; then
   echo "    Form   open $FORM_URL and send it; the ticket appears in the workspace"
 fi
+INBOUND="SVARDESK_DATA_DIR=$SVARDESK_DATA_DIR SVARDESK_BASE_URL=$BASE $ROOT/.venv/bin/svardesk demo_inbound"
+if grep -q '^CALLS=1' "$MARKER"; then
+  echo "    Call   a voicemail to the demo number, sent as the provider would (signed webhooks):"
+  echo "             $INBOUND call --from +46701234567"
+fi
+if grep -q '^MESSENGER=1' "$MARKER"; then
+  echo "    Messenger  a message to the demo Facebook Page; replies go to a Graph stand-in:"
+  echo "             $INBOUND messenger \"Hi! Is my order on its way?\""
+fi
+echo "    Inboxes  the Sales inbox (sidebar) holds conversations outside the help desk: move one"
+echo "             (… → Move to another inbox) or all (Settings → Inboxes → Move to help desk)"
 cat <<MSG
 
   HubSpot-compatible API (docs/api.md), as the demo super admin — the official SDK works too:

@@ -84,6 +84,15 @@ def _tickets(data: Path, name: str) -> list[tuple[str, str]]:
         ).fetchall()
 
 
+def _sources(data: Path) -> dict[str, int]:
+    with sqlite3.connect(data / "svardesk.sqlite3", timeout=10) as db:
+        rows = db.execute(
+            "SELECT source, count(*) FROM tickets_ticket WHERE source IN ('CALL', 'MESSENGER') "
+            "AND id > 200 GROUP BY source"
+        ).fetchall()
+    return dict(rows)
+
+
 def _get(url: str) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, response.read().decode()
@@ -127,6 +136,16 @@ def test_run_sh_says_how_to_try_each_channel_and_following_it_works(tmp_path):
             time.sleep(0.5)
         assert _tickets(data, "My bike squeaks") == [("My bike squeaks", "EMAIL")]
 
+        # The call and Messenger commands, pasted into a shell, send signed webhooks to the
+        # server and become tickets from those channels.
+        for kind, source in (("call", "CALL"), ("messenger", "MESSENGER")):
+            command = re.search(
+                rf"^\s+(SVARDESK_DATA_DIR=\S+ .*demo_inbound {kind}\b.*)$", output, re.M
+            )
+            assert command, output
+            subprocess.run([BASH, "-c", command.group(1)], check=True, timeout=60)
+            assert _sources(data).get(source) == 1, _sources(data)
+
         # The demo website embeds the chat; the form opens.
         status, website = _get(f"{base}/demo/website/")
         assert status == 200
@@ -144,10 +163,11 @@ def test_run_sh_says_how_to_try_each_channel_and_following_it_works(tmp_path):
         assert "Loading demo data" not in second
         assert form_url.group(1) in second
         with sqlite3.connect(data / "svardesk.sqlite3") as db:
-            assert db.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0] == 201
+            assert db.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0] == 203
             kinds = db.execute(
                 "SELECT kind, count(*) FROM conversations_channel GROUP BY kind ORDER BY kind"
             ).fetchall()
-        assert kinds == [("chat", 1), ("email", 1), ("form", 1)]
+        # Two addresses: support@ in the help desk, sales@ in the demo's Sales inbox.
+        assert kinds == [("call", 1), ("chat", 1), ("email", 2), ("form", 1), ("messenger", 1)]
     finally:
         again.stop()

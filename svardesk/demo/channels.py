@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -32,6 +33,11 @@ DEMO_ADDRESS = "support@svardesk.example"
 DEMO_ADDRESS_NAME = "Svardesk demo support"
 DEMO_CHAT_NAME = "Demo shop chat"
 DEMO_FORM_NAME = "Demo shop contact form"
+# The demo's phone number and Facebook Page: fictional (a Stockholm number from the range
+# set aside for drama, a page id no Page has); their secrets are made up per install.
+DEMO_CALL_NUMBER = "+46855512345"
+DEMO_PAGE_ID = "100000000000001"
+DEMO_PAGE_NAME = "Demo shop on Facebook"
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 
 # How often each source appears among demo tickets, for the sources whose channel exists
@@ -57,6 +63,10 @@ class DemoChannels:
     chat_snippet: str = ""
     form: Channel | None = None
     form_url: str = ""
+    calls: Channel | None = None
+    calls_url: str = ""  # the voice webhook
+    messenger: Channel | None = None
+    messenger_url: str = ""  # the webhook
     skipped: list[str] = field(default_factory=list)  # kinds whose app is not installed
 
 
@@ -146,6 +156,54 @@ def _ensure_form(site: DemoSite | None) -> tuple[Channel | None, str]:
     return _newest(str(ChannelKind.FORM), DEMO_FORM_NAME), url
 
 
+def _ensure_calls() -> tuple[Channel | None, str]:
+    from svardesk.channels.calls.models import CallChannel
+    from svardesk.channels.calls.services import webhook_urls
+
+    existing = CallChannel.objects.select_related("channel").filter(
+        phone_number=DEMO_CALL_NUMBER, channel__is_active=True
+    )
+    call_channel = existing.first()
+    if call_channel is None:
+        sid = "AC" + secrets.token_hex(16)
+        _run(
+            "connect_calls",
+            DEMO_CALL_NUMBER,
+            "--account-sid",
+            sid,
+            "--auth-token",
+            secrets.token_hex(16),
+        )
+        call_channel = existing.get()
+    return call_channel.channel, webhook_urls(call_channel)["voice"]
+
+
+def _ensure_messenger() -> tuple[Channel | None, str]:
+    from svardesk.channels.messenger.models import MessengerPage
+    from svardesk.channels.messenger.views import webhook_url
+
+    existing = MessengerPage.objects.select_related("channel").filter(
+        page_id=DEMO_PAGE_ID, channel__is_active=True
+    )
+    page = existing.first()
+    if page is None:
+        _run(
+            "connect_messenger",
+            "--page-id",
+            DEMO_PAGE_ID,
+            "--page-token",
+            secrets.token_urlsafe(24),
+            "--app-secret",
+            secrets.token_hex(16),
+            "--verify-token",
+            secrets.token_urlsafe(16),
+            "--name",
+            DEMO_PAGE_NAME,
+        )
+        page = existing.get()
+    return page.channel, webhook_url(page)
+
+
 def connect_demo_channels(*, origin: str, progress: Progress) -> DemoChannels:
     """Connect (or reuse) one channel of every installed kind that has a connect command, and
     record them in the DemoSite row."""
@@ -161,6 +219,14 @@ def connect_demo_channels(*, origin: str, progress: Progress) -> DemoChannels:
         result.form, result.form_url = _ensure_form(site)
     else:
         result.skipped.append(str(ChannelKind.FORM))
+    if _has_command("connect_calls"):
+        result.calls, result.calls_url = _ensure_calls()
+    else:
+        result.skipped.append(str(ChannelKind.CALL))
+    if _has_command("connect_messenger"):
+        result.messenger, result.messenger_url = _ensure_messenger()
+    else:
+        result.skipped.append(str(ChannelKind.MESSENGER))
     DemoSite.objects.update_or_create(
         pk=1,
         defaults={
@@ -176,7 +242,7 @@ def connect_demo_channels(*, origin: str, progress: Progress) -> DemoChannels:
         "channels: "
         + ", ".join(
             f"{channel.get_kind_display()} #{channel.pk}"
-            for channel in (result.email, result.chat, result.form)
+            for channel in (result.email, result.chat, result.form, result.calls, result.messenger)
             if channel is not None
         )
     )

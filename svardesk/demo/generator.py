@@ -825,6 +825,16 @@ def format_summary(report: DemoReport, *, with_logins: bool = True) -> str:
             lines.append(f"Chat: on {channels.origin}/demo/website/")
         if channels.form_url:
             lines.append(f"Form: {channels.form_url}")
+        if channels.calls is not None:
+            lines.append(
+                f"Calls: {demo_channels.DEMO_CALL_NUMBER} (try `svardesk demo_inbound call`); "
+                f"voice webhook {channels.calls_url}"
+            )
+        if channels.messenger is not None:
+            lines.append(
+                "Messenger: a demo Facebook Page (try `svardesk demo_inbound messenger`); "
+                f"webhook {channels.messenger_url}"
+            )
         if channels.skipped:
             lines.append(f"Not installed, so not connected: {', '.join(channels.skipped)}.")
     if not with_logins:

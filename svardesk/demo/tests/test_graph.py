@@ -17,8 +17,8 @@ def demo_site():
     return DemoSite.objects.create(origin="http://127.0.0.1:8000")
 
 
-def _send(client, body, token="page-token"):
-    query = f"?access_token={token}" if token else ""
+def _send(client, body, access="page-token"):
+    query = f"?access_token={access}" if access else ""
     return client.post(SEND + query, data=json.dumps(body), content_type="application/json")
 
 
@@ -48,7 +48,7 @@ def test_the_send_api_answers_with_the_recipient_and_a_message_id(client, demo_s
     ids=["no token", "no recipient", "no message"],
 )
 def test_what_graph_refuses_is_refused_with_its_error_body(client, demo_site, body, token):
-    response = _send(client, body, token=token)
+    response = _send(client, body, access=token)
 
     assert response.status_code == 400
     assert "message" in response.json()["error"]
