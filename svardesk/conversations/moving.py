@@ -31,6 +31,7 @@ from svardesk.conversations.models import (
 )
 from svardesk.conversations.registry import UnknownChannelError, adapter_for
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.local_cache import cached, forget
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets.forms import assignable_users
 from svardesk.tickets.models import Source, Stage, Ticket, TicketEvent, TicketEventKind
@@ -72,6 +73,16 @@ def list_conversations_inboxes() -> list[Inbox]:
         .annotate(thread_count=Count("conversations"))
         .order_by("name", "pk")
     )
+
+
+SIDEBAR_INBOXES_KEY = "conversations:sidebar-inboxes"
+
+
+def sidebar_inboxes() -> list[Inbox]:
+    """`list_conversations_inboxes` as every full workspace page's sidebar shows it: kept a
+    few seconds per process (core.local_cache), so a page pays no statement for it; a move
+    forgets it at once in its own process."""
+    return cached(SIDEBAR_INBOXES_KEY, list_conversations_inboxes)
 
 
 def get_conversations_inbox(inbox_id: int) -> Inbox | None:
@@ -218,6 +229,7 @@ def move_conversation(
             created_at=now,
         )
         after_commit(_announce, ticket.pk, actor.pk)
+    after_commit(forget, SIDEBAR_INBOXES_KEY)
     if comment:
         Message.objects.create(
             conversation=conversation,

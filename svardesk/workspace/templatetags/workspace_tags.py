@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from svardesk.conversations.moving import list_conversations_inboxes
+from svardesk.conversations.moving import sidebar_inboxes
 from svardesk.ticket_views.sidebar import sidebar_context
 
 register = template.Library()
@@ -26,6 +26,6 @@ def inboxes_sidebar(context: template.Context) -> dict[str, Any]:
     """The conversations inboxes with their thread counts (nothing when there are none)."""
     current = str(context.get("current_view") or "")
     return {
-        "inboxes": list_conversations_inboxes(),
+        "inboxes": sidebar_inboxes(),
         "current_inbox_id": int(current[6:]) if current[6:].isdigit() else None,
     }
