@@ -51,9 +51,12 @@ def test_a_super_admin_moves_a_conversation_out_and_back(page, super_admin, scre
     # It leaves the ticket's thread; the move is on the timeline; the ticket stays
     expect(page.locator("#toasts")).to_contain_text("Conversation moved to Sales leads.")
     expect(message).to_have_count(0)
-    expect(page.get_by_text(re.compile(r"moved the conversation .* to Sales leads"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"moved the conversation .* to Sales leads"))
+    ).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bulk order of printers")
     assert Conversation.objects.get(pk=conversation.pk).inbox_id == sales.pk
+    screenshot("ticket-after-moving-its-conversation")
 
     # It arrives in the inbox's list (the sidebar names the inbox)
     page.locator(".sidebar-inboxes").get_by_role("link", name=re.compile("Sales leads")).click()
@@ -67,6 +70,7 @@ def test_a_super_admin_moves_a_conversation_out_and_back(page, super_admin, scre
     row.get_by_role("link", name="Bulk order of printers").click()
     expect(page).to_have_url(re.compile(rf"/inboxes/{sales.pk}/conversations/{conversation.pk}/$"))
     expect(page.get_by_text("A sales lead, not support.")).to_be_visible()
+    screenshot("conversations-inbox-thread")
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("menuitem", name="Move to another inbox").click()
     dialog = page.get_by_role("dialog", name="Move to another inbox")
@@ -82,3 +86,18 @@ def test_a_super_admin_moves_a_conversation_out_and_back(page, super_admin, scre
     assert Ticket.objects.count() == 1
     page.goto(f"/inboxes/{sales.pk}/")
     expect(page.get_by_text("No conversations in this inbox yet.")).to_be_visible()
+
+
+def test_the_dialog_fits_a_1366x768_window(page, super_admin):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    Inbox.objects.create(name="Försäljning och offertförfrågningar", kind=InboxKind.CONVERSATIONS)
+    ticket, _conversation, _inbound = email_ticket(channel=connect_channel())
+    log_in(page, super_admin.email)
+    page.goto(f"/tickets/{ticket.pk}/")
+
+    page.get_by_role("button", name="More actions").click()
+    page.get_by_role("menuitem", name="Move to another inbox").click()
+
+    dialog = page.get_by_role("dialog", name="Move to another inbox")
+    _button_in_window(dialog.get_by_role("button", name="Move", exact=True), 768)
+    _button_in_window(dialog.get_by_role("button", name="Cancel"), 768)
