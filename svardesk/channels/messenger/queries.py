@@ -55,6 +55,22 @@ def messenger_user(page: MessengerPage, psid: str) -> MessengerUser | None:
     return MessengerUser.objects.select_related("contact").filter(page=page, psid=psid).first()
 
 
+def person(
+    page: MessengerPage, psid: str
+) -> tuple[MessengerUser | None, MessengerConversation | None]:
+    """The person and their latest conversation on the Page, in one statement when they
+    have one (a known person's message: the webhook's common case)."""
+    thread = (
+        MessengerConversation.objects.select_related("conversation", "user__contact")
+        .filter(user__page=page, user__psid=psid)
+        .order_by("-conversation_id")
+        .first()
+    )
+    if thread is not None:
+        return thread.user, thread
+    return messenger_user(page, psid), None
+
+
 def latest_thread(user: MessengerUser) -> MessengerConversation | None:
     return (
         MessengerConversation.objects.select_related("conversation")
