@@ -456,7 +456,7 @@ def report(facts: dict[str, tuple[int, int]]) -> list[str]:
     return problems
 
 
-def summary(name: str, unit: str, count: int, posts: int, elapsed: float, m: Measured) -> None:
+def summary(unit: str, count: int, posts: int, elapsed: float, m: Measured) -> None:
     lat = m.latencies
     print(
         f"  {posts} POSTs ({count} {unit}) answered in {m.answered:.2f} s, all processed in "
@@ -502,6 +502,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="web processes (serve --workers)")
     parser.add_argument("--voicemail-share", type=float, default=0.3)
     parser.add_argument("--only", choices=["messenger", "calls"], default=None)
+    parser.add_argument(
+        "--refused",
+        type=int,
+        default=0,
+        help="first POST this many Messenger deliveries with a wrong signature (403, nothing "
+        "stored): the framework's share of a webhook's CPU",
+    )
     args = parser.parse_args()
 
     database = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE
@@ -577,6 +584,23 @@ def main() -> None:
             print(f"PostgreSQL, {args.workers} web processes, {args.concurrency} clients; "
                   f"load average before: {' '.join(load.read().split()[:3])}")  # fmt: skip
 
+        if args.refused:
+            forged = [
+                [
+                    Post(
+                        post.path,
+                        post.body,
+                        {**post.headers, "X-Hub-Signature-256": "sha256=0"},
+                        403,
+                    )
+                ]
+                for [post] in messenger_posts(messenger_path, page_id, args.refused, run)
+            ]
+            measured = post_all(port, forged, args.concurrency, serve.pid)
+            print("Refused (wrong signature, nothing stored):")
+            summary("deliveries", args.refused, args.refused, measured.answered, measured)
+            failed += ["refused answers"] if measured.failures else []
+
         if args.only in (None, "messenger"):
             sequences = messenger_posts(messenger_path, page_id, args.events, run)
             began = time.perf_counter()
@@ -584,7 +608,7 @@ def main() -> None:
             wait_until(lambda: messenger_pending(page_id) == 0)
             elapsed = time.perf_counter() - began
             print("Messenger:")
-            summary("Messenger", "events", args.events, args.events, elapsed, measured)
+            summary("events", args.events, args.events, elapsed, measured)
             failed += check_messenger(page_id, args.events, run)
             failed += ["Messenger answers"] if measured.failures else []
 
@@ -598,7 +622,7 @@ def main() -> None:
             wait_until(lambda: calls_pending(call_channel_id) == 0)
             elapsed = time.perf_counter() - began
             print(f"Calls ({args.events - voicemails} missed, {voicemails} voicemails):")
-            summary("Calls", "calls", args.events, posts, elapsed, measured)
+            summary("calls", args.events, posts, elapsed, measured)
             failed += check_calls(call_channel_id, args.events, voicemails, posts, run)
             failed += ["call answers"] if measured.failures else []
         with open("/proc/loadavg") as load:
