@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -282,8 +283,9 @@ def process_callback_safely(callback_id: int, *, now: dt.datetime | None = None)
         process_callback(callback_id, now=now)
     except Exception as exc:
         logger.exception("Call callback %s could not be processed", callback_id)
+        # The processing transaction rolled back: count the try here, for the sweep's limit.
         CallCallback.objects.filter(pk=callback_id).update(
-            error=f"{type(exc).__name__}: {exc}"[:2000]
+            error=f"{type(exc).__name__}: {exc}"[:2000], attempts=F("attempts") + 1
         )
         return False
     return True
@@ -295,36 +297,37 @@ def process_callback(callback_id: int, *, now: dt.datetime | None = None) -> Cal
     a missed call or a voicemail (or update it). Idempotent; None for a callback processed
     already or one without a CallSid."""
     now = now or timezone.now()
+    # Only the callback row is locked (`of`): its channel and inbox stay free for the others.
     callback = (
-        CallCallback.objects.select_for_update()
+        CallCallback.objects.select_for_update(of=("self",))
         .select_related("call_channel__channel__inbox")
         .filter(pk=callback_id)
         .first()
     )
     if callback is None or callback.processed_at is not None or not callback.call_sid:
         return None
-    CallCallback.objects.filter(pk=callback.pk).update(attempts=callback.attempts + 1)
-    call = _call_for_update(callback, now=now)
+    call = _call_for_update(callback)
     _merge(call, callback.params, received_at=callback.received_at)
     call.save()
     _record_or_update_message(call, now=now)
-    CallCallback.objects.filter(pk=callback.pk).update(processed_at=now, error="")
+    CallCallback.objects.filter(pk=callback.pk).update(
+        processed_at=now, error="", attempts=F("attempts") + 1
+    )
     return call
 
 
-def _call_for_update(callback: CallCallback, *, now: dt.datetime) -> Call:
-    """The callback's call, locked (created by the first of its callbacks to arrive)."""
+def _call_for_update(callback: CallCallback) -> Call:
+    """The callback's call, locked (created by the first of its callbacks to arrive: a row
+    this transaction inserted is its own until commit, and a racing insert waits, fails on
+    the unique key and reads it locked)."""
     lookup = {"call_channel": callback.call_channel, "call_sid": callback.call_sid}
     call = Call.objects.select_for_update().filter(**lookup).first()
-    if call is not None:
-        call.call_channel = callback.call_channel
-        return call
-    try:
-        with transaction.atomic():
-            Call.objects.create(**lookup, started_at=callback.received_at)
-    except IntegrityError:
-        pass  # another callback of this call created it meanwhile
-    call = Call.objects.select_for_update().get(**lookup)
+    if call is None:
+        try:
+            with transaction.atomic():
+                call = Call.objects.create(**lookup, started_at=callback.received_at)
+        except IntegrityError:
+            call = Call.objects.select_for_update().get(**lookup)
     call.call_channel = callback.call_channel
     return call
 
@@ -556,7 +559,7 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 500) -> SweepResult:
 @transaction.atomic
 def _record_missed(call_id: int, *, now: dt.datetime) -> int:
     call = (
-        Call.objects.select_for_update()
+        Call.objects.select_for_update(of=("self",))
         .select_related("call_channel__channel__inbox")
         .get(pk=call_id)
     )

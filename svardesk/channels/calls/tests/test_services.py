@@ -34,6 +34,7 @@ def test_a_processing_failure_is_kept_and_the_sweep_processes_it_later(call_chan
     callback.refresh_from_db()
     assert callback.processed_at is None
     assert callback.error == "RuntimeError: database went away"
+    assert callback.attempts == 1
     assert Call.objects.count() == 0  # rolled back
     assert Message.objects.count() == 0
 
@@ -161,3 +162,20 @@ def test_account_sids(value, valid):
 )
 def test_callers_numbers(raw, kept):
     assert numbers.normalise_or_keep(raw) == kept
+
+
+def test_the_sweep_gives_up_after_its_tries(call_channel, monkeypatch):
+    monkeypatch.setattr(services, "_merge", lambda *a, **k: 1 / 0)
+    callback = _receive(call_channel, "status", status_params("CA0180", "busy"))
+    CallCallback.objects.filter(pk=callback.pk).update(attempts=services.MAX_ATTEMPTS)
+
+    assert services.sweep(now=timezone.now() + dt.timedelta(minutes=1)).retried == 0
+    assert CallCallback.objects.get().attempts == services.MAX_ATTEMPTS
+
+
+def test_a_callback_takes_few_queries(call_channel, django_assert_max_num_queries):
+    """The request path stays lean: one transaction stores (INSERT), one processes (the
+    callback and the call read locked, both updated); 4 more are the test's savepoints."""
+    _receive(call_channel, "voice", voice_params("CA0190"))
+    with django_assert_max_num_queries(9):
+        _receive(call_channel, "status", status_params("CA0190", "in-progress"))
