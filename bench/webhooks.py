@@ -527,7 +527,8 @@ def main() -> None:
             "SVARDESK_DATA_DIR": str(data_dir),
             "SVARDESK_BASE_URL": base_url,  # the URL Twilio signs
             "SVARDESK_GRAPH_API_URL": f"http://127.0.0.1:{graph_port}",
-            "SVARDESK_LOG_LEVEL": "WARNING",
+            # Errors only: Django logs every 403 of --refused as a warning.
+            "SVARDESK_LOG_LEVEL": "ERROR",
             "SVARDESK_TASKS_QUEUE": f"svardesk-webhooks-bench-{run}",
         }
     )
