@@ -75,7 +75,7 @@ def connect(request: HttpRequest) -> HttpResponse:
         request,
         "calls_channel/connect.html",
         {"errors": errors, "values": values, "languages": settings.LANGUAGES},
-        status=400 if errors else 200,
+        status=422 if errors else 200,  # htmx swaps 422 (app.js)
     )
 
 
@@ -96,7 +96,7 @@ def replace_token(request: HttpRequest, channel_id: int) -> HttpResponse:
         )
     except services.CallChannelValidationError as exc:
         return _render(
-            request, "calls_channel/edit.html", _edit_context(call_channel, exc.errors), status=400
+            request, "calls_channel/edit.html", _edit_context(call_channel, exc.errors), status=422
         )
     messages.success(request, _("Auth token replaced."))
     return redirect("calls_channel_settings:edit", channel_id=call_channel.channel_id)

@@ -152,7 +152,7 @@ def test_the_connect_page_shows_errors_and_saves_nothing(client, manager):
         {"phone_number": "nope", "account_sid": "AC1", "auth_token": ""},
     )
 
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     html = answer.content.decode()
     assert "is not a phone number" in html
     assert "An account SID is AC followed by 32" in html
