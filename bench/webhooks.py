@@ -24,9 +24,9 @@ one socket, plus the task worker it always runs), and then `--concurrency` clien
 
 The clock runs from the first POST until the last answer and then until no stored row is
 pending (polled in this process), so it holds whether a channel processes a webhook in its
-request or answers once it is stored and leaves the rest to the task worker. Then it checks: every delivery/callback stored once and
-processed without error, one message per mid / per call, none doubled, every voicemail's
-transcript in its message. Prints webhooks/s end to end and the latency of one POST (p50,
+request or answers once it is stored and leaves the rest to the task worker. Then it
+checks: every delivery/callback stored once and processed without error, one message per
+mid / per call, none doubled, every voicemail's transcript in its message. Prints webhooks/s end to end and the latency of one POST (p50,
 p95, p99, max) per channel, and the web processes' and the task worker's CPU per webhook.
 """
 
