@@ -26,8 +26,9 @@ The clock runs from the first POST until the last answer and then until no store
 pending (polled in this process), so it holds whether a channel processes a webhook in its
 request or answers once it is stored and leaves the rest to the task worker. Then it
 checks: every delivery/callback stored once and processed without error, one message per
-mid / per call, none doubled, every voicemail's transcript in its message. Prints webhooks/s end to end and the latency of one POST (p50,
-p95, p99, max) per channel, and the web processes' and the task worker's CPU per webhook.
+mid / per call, none doubled, every voicemail's transcript in its message. Prints
+webhooks/s end to end and the latency of one POST (p50, p95, p99, max) per channel, and the
+web processes' and the task worker's CPU per webhook.
 """
 
 from __future__ import annotations
