@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +25,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Length
 from django.utils import timezone
-from huey.constants import EmptyData
 
 from svardesk.channels.email import loops, threads
 from svardesk.channels.email.models import BlockedSender, EmailChannel, InboundEmail, InboundStatus
@@ -39,6 +37,7 @@ from svardesk.conversations.inbound import (
     store_attachment_files,
 )
 from svardesk.conversations.models import DeliveryStatus, Message, MessageDirection
+from svardesk.core import bursts
 from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets.models import Ticket
@@ -131,45 +130,27 @@ def enqueue_processing(inbound_id: int) -> None:
     instead of each message costing a task and a transaction of its own. While a batch is
     scheduled, further arrivals schedule nothing: that batch takes every message waiting
     when it starts (and schedules the next one when there are more than it takes)."""
-    from huey.contrib.djhuey import HUEY
-
     from svardesk.channels.email.tasks import process_inbound_email
 
-    delay = settings.INBOUND_PROCESSING_DELAY
-    if HUEY.immediate or delay <= 0:
+    if not bursts.processing_deferred():
         process_inbound_email(inbound_id)
         return
-    if _batch_scheduled(HUEY.storage, stale_after=delay + BATCH_MARKER_STALE_SECONDS):
-        return
-    process_inbound_email.schedule((inbound_id,), delay=delay)
+    bursts.schedule_once(BATCH_MARKER, process_inbound_email, inbound_id)
 
 
-# "A batch is scheduled", in the task queue's own storage (SQLite file or Redis), which every
-# process shares. Its value is when it was set: a marker whose task was lost goes stale.
+# "A batch is scheduled" (core.bursts: in the task queue's storage, stale when its task was
+# lost).
 BATCH_MARKER = "svardesk:inbound-batch-scheduled"
-BATCH_MARKER_STALE_SECONDS = 30.0
 
 
 def _batch_scheduled(storage: Any, *, stale_after: float) -> bool:
     """Whether a batch is already scheduled; if not, mark one as scheduled (the caller
-    schedules it). Two processes racing may both schedule one: harmless, the second finds
-    less or nothing to do."""
-    now = time.time()
-    value = storage.peek_data(BATCH_MARKER)
-    if value is not EmptyData:
-        try:
-            if now - float(value) < stale_after:
-                return True
-        except (TypeError, ValueError):
-            pass  # unreadable: replace it
-    storage.put_data(BATCH_MARKER, str(now).encode())
-    return False
+    schedules it)."""
+    return not bursts.mark_scheduled(BATCH_MARKER, stale_after=stale_after, storage=storage)
 
 
 def _batch_started(storage: Any) -> None:
-    """Messages stored from now on schedule a new batch; those stored before are visible
-    to this batch's claim, which comes after."""
-    storage.delete_data(BATCH_MARKER)
+    bursts.batch_started(BATCH_MARKER, storage=storage)
 
 
 def enqueue_processing_later(inbound_id: int) -> None:

@@ -13,20 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from huey.constants import EmptyData
 
 from svardesk.accounts.models import User
 from svardesk.channels.forms import conf, queries
@@ -54,6 +51,7 @@ from svardesk.conversations.inbound import (
     start_follow_up_conversations,
 )
 from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind, Message
+from svardesk.core import bursts
 from svardesk.core import origins as core_origins
 from svardesk.core.local_cache import forget
 from svardesk.core.on_commit import after_commit
@@ -508,40 +506,23 @@ def _process_many(
 
 def processing_deferred() -> bool:
     """Whether stored submissions are processed by the worker's batch task (the default: the
-    visitor's POST is one INSERT and the answer) rather than in the request — with tasks run
-    immediately or settings.INBOUND_PROCESSING_DELAY at 0 (tests, a trial without a worker)."""
-    from huey.contrib.djhuey import HUEY
-
-    return not HUEY.immediate and settings.INBOUND_PROCESSING_DELAY > 0
+    visitor's POST is one INSERT and the answer) rather than in the request (core.bursts)."""
+    return bursts.processing_deferred()
 
 
-# "A batch is scheduled", in the task queue's storage (SQLite file or Redis) that every
-# process shares; its value is when it was set, so a marker whose task was lost goes stale.
+# "A batch is scheduled" (core.bursts: in the task queue's storage, stale when its task was
+# lost).
 BATCH_MARKER = "svardesk:forms-batch-scheduled"
-BATCH_MARKER_STALE_SECONDS = 30.0
 
 
 def enqueue_processing() -> None:
     """Have the pending submissions processed a moment from now
     (settings.INBOUND_PROCESSING_DELAY) by one task, in batches: while a batch is scheduled,
     further submissions schedule nothing — that batch takes every submission waiting when it
-    starts. Two processes racing may both schedule one: harmless, the second finds less."""
-    from huey.contrib.djhuey import HUEY
-
+    starts."""
     from svardesk.channels.forms.tasks import process_form_submissions
 
-    delay = float(settings.INBOUND_PROCESSING_DELAY)
-    storage = HUEY.storage
-    now = time.time()
-    value = storage.peek_data(BATCH_MARKER)
-    if value is not EmptyData:
-        try:
-            if now - float(value) < delay + BATCH_MARKER_STALE_SECONDS:
-                return
-        except (TypeError, ValueError):
-            pass  # unreadable: replace it
-    storage.put_data(BATCH_MARKER, str(now).encode())
-    process_form_submissions.schedule(delay=delay)
+    bursts.schedule_once(BATCH_MARKER, process_form_submissions)
 
 
 def process_pending_batches(*, limit: int = BATCH_LIMIT, max_batches: int = 20) -> int:
@@ -551,11 +532,9 @@ def process_pending_batches(*, limit: int = BATCH_LIMIT, max_batches: int = 20) 
     SQLite they take turns). A batch that fails is retried one submission at a time, so one
     that cannot be processed waits for the retrying task without holding the others back.
     Returns how many were processed or rejected."""
-    from huey.contrib.djhuey import HUEY
-
     from svardesk.channels.forms.tasks import process_form_submissions
 
-    HUEY.storage.delete_data(BATCH_MARKER)  # submissions stored from now schedule a new batch
+    bursts.batch_started(BATCH_MARKER)  # submissions stored from now schedule a new batch
     done = 0
     for _round in range(max_batches):
         now = timezone.now()
