@@ -669,29 +669,43 @@ def _pk(value: Any, what: str) -> int:
         raise NotFoundError(f"No such {what}") from exc
 
 
+def _check_conversation_access(conversation: Conversation, *, actor: User) -> None:
+    """A help desk conversation follows its ticket's scope; a thread of a conversations inbox
+    (never a ticket's, or moved out of the help desk) is open to every workspace user, as the
+    inbox's pages are. NotFoundError otherwise."""
+    if not is_in_help_desk(conversation):
+        if not actor.can_use_workspace:
+            raise NotFoundError("No such conversation")
+        return
+    if conversation.ticket_id is None:
+        raise NotFoundError("No such conversation")
+    access_ticket(conversation.ticket_id, actor=actor)
+
+
 def access_message(message_id: Any, *, actor: User) -> Message:
-    """A message of a ticket the actor may see; NotFoundError otherwise."""
+    """A message of a conversation the actor may see; NotFoundError otherwise."""
     message = (
         Message.objects.select_related("conversation", "channel", "author")
         .filter(pk=_pk(message_id, "message"))
         .first()
     )
-    if message is None or message.conversation.ticket_id is None:
+    if message is None:
         raise NotFoundError("No such message")
-    access_ticket(message.conversation.ticket_id, actor=actor)
+    _check_conversation_access(message.conversation, actor=actor)
     return message
 
 
 def access_attachment(attachment_id: Any, *, actor: User) -> Attachment:
-    """An attachment of a message on a ticket the actor may see; NotFoundError otherwise."""
+    """An attachment of a message the actor may see (`access_message`'s rule);
+    NotFoundError otherwise."""
     attachment = (
         Attachment.objects.select_related("message__conversation")
         .filter(pk=_pk(attachment_id, "attachment"))
         .first()
     )
-    if attachment is None or attachment.message.conversation.ticket_id is None:
+    if attachment is None:
         raise NotFoundError("No such attachment")
-    access_ticket(attachment.message.conversation.ticket_id, actor=actor)
+    _check_conversation_access(attachment.message.conversation, actor=actor)
     return attachment
 
 

@@ -13,8 +13,11 @@ from svardesk.channels.email.models import BlockedSender
 from svardesk.conversations import services
 from svardesk.conversations.models import (
     Attachment,
+    Conversation,
     DeliveryStatus,
     HelpDeskSettings,
+    Inbox,
+    InboxKind,
     Message,
     MessageDirection,
     Notification,
@@ -437,3 +440,18 @@ def test_swedish_says_sent_of_a_reply_and_reply_on_the_tab(client, agent, suppor
     assert "✓ Skickat" in thread
     assert ">Svara</button>" in page
     assert "Skickade" in page  # the Sent view in the sidebar
+
+
+def test_a_conversations_inbox_threads_attachments_open_to_every_workspace_user(
+    client, team_agent, no_seat_user, support_email_ticket, attachment
+):
+    # The inbox's pages list its threads for every workspace user, so its files open for
+    # them too; the help desk's stay in their ticket's scope (the test above).
+    inbox = Inbox.objects.create(name="Sales", kind=InboxKind.CONVERSATIONS)
+    Conversation.objects.filter(ticket=support_email_ticket).update(inbox=inbox)
+    url = reverse("conversations:attachment", args=[attachment.pk])
+
+    client.force_login(team_agent)
+    assert client.get(url).status_code == 200
+    client.force_login(no_seat_user)
+    assert client.get(url).status_code == 403
