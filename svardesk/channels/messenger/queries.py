@@ -4,6 +4,7 @@ conversations, and what the settings list shows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import Max
 
@@ -53,6 +54,33 @@ def message_stored(channel_id: int, mid: str) -> bool:
 
 def messenger_user(page: MessengerPage, psid: str) -> MessengerUser | None:
     return MessengerUser.objects.select_related("contact").filter(page=page, psid=psid).first()
+
+
+def stored_message_ids(channel_id: int, mids: Iterable[str]) -> set[str]:
+    """Which of `mids` are recorded on the channel already."""
+    return set(
+        Message.objects.filter(channel_id=channel_id, message_id__in=list(mids)).values_list(
+            "message_id", flat=True
+        )
+    )
+
+
+def messenger_users(page: MessengerPage, psids: Iterable[str]) -> list[MessengerUser]:
+    return list(
+        MessengerUser.objects.select_related("contact").filter(page=page, psid__in=list(psids))
+    )
+
+
+def latest_threads(user_ids: Iterable[int]) -> dict[int, MessengerConversation]:
+    """Each person's latest conversation (by user id), in one statement."""
+    threads: dict[int, MessengerConversation] = {}
+    for thread in (
+        MessengerConversation.objects.select_related("conversation")
+        .filter(user_id__in=list(user_ids))
+        .order_by("user_id", "-conversation_id")
+    ):
+        threads.setdefault(thread.user_id, thread)
+    return threads
 
 
 def person(

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +28,15 @@ from svardesk.channels.messenger.models import (
 )
 from svardesk.conversations.inbound import (
     InboundAttachment,
+    InboundItem,
     delete_attachment_files,
     link_contact,
     record_inbound_message,
+    record_inbound_messages,
     store_attachment_files,
 )
 from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings, Inbox, InboxKind
+from svardesk.core import bursts
 from svardesk.core.crypto import decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.local_cache import cached
@@ -422,14 +426,28 @@ def _fallback_name(psid: str) -> str:
     return _("Messenger user …%(digits)s") % {"digits": psid[-4:]}
 
 
-def _new_user(page: MessengerPage, psid: str, *, now: dt.datetime) -> MessengerUser:
-    """A person's first message: their profile from Graph once (outside any transaction),
-    then their contact. Two deliveries racing for the same new person make one."""
-    first, last, fetched = "", "", False
+def _fetch_profile(psid: str, token: str) -> graph.Profile | graph.GraphError:
     try:
-        profile = graph.fetch_profile(psid, token=decrypt_secret(page.page_token_encrypted))
+        return graph.fetch_profile(psid, token=token)
     except graph.GraphError as exc:
-        note_graph_error(page, str(exc))
+        return exc
+
+
+def _new_user(
+    page: MessengerPage,
+    psid: str,
+    *,
+    now: dt.datetime,
+    profile: graph.Profile | graph.GraphError | None = None,
+) -> MessengerUser:
+    """A person's first message: their profile from Graph once (outside any transaction;
+    `profile` when the caller fetched it), then their contact. Two deliveries racing for the
+    same new person make one."""
+    first, last, fetched = "", "", False
+    if profile is None:
+        profile = _fetch_profile(psid, decrypt_secret(page.page_token_encrypted))
+    if isinstance(profile, graph.GraphError):
+        note_graph_error(page, str(profile))
     else:
         first, last, fetched = profile.first_name, profile.last_name, True
     if not first and not last:
@@ -540,4 +558,236 @@ def pending_event_ids(*, older_than: dt.timedelta, limit: int = 500) -> list[int
     """Events whose processing failed or whose request died, for the retry sweep."""
     return queries.pending_event_ids(
         before=timezone.now() - older_than, max_attempts=MAX_EVENT_ATTEMPTS, limit=limit
+    )
+
+
+# --- Processing in batches, in the worker ----------------------------------------------------
+
+# "A batch is scheduled" (core.bursts: in the task queue's storage, stale when its task was
+# lost).
+BATCH_MARKER = "svardesk:messenger-batch-scheduled"
+BATCH_LIMIT = 200
+# Graph profile requests at once per batch (two batches stay within the HTTP pool of 10).
+PROFILE_FETCHERS = 4
+
+
+def enqueue_processing() -> None:
+    """Have the stored events processed a moment from now (settings.INBOUND_PROCESSING_DELAY)
+    by one task per burst: the webhook's request is then one INSERT and the answer."""
+    from svardesk.channels.messenger.tasks import process_messenger_batches
+
+    bursts.schedule_once(BATCH_MARKER, process_messenger_batches)
+
+
+def process_pending_batches(*, limit: int = BATCH_LIMIT, max_batches: int = 20) -> int:
+    """The batch task: the events never tried, oldest first, `limit` per batch, until none
+    is left (after `max_batches` a new task takes the rest). A batch that fails is processed
+    again event by event, so one bad event keeps its error without holding the others back.
+    Returns how many events were taken."""
+    from svardesk.channels.messenger.tasks import process_messenger_batches
+
+    bursts.batch_started(BATCH_MARKER)  # events stored from now schedule a new batch
+    done = 0
+    for _round in range(max_batches):
+        claimed = _claim_batch(limit)
+        done += len(claimed)
+        if not claimed:
+            return done
+        if len(claimed) == limit and _round == 0:
+            process_messenger_batches()  # a burst: another worker takes the next batch
+        try:
+            process_batch(claimed)
+        except Exception:
+            logger.warning("A batch of %s Messenger events failed; one by one", len(claimed))
+            for event_id in claimed:
+                try:
+                    process_event(event_id)
+                except Exception:
+                    logger.exception("Messenger event %s failed; it is kept", event_id)
+        if len(claimed) < limit:
+            return done
+    if MessengerEvent.objects.filter(processed_at__isnull=True, attempts=0).exists():
+        process_messenger_batches()
+    return done
+
+
+def _claim_batch(limit: int) -> list[int]:
+    """The oldest events never tried, their try counted in a short transaction of its own:
+    other workers take the next ones (PostgreSQL: SKIP LOCKED), and an event whose batch
+    died is left to the sweep (it is no longer "never tried")."""
+    with transaction.atomic():
+        ids = list(
+            MessengerEvent.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, attempts=0)
+            .order_by("id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            MessengerEvent.objects.filter(pk__in=ids).update(attempts=1)
+    return ids
+
+
+@dataclass
+class _Pending:
+    event: MessengerEvent
+    arrival: Incoming
+    text: str = ""
+    attachments: list[InboundAttachment] = field(default_factory=list)
+
+
+def process_batch(event_ids: list[int], *, now: dt.datetime | None = None) -> Outcome:
+    """Record the messages of several stored events — `process_event`'s rules — with one
+    INSERT per table per wave (`record_inbound_messages`). Profiles of new people and files
+    are fetched first, outside the transaction; then one transaction records every message
+    and marks the events processed. A message id already recorded (or twice in the batch)
+    is skipped. An event whose body is not Messenger JSON keeps its error. Raises on any other
+    failure (nothing of the batch is then recorded; the caller retries one by one)."""
+    now = now or timezone.now()
+    outcome = Outcome()
+    events = list(
+        MessengerEvent.objects.select_related("page__channel")
+        .filter(pk__in=event_ids, processed_at__isnull=True)
+        .order_by("id")
+    )
+    pending: list[_Pending] = []
+    finished: list[int] = []
+    for event in events:
+        try:
+            entries = _entries(bytes(event.body))
+        except EventBodyError as exc:
+            MessengerEvent.objects.filter(pk=event.pk).update(processed_at=now, error=str(exc))
+            continue
+        finished.append(event.pk)
+        for entry in entries:
+            if str(entry.get("id", event.page.page_id)) != event.page.page_id:
+                outcome.ignored += 1
+                continue
+            for item in _list(entry.get("messaging")):
+                arrival = incoming(item, now=now)
+                if arrival is None:
+                    outcome.ignored += 1
+                else:
+                    pending.append(_Pending(event, arrival))
+    pending = _drop_known(pending, outcome)
+    users = _people(pending, now=now)
+    stored: list[InboundAttachment] = []
+    for one in pending:
+        one.text, one.attachments = _fetch_files(one.event.page, one.arrival)
+        stored.extend(one.attachments)
+    try:
+        with transaction.atomic():
+            _record_batch(pending, users, outcome)
+            MessengerEvent.objects.filter(pk__in=finished).update(processed_at=now, error="")
+    except BaseException:
+        delete_attachment_files(stored)
+        raise
+    return outcome
+
+
+def _drop_known(pending: list[_Pending], outcome: Outcome) -> list[_Pending]:
+    """Without the messages recorded before (Meta's redeliveries) and the second copy of a
+    message id within the batch: one query per Page's channel."""
+    by_channel: dict[int, set[str]] = {}
+    for one in pending:
+        by_channel.setdefault(one.event.page.channel_id, set()).add(one.arrival.mid)
+    known = {
+        (channel_id, mid)
+        for channel_id, mids in by_channel.items()
+        for mid in queries.stored_message_ids(channel_id, mids)
+    }
+    kept: list[_Pending] = []
+    for one in pending:
+        key = (one.event.page.channel_id, one.arrival.mid)
+        if key in known:
+            outcome.duplicates += 1
+            continue
+        known.add(key)
+        kept.append(one)
+    return kept
+
+
+def _people(pending: list[_Pending], *, now: dt.datetime) -> dict[tuple[int, str], MessengerUser]:
+    """The senders, known ones in one query per Page; a new person's profile is fetched from
+    Graph (outside any transaction) and their contact made, as for one event."""
+    by_page: dict[int, tuple[MessengerPage, set[str]]] = {}
+    for one in pending:
+        by_page.setdefault(one.event.page.pk, (one.event.page, set()))[1].add(one.arrival.psid)
+    users: dict[tuple[int, str], MessengerUser] = {}
+    for page, psids in by_page.values():
+        for user in queries.messenger_users(page, psids):
+            users[(page.pk, user.psid)] = user
+        new = sorted(psid for psid in psids if (page.pk, psid) not in users)
+        if not new:
+            continue
+        # A burst of new people: their profiles asked for side by side (each is a round trip
+        # to Graph), then their contacts made one by one.
+        token = decrypt_secret(page.page_token_encrypted)
+        with ThreadPoolExecutor(max_workers=min(PROFILE_FETCHERS, len(new))) as pool:
+            profiles = list(pool.map(_fetch_profile, new, [token] * len(new)))
+        for psid, profile in zip(new, profiles, strict=True):
+            users[(page.pk, psid)] = _new_user(page, psid, now=now, profile=profile)
+    return users
+
+
+def _record_batch(
+    pending: list[_Pending], users: dict[tuple[int, str], MessengerUser], outcome: Outcome
+) -> None:
+    """Record in waves: a message cannot continue a conversation another message of the
+    same `record_inbound_messages` call starts, so a person's second message while they
+    have no conversation waits for the next wave."""
+    threads = queries.latest_threads([u.pk for u in users.values()])
+    rest = pending
+    while rest:
+        wave: list[_Pending] = []
+        later: list[_Pending] = []
+        starting: set[int] = set()
+        for one in rest:
+            user = users[(one.event.page.pk, one.arrival.psid)]
+            if user.pk in starting:
+                later.append(one)
+                continue
+            if user.pk not in threads:
+                starting.add(user.pk)
+            wave.append(one)
+        messages = record_inbound_messages([_item(one, users, threads) for one in wave])
+        new_threads: list[MessengerConversation] = []
+        for one, message in zip(wave, messages, strict=True):
+            user = users[(one.event.page.pk, one.arrival.psid)]
+            conversation = message.conversation
+            thread = threads.get(user.pk)
+            if thread is None or thread.conversation_id != conversation.pk:
+                thread = MessengerConversation(conversation=conversation, user=user)
+                new_threads.append(thread)
+                threads[user.pk] = thread
+            if user.contact is not None:
+                link_contact(conversation, message, user.contact)
+            outcome.recorded += 1
+            outcome.message_ids.append(message.pk)
+        MessengerConversation.objects.bulk_create(new_threads, ignore_conflicts=True)
+        rest = later
+
+
+def _item(
+    one: _Pending,
+    users: dict[tuple[int, str], MessengerUser],
+    threads: dict[int, MessengerConversation],
+) -> InboundItem:
+    user = users[(one.event.page.pk, one.arrival.psid)]
+    thread = threads.get(user.pk)
+    return InboundItem(
+        channel=one.event.page.channel,
+        conversation=thread.conversation if thread is not None else None,
+        sender_name=user.name,
+        sender_address="",
+        to=[],
+        cc=[],
+        subject="",
+        body_text=one.text,
+        body_html="",
+        message_id=one.arrival.mid,
+        in_reply_to="",
+        references=[],
+        attachments=one.attachments,
+        is_auto_generated=False,
+        received_at=one.arrival.received_at,
     )

@@ -1,5 +1,6 @@
-"""Background work of the Messenger channel: a webhook delivery whose processing failed in
-its request is tried again (with the task's retries), and a sweep picks up every stored
+"""Background work of the Messenger channel: the batch task a burst of webhook deliveries
+schedules (`services.enqueue_processing`), a delivery whose processing failed in its
+request tried again (with the task's retries), and a sweep picks up every stored
 delivery still waiting — a lost task, a process that died after storing it. Idempotent: a
 message id is recorded once however often its event is processed."""
 
@@ -14,6 +15,12 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from svardesk.channels.messenger import services
 
 logger = logging.getLogger(__name__)
+
+
+@db_task(retries=2, retry_delay=10)
+def process_messenger_batches() -> None:
+    """Every stored event waiting for its first try, in batches."""
+    services.process_pending_batches()
 
 
 @db_task(retries=5, retry_delay=30)

@@ -53,3 +53,10 @@ def tasks_now():  # type: ignore[no-untyped-def]
     yield HUEY
     HUEY.storage.flush_all()
     HUEY.immediate = False
+
+
+@pytest.fixture(autouse=True)
+def _process_in_the_request(settings):  # type: ignore[no-untyped-def]
+    """Webhooks are processed in their request (no worker runs in tests); test_batches.py
+    sets a delay to test the worker's batches."""
+    settings.INBOUND_PROCESSING_DELAY = 0
