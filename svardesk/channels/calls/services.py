@@ -42,6 +42,7 @@ from svardesk.conversations.models import (
     InboxKind,
     Message,
 )
+from svardesk.core import bursts
 from svardesk.core.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
@@ -567,3 +568,135 @@ def _record_missed(call_id: int, *, now: dt.datetime) -> int:
         return 0
     _record_or_update_message(call, now=now)
     return int(call.message_id is not None)
+
+
+# --- Processing in batches, in the worker ----------------------------------------------------
+
+# "A batch is scheduled" (core.bursts: in the task queue's storage, stale when its task was
+# lost).
+BATCH_MARKER = "svardesk:calls-batch-scheduled"
+BATCH_LIMIT = 200
+
+
+def enqueue_processing() -> None:
+    """Have the stored callbacks processed a moment from now
+    (settings.INBOUND_PROCESSING_DELAY) by one task per burst: the webhook's request is then
+    one INSERT and the answer (the voice webhook's TwiML needs nothing processed)."""
+    from svardesk.channels.calls.tasks import process_call_batches
+
+    bursts.schedule_once(BATCH_MARKER, process_call_batches)
+
+
+def process_pending_batches(*, limit: int = BATCH_LIMIT, max_batches: int = 20) -> int:
+    """The batch task: the callbacks never tried, oldest first, `limit` per batch, until none
+    is left (after `max_batches` a new task takes the rest). A batch that fails is processed
+    again callback by callback (`process_callback_safely`: a failure stays on its row for the
+    sweep). Returns how many callbacks were taken."""
+    from svardesk.channels.calls.tasks import process_call_batches
+
+    bursts.batch_started(BATCH_MARKER)  # callbacks stored from now schedule a new batch
+    done = 0
+    for _round in range(max_batches):
+        claimed = _claim_batch(limit)
+        done += len(claimed)
+        if not claimed:
+            return done
+        if len(claimed) == limit and _round == 0:
+            process_call_batches()  # a burst: another worker takes the next batch
+        try:
+            process_batch(claimed)
+        except Exception:
+            logger.warning("A batch of %s call callbacks failed; one by one", len(claimed))
+            for callback_id in claimed:
+                process_callback_safely(callback_id)
+        if len(claimed) < limit:
+            return done
+    if _never_tried().exists():
+        process_call_batches()
+    return done
+
+
+def _never_tried() -> Any:
+    return CallCallback.objects.filter(processed_at__isnull=True, attempts=0).exclude(call_sid="")
+
+
+def _claim_batch(limit: int) -> list[int]:
+    """The oldest callbacks never tried, their try counted in a short transaction of its
+    own: other workers take the next ones (PostgreSQL: SKIP LOCKED), and a callback whose
+    batch died is left to the sweep."""
+    with transaction.atomic():
+        ids = list(
+            _never_tried()
+            .select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            CallCallback.objects.filter(pk__in=ids).update(attempts=1)
+    return ids
+
+
+@transaction.atomic
+def process_batch(callback_ids: list[int], *, now: dt.datetime | None = None) -> list[Call]:
+    """`process_callback` for several callbacks in one transaction: each call's callbacks
+    are merged in the order they arrived, and the call is saved and its message recorded or
+    updated once. The callback and call rows are locked as for one callback (calls in
+    primary-key order). Raises on failure: nothing of the batch is then stored."""
+    now = now or timezone.now()
+    callbacks = list(
+        CallCallback.objects.select_for_update(of=("self",))
+        .select_related("call_channel__channel__inbox")
+        .filter(pk__in=callback_ids, processed_at__isnull=True)
+        .exclude(call_sid="")
+        .order_by("received_at", "id")
+    )
+    by_call: dict[tuple[int, str], list[CallCallback]] = {}
+    for callback in callbacks:
+        by_call.setdefault((callback.call_channel_id, callback.call_sid), []).append(callback)
+    calls = _calls_for_update(by_call)
+    for key, its_callbacks in by_call.items():
+        call = calls[key]
+        call.call_channel = its_callbacks[0].call_channel
+        for callback in its_callbacks:
+            _merge(call, callback.params, received_at=callback.received_at)
+        call.save()
+        _record_or_update_message(call, now=now)
+    CallCallback.objects.filter(pk__in=[c.pk for c in callbacks]).update(processed_at=now, error="")
+    return list(calls.values())
+
+
+def _calls_for_update(
+    by_call: Mapping[tuple[int, str], list[CallCallback]],
+) -> dict[tuple[int, str], Call]:
+    """The calls of these callbacks, locked in primary-key order; the missing ones created
+    first (started when their first callback arrived; a racing insert of the same call is
+    skipped by the unique key and the row read locked)."""
+    keys = set(by_call)
+
+    def locked() -> dict[tuple[int, str], Call]:
+        found: dict[tuple[int, str], Call] = {}
+        for channel_id in {channel_id for channel_id, _sid in keys}:
+            sids = [sid for cid, sid in keys if cid == channel_id]
+            for call in (
+                Call.objects.select_for_update(of=("self",))
+                .filter(call_channel_id=channel_id, call_sid__in=sids)
+                .order_by("pk")
+            ):
+                found[(call.call_channel_id, call.call_sid)] = call
+        return found
+
+    calls = locked()
+    # Sorted: two batches inserting the same new calls take their keys in the same order.
+    missing = sorted(key for key in by_call if key not in calls)
+    if missing:
+        Call.objects.bulk_create(
+            [
+                Call(
+                    call_channel_id=cid, call_sid=sid, started_at=by_call[(cid, sid)][0].received_at
+                )
+                for cid, sid in missing
+            ],
+            ignore_conflicts=True,
+        )
+        calls = locked()
+    return calls

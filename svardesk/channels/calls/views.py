@@ -2,7 +2,8 @@
 X-Twilio-Signature against the URL the provider called (BASE_URL + the request's path).
 
 Unverified requests store nothing. A verified one is stored first (its own commit), then
-processed in a second transaction; a processing failure is kept on the stored row for the
+processed by the worker's batch task a moment later (core.bursts; in the request when
+processing is not deferred: tests, a trial without a worker); a processing failure is kept on the stored row for the
 sweep, and the provider still gets its answer."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from svardesk.channels.calls import queries, services, twiml
 from svardesk.channels.calls.models import CallbackKind
+from svardesk.core import bursts
 
 
 def _refused() -> HttpResponse:
@@ -42,7 +44,10 @@ def _handle(request: HttpRequest, key: str, kind: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    services.process_callback_safely(callback.pk)
+    if bursts.processing_deferred():
+        services.enqueue_processing()  # the worker merges the burst's callbacks in batches
+    else:
+        services.process_callback_safely(callback.pk)
     if kind == CallbackKind.VOICE:
         return HttpResponse(
             twiml.voice_response(call_channel, request.POST), content_type="text/xml"

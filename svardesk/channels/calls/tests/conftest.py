@@ -132,3 +132,10 @@ def transcription_params(call_sid: str, text: str, *, caller: str = CALLER) -> d
         "RecordingSid": "RE" + "1" * 32,
         "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE{'1' * 32}",
     }
+
+
+@pytest.fixture(autouse=True)
+def _process_in_the_request(settings):  # type: ignore[no-untyped-def]
+    """Callbacks are processed in their request (no worker runs in tests); test_batches.py
+    sets a delay to test the worker's batches."""
+    settings.INBOUND_PROCESSING_DELAY = 0

@@ -1,0 +1,110 @@
+"""With a processing delay the webhooks only store their callbacks (the voice webhook still
+answers its TwiML at once) and one batch task per burst is scheduled; the batch merges each
+call's callbacks — duplicated, out of order — into one call and one message."""
+
+from __future__ import annotations
+
+import pytest
+
+from svardesk.channels.calls import services
+from svardesk.channels.calls.models import Call, CallCallback
+from svardesk.conversations.models import Message
+from svardesk.tickets.models import Ticket
+
+from .conftest import recording_params, status_params, transcription_params, voice_params
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OTHER_CALLER = "+46709876543"
+
+
+@pytest.fixture
+def deferred(settings, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A delay, tasks not run (the queue in its own file): the webhooks only store."""
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import SqliteStorage
+
+    settings.INBOUND_PROCESSING_DELAY = 1.0
+    monkeypatch.setattr(HUEY, "immediate", False)
+    monkeypatch.setattr(
+        HUEY, "storage", SqliteStorage(name="calls-batches", filename=str(tmp_path / "q.db"))
+    )
+    return HUEY
+
+
+def test_the_webhooks_only_store_and_the_voice_webhook_still_answers(provider, deferred):
+    voice = provider.post("voice", voice_params("CA0100"))
+    status = provider.post("status", status_params("CA0100", "no-answer"))
+
+    assert voice.status == 200
+    assert voice.content_type.startswith("text/xml")
+    assert "<Record" in voice.body
+    assert status.status == 204
+    assert CallCallback.objects.filter(processed_at__isnull=True).count() == 2
+    assert Call.objects.count() == 0
+    assert Message.objects.count() == 0
+    assert deferred.pending_count() + deferred.scheduled_count() == 1  # one batch for both
+
+
+def test_one_batch_merges_duplicated_and_out_of_order_callbacks_once(provider, deferred):
+    # A voicemail whose callbacks come out of order and twice, a missed call, and a stale
+    # status after the final one.
+    provider.post("transcription", transcription_params("CA0200", "Call me about 1234."))
+    provider.post("recording", recording_params("CA0200", duration="17"))
+    provider.post("recording", recording_params("CA0200", duration="17"))
+    provider.post("status", status_params("CA0200", "completed", duration="42"))
+    provider.post("status", status_params("CA0200", "ringing"))
+    provider.post("voice", voice_params("CA0201", caller=OTHER_CALLER))
+    provider.post("status", status_params("CA0201", "busy", caller=OTHER_CALLER))
+    provider.post("status", status_params("CA0201", "busy", caller=OTHER_CALLER))
+
+    assert services.process_pending_batches() == 8
+
+    assert CallCallback.objects.filter(processed_at__isnull=True).count() == 0
+    assert CallCallback.objects.exclude(error="").count() == 0
+    voicemail = Call.objects.get(call_sid="CA0200")
+    assert (voicemail.status, voicemail.duration, voicemail.recording_duration) == (
+        "completed",
+        42,
+        17,
+    )
+    assert "Call me about 1234." in voicemail.message.body_text
+    missed = Call.objects.get(call_sid="CA0201")
+    assert missed.status == "busy"
+    assert Message.objects.count() == 2
+    assert Ticket.objects.count() == 2
+    # Nothing twice: the next batch finds nothing, a late duplicate changes nothing.
+    assert services.process_pending_batches() == 0
+    provider.post("status", status_params("CA0201", "busy", caller=OTHER_CALLER))
+    assert services.process_pending_batches() == 1
+    assert Message.objects.count() == 2
+    assert Call.objects.count() == 2
+
+
+def test_a_later_batch_completes_a_call_an_earlier_batch_began(provider, deferred):
+    provider.post("voice", voice_params("CA0300"))
+    provider.post("recording", recording_params("CA0300"))
+    services.process_pending_batches()
+    assert Message.objects.count() == 1
+    assert "Call me" not in Message.objects.get().body_text
+
+    provider.post("transcription", transcription_params("CA0300", "Call me back."))
+    services.process_pending_batches()
+
+    assert Message.objects.count() == 1
+    assert "Call me back." in Message.objects.get().body_text
+
+
+def test_a_failed_batch_is_processed_callback_by_callback(provider, deferred, monkeypatch):
+    provider.post("status", status_params("CA0400", "no-answer"))
+    provider.post("status", status_params("CA0401", "busy", caller=OTHER_CALLER))
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the batch broke")
+
+    monkeypatch.setattr(services, "process_batch", broken)
+    services.process_pending_batches()
+
+    assert sorted(Call.objects.values_list("call_sid", flat=True)) == ["CA0400", "CA0401"]
+    assert Message.objects.count() == 2
+    assert CallCallback.objects.filter(processed_at__isnull=True).count() == 0
