@@ -33,7 +33,12 @@ from svardesk.channels.calls.models import (
     CallChannel,
     CallStatus,
 )
-from svardesk.conversations.inbound import link_contact, record_inbound_message
+from svardesk.conversations.inbound import (
+    InboundItem,
+    link_contact,
+    record_inbound_message,
+    record_inbound_messages,
+)
 from svardesk.conversations.models import (
     Channel,
     ChannelKind,
@@ -654,13 +659,20 @@ def process_batch(callback_ids: list[int], *, now: dt.datetime | None = None) ->
     for callback in callbacks:
         by_call.setdefault((callback.call_channel_id, callback.call_sid), []).append(callback)
     calls = _calls_for_update(by_call)
+    new_messages: list[Call] = []
     for key, its_callbacks in by_call.items():
         call = calls[key]
         call.call_channel = its_callbacks[0].call_channel
         for callback in its_callbacks:
             _merge(call, callback.params, received_at=callback.received_at)
+        if call.message_id is None:
+            if call.recording_url or _is_missed(call, now):
+                new_messages.append(call)
+        else:
+            _record_or_update_message(call, now=now)
+    _record_messages(new_messages)
+    for call in calls.values():
         call.save()
-        _record_or_update_message(call, now=now)
     CallCallback.objects.filter(pk__in=[c.pk for c in callbacks]).update(processed_at=now, error="")
     return list(calls.values())
 
@@ -700,3 +712,87 @@ def _calls_for_update(
         )
         calls = locked()
     return calls
+
+
+def _record_messages(calls: list[Call]) -> None:
+    """`_record_message` for several calls: the callers' contacts found in one query (a new
+    caller's made as for one call), their latest conversations in one query per channel, and
+    the messages recorded with one INSERT per table per wave (`record_inbound_messages`: a
+    caller's second call while they have no conversation waits for the next wave, to
+    continue the conversation the first starts). The calls are saved by the caller."""
+    if not calls:
+        return
+    contacts = _contacts_for_numbers({call.from_number for call in calls})
+    latest: dict[tuple[int, int], Conversation] = {}
+    for channel_id in {call.call_channel.channel_id for call in calls}:
+        contact_ids = [c.pk for c in contacts.values()]
+        for found in Conversation.objects.filter(
+            channel_id=channel_id, contact_id__in=contact_ids
+        ).order_by("contact_id", "-last_message_at", "-id"):
+            latest.setdefault((channel_id, found.contact_id or 0), found)
+    rest = calls
+    while rest:
+        wave: list[tuple[Call, Contact | None, Conversation | None]] = []
+        later: list[Call] = []
+        starting: set[tuple[int, int]] = set()
+        for call in rest:
+            contact = contacts.get(call.from_number)
+            key = (call.call_channel.channel_id, contact.pk) if contact else None
+            if key is not None and key in starting:
+                later.append(call)
+                continue
+            conversation = latest.get(key) if key is not None else None
+            if key is not None and conversation is None:
+                starting.add(key)
+            wave.append((call, contact, conversation))
+        messages = record_inbound_messages(
+            [_call_item(call, contact, conversation) for call, contact, conversation in wave]
+        )
+        for (call, contact, _conversation), message in zip(wave, messages, strict=True):
+            if contact is not None:
+                link_contact(message.conversation, message, contact)
+                latest[(call.call_channel.channel_id, contact.pk)] = message.conversation
+            call.message = message
+            call.contact = contact
+        rest = later
+
+
+def _contacts_for_numbers(callers: set[str]) -> dict[str, Contact]:
+    """`_contact_for` for several numbers: the known ones in one query."""
+    valid = sorted(n for n in callers if not numbers.is_withheld(n) and numbers.is_e164(n))
+    found: dict[str, Contact] = {}
+    for phone in (
+        ContactPhone.objects.filter(number__in=valid, contact__merged_into__isnull=True)
+        .select_related("contact")
+        .order_by("contact_id")
+    ):
+        found.setdefault(phone.number, phone.contact)
+    for number in valid:
+        if number not in found:
+            found[number] = crm_services.create_contact(
+                actor=None, first_name=numbers.display_number(number), phones=[number]
+            )
+    return found
+
+
+def _call_item(
+    call: Call, contact: Contact | None, conversation: Conversation | None
+) -> InboundItem:
+    subject, body = describe_call(call)
+    return InboundItem(
+        channel=call.call_channel.channel,
+        conversation=conversation,
+        sender_name=contact.display_name if contact else caller_label(call.from_number),
+        sender_address="",
+        to=[],
+        cc=[],
+        subject=subject,
+        body_text=body,
+        body_html="",
+        message_id=f"call:{call.call_sid}",
+        in_reply_to="",
+        references=[],
+        attachments=[],
+        is_auto_generated=False,
+        received_at=call.started_at,
+    )

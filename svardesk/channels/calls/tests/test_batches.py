@@ -108,3 +108,20 @@ def test_a_failed_batch_is_processed_callback_by_callback(provider, deferred, mo
     assert sorted(Call.objects.values_list("call_sid", flat=True)) == ["CA0400", "CA0401"]
     assert Message.objects.count() == 2
     assert CallCallback.objects.filter(processed_at__isnull=True).count() == 0
+
+
+def test_a_callers_second_call_in_the_same_batch_continues_their_conversation(provider, deferred):
+    for sid in ("CA0500", "CA0501"):
+        provider.post("voice", voice_params(sid))
+        provider.post("status", status_params(sid, "no-answer"))
+    provider.post("status", status_params("CA0502", "busy", caller=OTHER_CALLER))
+
+    services.process_pending_batches()
+
+    first, second, other = (Call.objects.get(call_sid=s) for s in ("CA0500", "CA0501", "CA0502"))
+    assert first.message.conversation_id == second.message.conversation_id
+    assert first.contact_id == second.contact_id is not None
+    assert other.message.conversation_id != first.message.conversation_id
+    assert other.contact_id not in (None, first.contact_id)
+    assert Ticket.objects.count() == 2
+    assert first.message.contact_id == first.contact_id
