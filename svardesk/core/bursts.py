@@ -76,3 +76,14 @@ def run_or_schedule(marker: str, task: Any, run_now: Callable[[], object]) -> No
         schedule_once(marker, task)
     else:
         run_now()
+
+
+def relax_commit() -> None:
+    """Inside a batch's transaction: its COMMIT need not wait for the WAL flush (PostgreSQL).
+    Only for batches whose raw deliveries were committed durably before and stay pending
+    until the batch commits: if a crash loses the commit, they are processed again."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")

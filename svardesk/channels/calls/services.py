@@ -630,6 +630,7 @@ def _claim_batch(limit: int) -> list[int]:
     own: other workers take the next ones (PostgreSQL: SKIP LOCKED), and a callback whose
     batch died is left to the sweep."""
     with transaction.atomic():
+        bursts.relax_commit()  # lost in a crash: the callbacks are simply claimed again
         ids = list(
             _never_tried()
             .select_for_update(skip_locked=True)
@@ -648,6 +649,7 @@ def process_batch(callback_ids: list[int], *, now: dt.datetime | None = None) ->
     updated once. The callback and call rows are locked as for one callback (calls in
     primary-key order). Raises on failure: nothing of the batch is then stored."""
     now = now or timezone.now()
+    bursts.relax_commit()  # lost in a crash: the callbacks, still pending, come again
     callbacks = list(
         CallCallback.objects.select_for_update(of=("self",))
         .select_related("call_channel__channel__inbox")

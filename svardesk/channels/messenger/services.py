@@ -446,9 +446,9 @@ def _new_user(
     first, last, fetched = "", "", False
     if profile is None:
         profile = _fetch_profile(psid, decrypt_secret(page.page_token_encrypted))
-    if isinstance(profile, graph.GraphError):
-        note_graph_error(page, str(profile))
-    else:
+        if isinstance(profile, graph.GraphError):
+            note_graph_error(page, str(profile))
+    if isinstance(profile, graph.Profile):  # else no name from Graph (the error is noted)
         first, last, fetched = profile.first_name, profile.last_name, True
     if not first and not last:
         first = _fallback_name(psid)
@@ -616,6 +616,7 @@ def _claim_batch(limit: int) -> list[int]:
     other workers take the next ones (PostgreSQL: SKIP LOCKED), and an event whose batch
     died is left to the sweep (it is no longer "never tried")."""
     with transaction.atomic():
+        bursts.relax_commit()  # lost in a crash: the events are simply claimed again
         ids = list(
             MessengerEvent.objects.select_for_update(skip_locked=True)
             .filter(processed_at__isnull=True, attempts=0)
@@ -676,6 +677,7 @@ def process_batch(event_ids: list[int], *, now: dt.datetime | None = None) -> Ou
         stored.extend(one.attachments)
     try:
         with transaction.atomic():
+            bursts.relax_commit()  # lost in a crash: the events, still pending, come again
             _record_batch(pending, users, outcome)
             MessengerEvent.objects.filter(pk__in=finished).update(processed_at=now, error="")
     except BaseException:
@@ -724,8 +726,15 @@ def _people(pending: list[_Pending], *, now: dt.datetime) -> dict[tuple[int, str
         token = decrypt_secret(page.page_token_encrypted)
         with ThreadPoolExecutor(max_workers=min(PROFILE_FETCHERS, len(new))) as pool:
             profiles = list(pool.map(_fetch_profile, new, [token] * len(new)))
-        for psid, profile in zip(new, profiles, strict=True):
-            users[(page.pk, psid)] = _new_user(page, psid, now=now, profile=profile)
+        errors = [p for p in profiles if isinstance(p, graph.GraphError)]
+        if errors:
+            note_graph_error(page, str(errors[-1]))  # once for the batch
+        # One transaction for the batch's new people (each still in a savepoint of its own,
+        # for a race with another batch), not one commit each.
+        with transaction.atomic():
+            bursts.relax_commit()  # lost in a crash: the events are processed again
+            for psid, profile in zip(new, profiles, strict=True):
+                users[(page.pk, psid)] = _new_user(page, psid, now=now, profile=profile)
     return users
 
 
