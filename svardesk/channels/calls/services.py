@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -62,6 +62,7 @@ logger = logging.getLogger(__name__)
 # call ended, a completed call without one is not yet a missed call (the sweep decides).
 RECORDING_GRACE = dt.timedelta(minutes=2)
 RETRY_AFTER = dt.timedelta(seconds=30)
+UNTRIED_AFTER = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 
 FINAL_STATUSES = {
@@ -539,6 +540,9 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 500) -> SweepResult:
             received_at__lte=now - RETRY_AFTER,
             attempts__lt=MAX_ATTEMPTS,
         )
+        # One never tried is a batch's to take (a backlog may wait longer than RETRY_AFTER);
+        # the sweep takes it only when no batch did (a lost task).
+        .filter(Q(attempts__gt=0) | Q(received_at__lte=now - UNTRIED_AFTER))
         .exclude(call_sid="")
         .order_by("received_at", "id")
         .values_list("pk", flat=True)[:limit]

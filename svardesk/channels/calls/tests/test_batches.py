@@ -125,3 +125,18 @@ def test_a_callers_second_call_in_the_same_batch_continues_their_conversation(pr
     assert other.contact_id not in (None, first.contact_id)
     assert Ticket.objects.count() == 2
     assert first.message.contact_id == first.contact_id
+
+
+def test_the_sweep_leaves_a_waiting_batch_its_callbacks_unless_the_batch_was_lost(
+    provider, deferred
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    provider.post("status", status_params("CA0600", "no-answer"))
+
+    assert services.sweep(now=timezone.now() + dt.timedelta(minutes=1)).retried == 0
+    assert Message.objects.count() == 0
+    assert services.sweep(now=timezone.now() + dt.timedelta(minutes=3)).retried == 1
+    assert Message.objects.count() == 1
