@@ -20,9 +20,7 @@ def demo(live_server, settings, transactional_db):
     settings.BASE_URL = live_server.url
     settings.GRAPH_API_URL = f"{live_server.url}/demo/graph"
     out = StringIO()
-    call_command(
-        "demo", "--tickets=0", "--contacts=0", "--agents=1", "--teams=1", stdout=out
-    )
+    call_command("demo", "--tickets=0", "--contacts=0", "--agents=1", "--teams=1", stdout=out)
     return out.getvalue()
 
 
