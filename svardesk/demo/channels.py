@@ -192,11 +192,11 @@ def _ensure_messenger() -> tuple[Channel | None, str]:
             "--page-id",
             DEMO_PAGE_ID,
             "--page-token",
-            secrets.token_urlsafe(24),
+            "EAA" + secrets.token_hex(24),  # hex: never read as an option ("-…")
             "--app-secret",
             secrets.token_hex(16),
             "--verify-token",
-            secrets.token_urlsafe(16),
+            secrets.token_hex(16),
             "--name",
             DEMO_PAGE_NAME,
         )

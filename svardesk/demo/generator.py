@@ -417,6 +417,7 @@ def reset_demo_data(*, progress: Progress = _quiet) -> None:
         [Ticket, Contact, Company, Deal, Association, RecordEvent], progress=progress
     )
     User.objects.filter(email__iendswith=f"@{DEMO_DOMAIN}").delete()
+    demo_inboxes.reset_sales_inbox()
     progress(f"reset: emptied {', '.join(emptied)} and removed the demo users")
 
 

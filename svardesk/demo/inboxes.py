@@ -112,3 +112,11 @@ def ensure_sales_inbox(*, now: dt.datetime, seed: int, progress: Callable[[str],
     record_inbound_messages(items)
     progress(f"conversations inbox: {SALES_INBOX_NAME}, {len(items)} conversations")
     return inbox
+
+
+def reset_sales_inbox() -> None:
+    """Delete the Sales inbox's conversations (with their messages), so a reset demo makes them
+    again with its contacts; the inbox and its address stay."""
+    Conversation.objects.filter(
+        inbox__kind=InboxKind.CONVERSATIONS, inbox__name=SALES_INBOX_NAME
+    ).delete()

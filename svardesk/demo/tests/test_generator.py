@@ -25,6 +25,7 @@ from svardesk.demo.generator import (
     load_demo,
     team_names,
 )
+from svardesk.demo.inboxes import SALES_CONVERSATIONS
 from svardesk.teams.models import Team
 from svardesk.ticket_views.defaults import DEFAULT_VIEWS_BY_KEY
 from svardesk.tickets.models import Ticket, TicketEvent, TicketEventKind
@@ -197,7 +198,7 @@ def test_rerun_with_reset_replaces_the_data():
 
     assert Ticket.objects.count() == 200
     assert TicketEvent.objects.count() == 200
-    assert Contact.objects.count() == 40
+    assert Contact.objects.count() == 40 + SALES_CONVERSATIONS
     assert sorted(User.objects.values_list("email", flat=True)) == users
     assert _ticket_names() == names
     login = LOGINS["agent"]
@@ -214,7 +215,8 @@ def test_rerun_without_reset_adds_tickets_and_reuses_people():
 
     assert Ticket.objects.count() == 400
     assert TicketEvent.objects.count() == 400
-    assert Contact.objects.count() == 80
+    # 40 contacts a load, and the Sales inbox's senders once (demo/inboxes.py).
+    assert Contact.objects.count() == 80 + SALES_CONVERSATIONS
     assert User.objects.count() == users
     assert Team.objects.count() == teams
 

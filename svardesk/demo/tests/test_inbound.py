@@ -18,6 +18,7 @@ from svardesk.tickets.models import Source, Ticket
 @pytest.fixture
 def demo(live_server, settings, transactional_db):
     settings.BASE_URL = live_server.url
+    settings.INBOUND_PROCESSING_DELAY = 0  # processed in the request: no worker runs here
     settings.GRAPH_API_URL = f"{live_server.url}/demo/graph"
     out = StringIO()
     call_command("demo", "--tickets=0", "--contacts=0", "--agents=1", "--teams=1", stdout=out)
