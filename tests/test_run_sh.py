@@ -143,7 +143,8 @@ def test_run_sh_says_how_to_try_each_channel_and_following_it_works(tmp_path):
                 rf"^\s+(SVARDESK_DATA_DIR=\S+ .*demo_inbound {kind}\b.*)$", output, re.M
             )
             assert command, output
-            subprocess.run([BASH, "-c", command.group(1)], check=True, timeout=60)
+            # In run.sh's environment, as a person pastes it (no test DATABASE_URL).
+            subprocess.run([BASH, "-c", command.group(1)], check=True, timeout=60, env=env)
             # Answered once stored; the server's worker makes the ticket a moment later.
             deadline = time.monotonic() + 60
             while not _sources(data).get(source) and time.monotonic() < deadline:
