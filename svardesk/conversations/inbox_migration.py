@@ -47,6 +47,7 @@ from svardesk.conversations.models import (
     MessageDirection,
 )
 from svardesk.conversations.registry import UnknownChannelError, adapter_for
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets.models import Pipeline, Source, Stage, Ticket
@@ -126,13 +127,6 @@ def rename_inbox(inbox: Inbox, *, actor: User, name: str) -> Inbox:
 
 
 # --- Starting a migration -----------------------------------------------------------------
-
-
-def help_desk_inbox() -> Inbox:
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
-    if inbox is None:
-        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
-    return inbox
 
 
 def unfinished_migration(channel: Channel) -> InboxMigration | None:

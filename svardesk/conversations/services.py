@@ -54,6 +54,8 @@ from svardesk.conversations.models import (
     Conversation,
     DeliveryStatus,
     HelpDeskSettings,
+    Inbox,
+    InboxKind,
     Message,
     MessageDirection,
     Notification,
@@ -532,6 +534,15 @@ def _store_reply(
 
 
 # --- Channels --------------------------------------------------------------------------------
+
+
+def help_desk_inbox() -> Inbox:
+    """The help desk's inbox, where a newly connected channel goes (made when missing: a
+    transactional test's flush removes the one the migrations made)."""
+    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
+    if inbox is None:
+        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
+    return inbox
 
 
 def may_manage_channels(user: User) -> bool:

@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from svardesk.channels.email.services import help_desk_inbox
 from svardesk.conversations import registry
 from svardesk.conversations.models import (
     Channel,
@@ -20,6 +19,7 @@ from svardesk.conversations.models import (
     MessageDirection,
 )
 from svardesk.conversations.registry import Capabilities, ChannelAdapter, OutboundFields
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.conversations.tests.reply_helpers import connect_channel, email_ticket
 from tests.browser.conftest import log_in
 from tests.factories import ContactFactory, TicketFactory

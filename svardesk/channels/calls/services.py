@@ -36,17 +36,15 @@ from svardesk.channels.calls.models import (
 from svardesk.conversations.inbound import (
     InboundItem,
     link_contact,
-    record_inbound_message,
     record_inbound_messages,
 )
 from svardesk.conversations.models import (
     Channel,
     ChannelKind,
     Conversation,
-    Inbox,
-    InboxKind,
     Message,
 )
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
@@ -108,13 +106,6 @@ def _check_actor(actor: User | None) -> None:
         raise PermissionDeniedError(
             _("Channels are managed by super admins and users with Account access.")
         )
-
-
-def help_desk_inbox() -> Inbox:
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
-    if inbox is None:
-        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
-    return inbox
 
 
 def _clean_token(auth_token: str, errors: dict[str, str]) -> str:
@@ -446,24 +437,7 @@ def _record_message(call: Call) -> None:
             .order_by("-last_message_at", "-id")
             .first()
         )
-    subject, body = describe_call(call)
-    message = record_inbound_message(
-        channel=channel,
-        conversation=conversation,
-        sender_name=contact.display_name if contact else caller_label(call.from_number),
-        sender_address="",
-        to=[],
-        cc=[],
-        subject=subject,
-        body_text=body,
-        body_html="",
-        message_id=f"call:{call.call_sid}",
-        in_reply_to="",
-        references=[],
-        attachments=[],
-        is_auto_generated=False,
-        received_at=call.started_at,
-    )
+    message = record_inbound_messages([_call_item(call, contact, conversation)])[0]
     if contact is not None:
         link_contact(message.conversation, message, contact)
     call.message = message

@@ -38,11 +38,10 @@ from svardesk.conversations.models import (
     Channel,
     ChannelKind,
     Conversation,
-    Inbox,
-    InboxKind,
     Message,
 )
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.core.origins import InvalidOriginError, normalise_origin
@@ -148,13 +147,6 @@ def _clean_name(name: str) -> str:
 def _clean_language(language: str) -> str:
     codes = {code for code, _label in settings.LANGUAGES}
     return language if language in codes else settings.LANGUAGE_CODE
-
-
-def help_desk_inbox() -> Inbox:
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
-    if inbox is None:
-        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
-    return inbox
 
 
 def _check_actor(actor: User | None) -> None:

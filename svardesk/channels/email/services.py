@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from svardesk.accounts.models import User
 from svardesk.channels.email.models import EmailChannel
 from svardesk.config.mail import smtp_settings_from_url
-from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings, Inbox, InboxKind
+from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.core.crypto import encrypt_secret
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.local_cache import clear_local_cache
@@ -84,14 +85,6 @@ def hash_http_token(token: str) -> str:
 def _new_http_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(HTTP_TOKEN_BYTES)
     return token, hash_http_token(token)
-
-
-def help_desk_inbox() -> Inbox:
-    """The help desk inbox (a data migration creates it; made again if it is missing)."""
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
-    if inbox is None:
-        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
-    return inbox
 
 
 def normalise_address(address: str) -> str:

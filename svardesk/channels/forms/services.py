@@ -50,7 +50,8 @@ from svardesk.conversations.inbound import (
     record_inbound_messages,
     start_follow_up_conversations,
 )
-from svardesk.conversations.models import Channel, ChannelKind, Inbox, InboxKind, Message
+from svardesk.conversations.models import Channel, ChannelKind, Message
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core import origins as core_origins
 from svardesk.core.local_cache import forget
@@ -68,13 +69,6 @@ SUBJECT_FROM_TEXT_WORDS = 10
 
 
 # --- Forms and their fields (the builder) -------------------------------------------------------
-
-
-def _help_desk_inbox() -> Inbox:
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
-    if inbox is None:
-        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
-    return inbox
 
 
 def _clean_name(name: str) -> str:
@@ -102,7 +96,7 @@ def create_form(*, actor: User | None, name: str, language: str = FormLanguage.E
     if language not in FormLanguage.values:
         raise FormValidationError({"language": _("Choose English or Swedish.")})
     channel = Channel.objects.create(
-        inbox=_help_desk_inbox(), kind=ChannelKind.FORM, name=name, is_active=True
+        inbox=help_desk_inbox(), kind=ChannelKind.FORM, name=name, is_active=True
     )
     form = Form.objects.create(channel=channel, language=language)
     FormField.objects.bulk_create(

@@ -35,7 +35,8 @@ from svardesk.conversations.inbound import (
     record_inbound_messages,
     store_attachment_files,
 )
-from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings, Inbox, InboxKind
+from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core.crypto import decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
@@ -69,13 +70,6 @@ def _check_actor(actor: User | None) -> None:
         raise PermissionDeniedError(
             _("Channels are managed by super admins and users with Account access.")
         )
-
-
-def help_desk_inbox() -> Inbox:
-    inbox = Inbox.objects.filter(kind=InboxKind.HELP_DESK).order_by("id").first()
-    if inbox is None:
-        inbox = Inbox.objects.create(name="Help desk", kind=InboxKind.HELP_DESK)
-    return inbox
 
 
 def _clean_page_id(value: str) -> str:

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from svardesk.channels.email.ingest import process_inbound_email_now, receive_raw_email
 from svardesk.channels.email.models import BlockedSender
-from svardesk.channels.email.services import help_desk_inbox
 from svardesk.channels.email.signing import is_signed_message_id
 from svardesk.conversations import queries, registry, services
 from svardesk.conversations.models import (
@@ -33,6 +32,7 @@ from svardesk.conversations.registry import (
     ConversationAction,
     OutboundFields,
 )
+from svardesk.conversations.services import help_desk_inbox
 from svardesk.tickets.models import Ticket
 from tests.factories import ContactFactory, TicketFactory, stage_named
 
