@@ -215,7 +215,7 @@ def _open_stage_for_reply(ticket: Ticket) -> Stage | None:
     return _waiting_on_us(ticket) or (stages[0] if stages else None)
 
 
-def _first_stage() -> Stage | None:
+def first_stage() -> Stage | None:
     """The default (first) pipeline's first stage, with its pipeline, in one query."""
     return cached(
         "conversations:first-stage",
@@ -482,8 +482,8 @@ def _create_tickets(plans: Sequence[_Plan]) -> None:
     ]
     if not starting:
         return
-    first_stage = _first_stage()
-    pipeline = first_stage.pipeline if first_stage else ensure_default_pipeline()
+    stage = first_stage()
+    pipeline = stage.pipeline if stage else ensure_default_pipeline()
     new: list[NewTicket] = []
     for plan in starting:
         description = plan.visible_text.strip()[:DESCRIPTION_LENGTH]
@@ -497,10 +497,10 @@ def _create_tickets(plans: Sequence[_Plan]) -> None:
             NewTicket(
                 name=ticket_name(plan.subject, plan.visible_text or plan.body_text),
                 pipeline=pipeline,
-                stage=first_stage,
+                stage=stage,
                 description=description,
                 contact=plan.contact,
-                source=_ticket_source(plan.item.channel),
+                source=ticket_source(plan.item.channel),
                 now=plan.item.received_at,
             )
         )
@@ -526,7 +526,7 @@ def ticket_name(subject: str, text: str) -> str:
     return (name or _("(no subject)"))[:255]
 
 
-def _ticket_source(channel: Channel) -> str:
+def ticket_source(channel: Channel) -> str:
     """The source of a ticket the channel starts, as its adapter says (email without one)."""
     try:
         return get_adapter(channel.kind).ticket_source or Source.EMAIL

@@ -34,7 +34,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from svardesk.conversations.inbound import ticket_name
+from svardesk.conversations.inbound import first_stage, ticket_name, ticket_source
 from svardesk.conversations.models import (
     Channel,
     ChannelKind,
@@ -46,11 +46,10 @@ from svardesk.conversations.models import (
     Message,
     MessageDirection,
 )
-from svardesk.conversations.registry import UnknownChannelError, adapter_for
 from svardesk.conversations.services import help_desk_inbox
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.on_commit import after_commit
-from svardesk.tickets.models import Pipeline, Source, Stage, Ticket
+from svardesk.tickets.models import Pipeline, Stage, Ticket
 from svardesk.tickets.services import (
     NewTicket,
     create_tickets,
@@ -192,11 +191,7 @@ class _Stages:
 def _stages() -> _Stages:
     """The default pipeline's first open stage and its first closed one (the first stage when
     the pipeline has no closed stage)."""
-    first = (
-        Stage.objects.select_related("pipeline")
-        .order_by("pipeline__display_order", "pipeline_id", "display_order", "id")
-        .first()
-    )
+    first = first_stage()
     pipeline = first.pipeline if first else ensure_default_pipeline()
     stages = list(pipeline.stages.order_by("display_order", "id"))
     open_stage = next((s for s in stages if not s.is_closed), stages[0])
@@ -204,15 +199,8 @@ def _stages() -> _Stages:
     return _Stages(pipeline, open_stage, closed_stage)
 
 
-def _ticket_source(channel: Channel) -> str:
-    try:
-        return adapter_for(channel).ticket_source or Source.EMAIL
-    except UnknownChannelError:
-        return Source.EMAIL
-
-
 def _may_own(user: User | None) -> bool:
-    return user is not None and user.is_active and (user.is_superuser or user.has_seat)
+    return user is not None and user.can_use_workspace
 
 
 def run_migration(
@@ -381,7 +369,7 @@ def _new_ticket(conversation: Conversation, stages: _Stages) -> NewTicket:
         description=(getattr(conversation, "first_text", None) or "").strip(),
         owner=assignee if _may_own(assignee) else None,
         contact=conversation.contact,
-        source=_ticket_source(conversation.channel),
+        source=ticket_source(conversation.channel),
         now=_first_at(conversation),
     )
 

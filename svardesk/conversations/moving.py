@@ -20,7 +20,12 @@ from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
 from svardesk.conversations.editor import text_as_html
-from svardesk.conversations.inbound import DESCRIPTION_LENGTH, ticket_name
+from svardesk.conversations.inbound import (
+    DESCRIPTION_LENGTH,
+    first_stage,
+    ticket_name,
+    ticket_source,
+)
 from svardesk.conversations.models import (
     Conversation,
     DeliveryStatus,
@@ -29,12 +34,12 @@ from svardesk.conversations.models import (
     Message,
     MessageDirection,
 )
-from svardesk.conversations.registry import UnknownChannelError, adapter_for
+from svardesk.conversations.services import may_manage_channels
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.local_cache import cached, forget
 from svardesk.core.on_commit import after_commit
 from svardesk.tickets.forms import assignable_users
-from svardesk.tickets.models import Source, Stage, Ticket, TicketEvent, TicketEventKind
+from svardesk.tickets.models import Ticket, TicketEvent, TicketEventKind
 from svardesk.tickets.services import create_ticket, ensure_default_pipeline, update_ticket
 from svardesk.tickets.signals import ticket_changed
 
@@ -52,7 +57,7 @@ class ConversationMoveError(SvardeskError):
 
 def may_move_conversations(user: User) -> bool:
     """Super admins and users with Account access (the same people who connect channels)."""
-    return bool(user.is_active and (user.is_superuser or user.has_account_access))
+    return may_manage_channels(user)
 
 
 # --- Reads -------------------------------------------------------------------------------------
@@ -153,15 +158,7 @@ def _first_text(conversation: Conversation) -> str:
 def _new_ticket(conversation: Conversation, *, actor: User) -> Ticket:
     """A ticket for a conversation that never had one (or lost it): the one way in."""
     text = _first_text(conversation)
-    try:
-        source = adapter_for(conversation.channel).ticket_source or Source.EMAIL
-    except UnknownChannelError:
-        source = Source.EMAIL
-    stage = (
-        Stage.objects.select_related("pipeline")
-        .order_by("pipeline__display_order", "pipeline_id", "display_order", "id")
-        .first()
-    )
+    stage = first_stage()
     return create_ticket(
         actor=actor,
         name=ticket_name(conversation.subject, text),
@@ -169,7 +166,7 @@ def _new_ticket(conversation: Conversation, *, actor: User) -> Ticket:
         stage=stage,
         description=" ".join(text.split())[:DESCRIPTION_LENGTH],
         contact=conversation.contact,
-        source=source,
+        source=ticket_source(conversation.channel),
     )
 
 

@@ -550,6 +550,15 @@ def may_manage_channels(user: User) -> bool:
     return bool(user.is_active and (user.is_superuser or user.has_account_access))
 
 
+def check_may_manage_channels(actor: User | None) -> None:
+    """A channel's connect and settings services start here: PermissionDeniedError unless
+    `actor` may manage channels; None is a management command."""
+    if actor is not None and not may_manage_channels(actor):
+        raise PermissionDeniedError(
+            _("Channels are managed by super admins and users with Account access.")
+        )
+
+
 @transaction.atomic
 def disconnect_channel(channel: Channel, *, actor: User | None) -> Channel:
     """Stop taking messages on `channel` (the generic disconnect; a channel with a page of its

@@ -27,6 +27,7 @@ from svardesk.conversations.moving import (
     get_conversations_inbox,
     get_inbox_conversation,
     list_inbox_threads,
+    may_move_conversations,
     move_conversation,
 )
 from svardesk.conversations.queries import adapter_of, display_message, is_in_help_desk
@@ -156,7 +157,7 @@ def inbox_conversation(request: HttpRequest, inbox_id: int, conversation_id: int
         "conversation": conversation,
         "entries": entries,
         "channel_label": label,
-        "may_move": user.is_active and (user.is_superuser or user.has_account_access),
+        "may_move": may_move_conversations(user),
         "current_view": f"inbox-{inbox.pk}",
     }
     return render(request, "workspace/inbox/conversation.html", context)

@@ -44,10 +44,10 @@ from svardesk.conversations.models import (
     Conversation,
     Message,
 )
-from svardesk.conversations.services import help_desk_inbox
+from svardesk.conversations.services import check_may_manage_channels, help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
-from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.exceptions import SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.crm import services as crm_services
 from svardesk.crm.models import Contact, ContactPhone
@@ -95,19 +95,6 @@ class MalformedCallbackError(SvardeskError):
 # --- Connecting ------------------------------------------------------------------------------
 
 
-def may_manage_call_channels(actor: User | None) -> bool:
-    if actor is None:  # a management command
-        return True
-    return bool(actor.is_active and (actor.is_superuser or actor.has_account_access))
-
-
-def _check_actor(actor: User | None) -> None:
-    if not may_manage_call_channels(actor):
-        raise PermissionDeniedError(
-            _("Channels are managed by super admins and users with Account access.")
-        )
-
-
 def _clean_token(auth_token: str, errors: dict[str, str]) -> str:
     token = (auth_token or "").strip()
     if not token:
@@ -134,7 +121,7 @@ def connect_call_channel(
     """Connect a number to the help desk inbox (a channel named by the number). A number
     connected before and disconnected is connected again with the new credentials. Raises
     CallChannelValidationError (nothing saved)."""
-    _check_actor(actor)
+    check_may_manage_channels(actor)
     errors: dict[str, str] = {}
     number = ""
     try:
@@ -184,7 +171,7 @@ def connect_call_channel(
 
 @transaction.atomic
 def replace_auth_token(call_channel: CallChannel, *, actor: User | None, auth_token: str) -> None:
-    _check_actor(actor)
+    check_may_manage_channels(actor)
     errors: dict[str, str] = {}
     token = _clean_token(auth_token, errors)
     if errors:
@@ -197,7 +184,7 @@ def replace_auth_token(call_channel: CallChannel, *, actor: User | None, auth_to
 def disconnect_call_channel(call_channel: CallChannel, *, actor: User | None) -> None:
     """Stop taking calls: the channel goes inactive and its auth token is erased, so every
     webhook is refused (403). Its calls, tickets and conversations stay."""
-    _check_actor(actor)
+    check_may_manage_channels(actor)
     call_channel.auth_token_encrypted = ""
     call_channel.save(update_fields=["auth_token_encrypted", "updated_at"])
     Channel.objects.filter(pk=call_channel.channel_id).update(

@@ -36,10 +36,10 @@ from svardesk.conversations.inbound import (
     store_attachment_files,
 )
 from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings
-from svardesk.conversations.services import help_desk_inbox
+from svardesk.conversations.services import check_may_manage_channels, help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core.crypto import decrypt_secret, encrypt_secret
-from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
+from svardesk.core.exceptions import SvardeskError
 from svardesk.core.local_cache import cached
 from svardesk.core.on_commit import after_commit
 from svardesk.core.text import single_line
@@ -56,20 +56,6 @@ class MessengerValidationError(SvardeskError):
 
 
 # --- Connecting a Page ----------------------------------------------------------------------
-
-
-def may_manage_pages(actor: User | None) -> bool:
-    """Super admins and users with Account access; None is a management command."""
-    if actor is None:
-        return True
-    return bool(actor.is_active and (actor.is_superuser or actor.has_account_access))
-
-
-def _check_actor(actor: User | None) -> None:
-    if not may_manage_pages(actor):
-        raise PermissionDeniedError(
-            _("Channels are managed by super admins and users with Account access.")
-        )
 
 
 def _clean_page_id(value: str) -> str:
@@ -114,7 +100,7 @@ def connect_page(
 ) -> MessengerPage:
     """Connect a Facebook Page to the help desk inbox. A Page connected before and since
     disconnected is connected again with its conversations; one still connected is refused."""
-    _check_actor(actor)
+    check_may_manage_channels(actor)
     page_id = _clean_page_id(page_id)
     secrets = {
         "page_token_encrypted": encrypt_secret(_clean_secret(page_token, _page_token_label())),
@@ -167,7 +153,7 @@ def replace_secrets(
     page_name: str | None = None,
 ) -> list[str]:
     """Replace the secrets given (blank ones are kept); the names of those replaced."""
-    _check_actor(actor)
+    check_may_manage_channels(actor)
     changed: list[str] = []
     fields: dict[str, Any] = {}
     for value, column, label in (
@@ -195,7 +181,7 @@ def replace_secrets(
 def disconnect_page(page: MessengerPage, *, actor: User | None) -> None:
     """Stop taking the Page's messages and replying on it, and erase its stored secrets;
     its tickets and conversations stay. Connecting the Page again restores the channel."""
-    _check_actor(actor)
+    check_may_manage_channels(actor)
     MessengerPage.objects.filter(pk=page.pk).update(
         page_token_encrypted="",
         app_secret_encrypted="",
