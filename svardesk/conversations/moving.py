@@ -14,8 +14,10 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
@@ -38,13 +40,14 @@ from svardesk.conversations.services import may_manage_channels
 from svardesk.core.exceptions import PermissionDeniedError, SvardeskError
 from svardesk.core.local_cache import cached, forget
 from svardesk.core.on_commit import after_commit
+from svardesk.core.parsing import parse_id
 from svardesk.tickets.forms import assignable_users
 from svardesk.tickets.models import Ticket, TicketEvent, TicketEventKind
 from svardesk.tickets.services import create_ticket, ensure_default_pipeline, update_ticket
 from svardesk.tickets.signals import ticket_changed
 
 MAX_COMMENT = 10_000
-PREVIEW_LENGTH = 140
+PREVIEW_CHARS = 160  # of a thread's latest message read for its row in the list
 
 
 class ConversationMoveError(SvardeskError):
@@ -104,24 +107,83 @@ def list_inbox_threads(inbox: Inbox) -> QuerySet[Conversation]:
     )
 
 
-def thread_preview(conversation: Conversation) -> str:
-    """The newest customer message or reply of the conversation, on one line, shortened."""
-    text = (
-        Message.objects.filter(conversation=conversation)
-        .exclude(direction=MessageDirection.COMMENT)
-        .order_by("-created_at", "-id")
-        .values_list("body_text", flat=True)
-        .first()
-    )
-    words = " ".join((text or "").split())
-    return words if len(words) <= PREVIEW_LENGTH else f"{words[:PREVIEW_LENGTH].rstrip()}…"
-
-
 def get_inbox_conversation(inbox: Inbox, conversation_id: int) -> Conversation | None:
     return (
         Conversation.objects.filter(pk=conversation_id, inbox=inbox)
         .select_related("channel", "contact", "assignee", "ticket", "inbox")
         .first()
+    )
+
+
+def _with_row_fields(threads: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Each thread's latest message (not a comment), shortened, and its latest customer
+    sender: read in the list's one statement."""
+    latest = Message.objects.filter(conversation_id=OuterRef("pk")).exclude(
+        direction=MessageDirection.COMMENT
+    )
+    inbound = Message.objects.filter(
+        conversation_id=OuterRef("pk"), direction=MessageDirection.INBOUND
+    ).order_by("-created_at", "-id")
+    return threads.annotate(
+        preview_text=Subquery(
+            latest.order_by("-created_at", "-id")
+            .annotate(short=Substr("body_text", 1, PREVIEW_CHARS))
+            .values("short")[:1]
+        ),
+        sender_name=Subquery(inbound.values("sender_name")[:1]),
+        sender_address=Subquery(inbound.values("sender_address")[:1]),
+    )
+
+
+def _cursor(conversation: Conversation) -> str:
+    at = conversation.last_message_at
+    return f"{at.isoformat() if at else ''}~{conversation.pk}"
+
+
+def _after(threads: QuerySet[Conversation], cursor: str) -> QuerySet[Conversation]:
+    """The threads after `cursor` in the list's order (last message desc, nulls last; id desc)."""
+    raw_at, _sep, raw_id = cursor.rpartition("~")
+    pk = parse_id(raw_id)
+    if pk is None:
+        return threads
+    at = parse_datetime(raw_at) if raw_at else None
+    if at is None:
+        return threads.filter(last_message_at__isnull=True, pk__lt=pk)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return threads.filter(
+        Q(last_message_at__lt=at)
+        | Q(last_message_at=at, pk__lt=pk)
+        | Q(last_message_at__isnull=True)
+    )
+
+
+def inbox_threads_page(
+    inbox: Inbox, *, after: str = "", limit: int
+) -> tuple[list[Conversation], str]:
+    """One page of `list_inbox_threads` after the opaque cursor `after` (a malformed one
+    gives the first page), each row with `preview_text`, `sender_name`, `sender_address`;
+    and the cursor of the next page ("" on the last)."""
+    threads = _with_row_fields(list_inbox_threads(inbox))
+    if after:
+        threads = _after(threads, after)
+    rows = list(threads[: limit + 1])
+    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else ""
+    return rows[:limit], next_cursor
+
+
+def find_conversation(conversation_id: int) -> Conversation | None:
+    """Any conversation by id, with its inbox (to follow one moved away since)."""
+    return Conversation.objects.filter(pk=conversation_id).select_related("inbox").first()
+
+
+def thread_messages(conversation: Conversation) -> list[Message]:
+    """The conversation's messages, oldest first, with what the thread draws."""
+    return list(
+        Message.objects.filter(conversation=conversation)
+        .select_related("author", "contact", "channel")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
     )
 
 

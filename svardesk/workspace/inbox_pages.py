@@ -8,35 +8,32 @@ desk's tickets have. Moving needs Account access (403 otherwise)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Substr
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from svardesk.accounts.queries import request_user
-from svardesk.conversations.models import Conversation, Inbox, Message, MessageDirection
+from svardesk.conversations.models import Conversation, Inbox
 from svardesk.conversations.moving import (
+    PREVIEW_CHARS,
     ConversationMoveError,
+    find_conversation,
     get_conversations_inbox,
     get_inbox_conversation,
-    list_inbox_threads,
+    inbox_threads_page,
     may_move_conversations,
     move_conversation,
+    thread_messages,
 )
 from svardesk.conversations.queries import adapter_of, display_message, is_in_help_desk
 from svardesk.core.decorators import workspace_required
-from svardesk.core.parsing import parse_id
 from svardesk.workspace.ticket_move import check_may_move, read_choices, render_dialog
 
 PAGE_SIZE = 50
-PREVIEW_CHARS = 160
 
 
 def _inbox(inbox_id: int) -> Inbox:
@@ -46,60 +43,12 @@ def _inbox(inbox_id: int) -> Inbox:
     return inbox
 
 
-def _with_row_fields(threads: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Each thread's latest message (not a comment), shortened, and its latest customer
-    sender: read in the list's one statement."""
-    latest = Message.objects.filter(conversation_id=OuterRef("pk")).exclude(
-        direction=MessageDirection.COMMENT
-    )
-    inbound = Message.objects.filter(
-        conversation_id=OuterRef("pk"), direction=MessageDirection.INBOUND
-    ).order_by("-created_at", "-id")
-    return threads.annotate(
-        preview_text=Subquery(
-            latest.order_by("-created_at", "-id")
-            .annotate(short=Substr("body_text", 1, PREVIEW_CHARS))
-            .values("short")[:1]
-        ),
-        sender_name=Subquery(inbound.values("sender_name")[:1]),
-        sender_address=Subquery(inbound.values("sender_address")[:1]),
-    )
-
-
-def _cursor(conversation: Conversation) -> str:
-    at = conversation.last_message_at
-    return f"{at.isoformat() if at else ''}~{conversation.pk}"
-
-
-def _after(threads: QuerySet[Conversation], cursor: str) -> QuerySet[Conversation]:
-    """The threads after `cursor` in the list's order (last message desc, nulls last; id desc)."""
-    raw_at, _sep, raw_id = cursor.rpartition("~")
-    pk = parse_id(raw_id)
-    if pk is None:
-        return threads
-    at = parse_datetime(raw_at) if raw_at else None
-    if at is None:
-        return threads.filter(last_message_at__isnull=True, pk__lt=pk)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    return threads.filter(
-        Q(last_message_at__lt=at)
-        | Q(last_message_at=at, pk__lt=pk)
-        | Q(last_message_at__isnull=True)
-    )
-
-
 @workspace_required
 @require_GET
 def inbox_threads(request: HttpRequest, inbox_id: int) -> HttpResponse:
     inbox = _inbox(inbox_id)
-    threads = _with_row_fields(list_inbox_threads(inbox))
     cursor = request.GET.get("after", "")[:80]
-    if cursor:
-        threads = _after(threads, cursor)
-    rows = list(threads[: PAGE_SIZE + 1])
-    next_cursor = _cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else ""
-    rows = rows[:PAGE_SIZE]
+    rows, next_cursor = inbox_threads_page(inbox, after=cursor, limit=PAGE_SIZE)
     for row in rows:
         adapter = adapter_of(row.channel)
         row.channel_label = str(adapter.label) if adapter else row.channel.get_kind_display()  # type: ignore[attr-defined]
@@ -120,7 +69,7 @@ def _conversation(inbox: Inbox, conversation_id: int) -> Conversation | HttpResp
     conversation = get_inbox_conversation(inbox, conversation_id)
     if conversation is not None:
         return conversation
-    moved = Conversation.objects.filter(pk=conversation_id).select_related("inbox").first()
+    moved = find_conversation(conversation_id)
     if moved is None:
         raise Http404("No such conversation")
     if is_in_help_desk(moved):
@@ -138,12 +87,7 @@ def inbox_conversation(request: HttpRequest, inbox_id: int, conversation_id: int
     if isinstance(found, HttpResponse):
         return found
     conversation = found
-    messages = list(
-        Message.objects.filter(conversation=conversation)
-        .select_related("author", "contact", "channel")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
-    )
+    messages = thread_messages(conversation)
     adapter = adapter_of(conversation.channel)
     label = str(adapter.label) if adapter else conversation.channel.get_kind_display()
     entries = []
