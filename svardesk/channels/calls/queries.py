@@ -10,18 +10,29 @@ from django.db.models import Max
 
 from svardesk.channels.calls.models import Call, CallCallback, CallChannel
 from svardesk.conversations.models import Channel
+from svardesk.core.local_cache import cached, forget
+
+_KEY_CACHE = "calls:channel-by-key:"
 
 
 def active_channel_by_key(key: str) -> CallChannel | None:
     """The connected channel whose webhooks use `key`; None for an unknown key or a
-    disconnected channel."""
+    disconnected channel. Read on every callback, so kept per process for a few seconds
+    (core.local_cache); a change in this process forgets it at once (`forget_key`)."""
     if not key or len(key) > 64:
         return None
-    return (
-        CallChannel.objects.select_related("channel")
-        .filter(url_key=key, channel__is_active=True)
-        .first()
+    return cached(
+        _KEY_CACHE + key,
+        lambda: (
+            CallChannel.objects.select_related("channel")
+            .filter(url_key=key, channel__is_active=True)
+            .first()
+        ),
     )
+
+
+def forget_key(key: str) -> None:
+    forget(_KEY_CACHE + key)
 
 
 def call_channel_for(channel: Channel) -> CallChannel | None:

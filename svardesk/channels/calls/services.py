@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from svardesk.accounts.models import User
-from svardesk.channels.calls import numbers
+from svardesk.channels.calls import numbers, queries
 from svardesk.channels.calls.models import (
     Call,
     CallbackKind,
@@ -109,6 +109,14 @@ def _clean_language(language: str) -> str:
     return language if language in codes else settings.LANGUAGE_CODE
 
 
+def _forget(call_channel: CallChannel) -> None:
+    """The webhooks' per-process lookup of this channel (queries.active_channel_by_key)
+    forgets it now and again after commit, so no request re-reads the old state meanwhile."""
+    key = call_channel.url_key
+    queries.forget_key(key)
+    after_commit(lambda: queries.forget_key(key))
+
+
 @transaction.atomic
 def connect_call_channel(
     *,
@@ -153,6 +161,7 @@ def connect_call_channel(
             is_active=True, updated_at=timezone.now()
         )
         existing.channel.is_active = True
+        _forget(existing)
         return existing
     channel = Channel.objects.create(
         inbox=help_desk_inbox(),
@@ -178,6 +187,7 @@ def replace_auth_token(call_channel: CallChannel, *, actor: User | None, auth_to
         raise CallChannelValidationError(errors)
     call_channel.auth_token_encrypted = encrypt_secret(token)
     call_channel.save(update_fields=["auth_token_encrypted", "updated_at"])
+    _forget(call_channel)
 
 
 @transaction.atomic
@@ -187,6 +197,7 @@ def disconnect_call_channel(call_channel: CallChannel, *, actor: User | None) ->
     check_may_manage_channels(actor)
     call_channel.auth_token_encrypted = ""
     call_channel.save(update_fields=["auth_token_encrypted", "updated_at"])
+    _forget(call_channel)
     Channel.objects.filter(pk=call_channel.channel_id).update(
         is_active=False, updated_at=timezone.now()
     )
