@@ -1,0 +1,127 @@
+"""HTTP through the ASGI entry point (config/asgi.py): a request runs whole on the web thread
+pool (core/threaded_http.py); static files and the sign-in page stay on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.contrib.staticfiles import finders
+from django.core.signals import request_started
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _request(
+    method: str, path: str, *, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    from svardesk.config.asgi import application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    # The body in two parts: the threaded path reads a request body as it arrives.
+    middle = len(body) // 2
+    await communicator.send_input(
+        {"type": "http.request", "body": body[:middle], "more_body": True}
+    )
+    await communicator.send_input({"type": "http.request", "body": body[middle:]})
+    start = await communicator.receive_output(timeout=20)
+    assert start["type"] == "http.response.start"
+    content = b""
+    while True:
+        message = await communicator.receive_output(timeout=20)
+        content += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await communicator.wait(timeout=5)
+    return start["status"], {k.lower(): v for k, v in start["headers"]}, content
+
+
+@pytest.fixture
+def request_threads():
+    """The name of the thread each request started on."""
+    names: list[str] = []
+
+    def note(**kwargs: Any) -> None:
+        names.append(threading.current_thread().name)
+
+    request_started.connect(note, weak=False)
+    yield names
+    request_started.disconnect(note)
+
+
+def test_a_page_runs_on_the_web_thread_pool(request_threads):
+    status, headers, _content = asyncio.run(_request("GET", "/no-such-page/"))
+
+    assert status == 404
+    assert b"content-security-policy" in headers  # the whole middleware list ran
+    assert request_threads
+    assert request_threads[-1].startswith("WSGI")
+
+
+def test_static_files_and_the_sign_in_page_stay_on_the_event_loop(request_threads):
+    path = finders.find("records/list.css")
+    assert path
+
+    status, headers, content = asyncio.run(_request("GET", "/static/records/list.css"))
+    assert status == 200
+    assert headers[b"content-type"].startswith(b"text/css")
+    assert content == Path(path).read_bytes()
+
+    status, _headers, content = asyncio.run(_request("GET", "/accounts/login/"))
+    assert status == 200
+    assert b'name="username"' in content
+
+    assert request_threads
+    assert not any(name.startswith("WSGI") for name in request_threads)
+
+
+def test_a_request_body_reaches_the_view_whole(super_admin):
+    from svardesk.api.tokens import create_token
+    from svardesk.tickets.models import Ticket
+    from tests.factories import default_pipeline, stage_named
+
+    default_pipeline()
+    new = str(stage_named("New").pk)
+
+    _token, raw = create_token(user=super_admin, name="Threaded", scopes=["tickets"], actor=None)
+    subject = "Printer on fire " + "x" * 5000  # a body larger than one read
+    body = json.dumps(
+        {"properties": {"subject": subject[:255], "content": subject, "hs_pipeline_stage": new}}
+    ).encode()
+
+    status, _headers, content = asyncio.run(
+        _request(
+            "POST",
+            "/crm/v3/objects/tickets",
+            body=body,
+            headers=[
+                (b"authorization", f"Bearer {raw}".encode()),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        )
+    )
+
+    assert status == 201, content
+    ticket_id = int(json.loads(content)["id"])
+    ticket = Ticket.objects.get(pk=ticket_id)
+    assert ticket.name == subject[:255]
