@@ -39,7 +39,6 @@ from svardesk.conversations.models import (
     Conversation,
     DeliveryStatus,
     HelpDeskSettings,
-    InboxKind,
     Message,
     MessageDirection,
 )
@@ -55,6 +54,7 @@ from svardesk.crm.names import split_display_name
 from svardesk.tickets.models import Source, Stage, Ticket
 from svardesk.tickets.services import (
     NewTicket,
+    announce_changed,
     create_tickets,
     ensure_default_pipeline,
     mark_spam,
@@ -287,6 +287,9 @@ class InboundItem:
     conversation: Conversation | None = None
     ticket: Ticket | None = None
     is_spam: bool = False
+    # The sender's contact when the channel found it itself (senders without an email address:
+    # a Messenger user, a caller): the conversation, message and new ticket get it at once.
+    contact: Contact | None = None
 
 
 def record_inbound_message(
@@ -459,7 +462,7 @@ def _plan(item: InboundItem, contacts: dict[str, Contact], settings_row: HelpDes
     )
     return _Plan(
         item=item,
-        contact=contacts.get(item.sender_address.strip().lower()),
+        contact=item.contact or contacts.get(item.sender_address.strip().lower()),
         ticket=ticket,
         conversation=conversation,
         follow_up_of=follow_up_of,
@@ -473,12 +476,13 @@ def _plan(item: InboundItem, contacts: dict[str, Contact], settings_row: HelpDes
 
 def _create_tickets(plans: Sequence[_Plan]) -> None:
     """A ticket for every help desk item that starts a conversation (in one INSERT)."""
+    help_desk = help_desk_inbox_ids()
     starting = [
         p
         for p in plans
         if p.conversation is None
         and p.ticket is None
-        and p.item.channel.inbox.kind == InboxKind.HELP_DESK
+        and p.item.channel.inbox_id in help_desk  # no inbox read per item
     ]
     if not starting:
         return
@@ -550,9 +554,10 @@ def _start_or_continue_conversations(plans: Sequence[_Plan], now: dt.datetime) -
     )
     for plan, conversation in zip(starting, created, strict=True):
         plan.conversation = conversation
+    started = {id(p) for p in starting}  # by identity: comparing plans field by field is slow
     latest: dict[int, dt.datetime] = {}
     for plan in plans:
-        if plan.conversation is not None and plan not in starting:
+        if plan.conversation is not None and id(plan) not in started:
             pk = plan.conversation.pk
             latest[pk] = max(latest.get(pk, plan.item.received_at), plan.item.received_at)
     if latest:  # one UPDATE for every continued conversation of the batch
@@ -656,10 +661,9 @@ def _touch_continued_tickets(plans: Sequence[_Plan], now: dt.datetime) -> None:
             default=F("preview"),
         )
     Ticket.objects.filter(pk__in=list(latest)).update(**changes)
-    for pk in latest:
-        if pk not in announced:
-            announced.add(pk)
-            after_commit(_announce, pk)
+    unannounced = [pk for pk in latest if pk not in announced]
+    announced.update(unannounced)
+    after_commit(announce_changed, unannounced, None)
 
 
 def start_follow_up_conversations(messages: Sequence[Message], *, now: dt.datetime) -> None:

@@ -1,6 +1,6 @@
 """Every read of tickets a view or the API makes, with the reader's ticket access built in."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +154,17 @@ def access_ticket(
     if ticket is None:
         raise NotFoundError("No such ticket")
     return ticket
+
+
+def live_scopes(ticket_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """Each ticket's (team id, owner id, version, stage id): who may hear of a change to it,
+    and what a page that made the change updates its header from."""
+    rows = (
+        Ticket.objects.filter(pk__in=list(ticket_ids))
+        .order_by()
+        .values_list("pk", "team_id", "owner_id", "version", "stage_id")
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def list_timeline(ticket: Ticket) -> QuerySet[TicketEvent]:

@@ -78,6 +78,18 @@ def _announce(ticket_id: int, actor_id: int | None) -> None:
     ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=actor_id)
 
 
+def announce_changed(ticket_ids: Sequence[int], actor_id: int | None) -> None:
+    """`ticket_changed` for each of many tickets (call it after commit): their live scopes
+    (team, owner, version, stage) read in one statement and sent along as `scope`, so a
+    receiver need not read each ticket again."""
+    ids = list(dict.fromkeys(ticket_ids))
+    if not ids:
+        return
+    scopes = ticket_queries.live_scopes(ids)
+    for pk in ids:
+        ticket_changed.send(sender=Ticket, ticket_id=pk, actor_id=actor_id, scope=scopes.get(pk))
+
+
 def announce_merged_contact_tickets(
     sender: object, *, ticket_ids: list[int], actor_id: int | None = None, **kwargs: object
 ) -> None:
@@ -171,8 +183,7 @@ def create_tickets(new: Sequence[NewTicket], *, actor: User | None) -> list[Tick
         for ticket in tickets
     )
     tickets_created.send(sender=Ticket, tickets=tickets, actor=actor)
-    for ticket in tickets:
-        after_commit(_announce, ticket.pk, actor.pk if actor else None)
+    after_commit(announce_changed, [t.pk for t in tickets], actor.pk if actor else None)
     return tickets
 
 
@@ -386,8 +397,7 @@ def move_to_stage(
         for pk, old, _open in moving
     )
     tickets_moved.send(sender=Ticket, ticket_ids=ids, stage=stage, now=now, actor=actor)
-    for pk in ids:
-        after_commit(_announce, pk, actor.pk if actor else None)
+    after_commit(announce_changed, ids, actor.pk if actor else None)
     return ids
 
 
@@ -425,8 +435,7 @@ def mark_spam(
         )
         for pk in ids
     )
-    for pk in ids:
-        after_commit(_announce, pk, actor.pk if actor else None)
+    after_commit(announce_changed, ids, actor.pk if actor else None)
     return len(ids)
 
 

@@ -5,7 +5,7 @@ import contextvars
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync, iscoroutinefunction
@@ -70,17 +70,24 @@ def current_origin() -> str | None:
 
 
 def broadcast_ticket_changed(
-    sender: Any, ticket_id: int, actor_id: int | None = None, **kwargs: Any
+    sender: Any,
+    ticket_id: int,
+    actor_id: int | None = None,
+    scope: Sequence[Any] | None = None,
+    **kwargs: Any,
 ) -> None:
     """Tell the workspaces that a ticket changed, with its team and owner ids, so that each
     socket passes the id on only if the ticket is in its user's scope; with the ticket's
     version and stage (a page that made the change itself updates its header from them),
-    and who made it: the user and, when a workspace page's request made it, that request."""
+    and who made it: the user and, when a workspace page's request made it, that request.
+    `scope`: those four when the sender read them after commit (`announce_changed`)."""
     from svardesk.tickets.models import Ticket
 
     try:
         row = (
-            Ticket.objects.filter(pk=ticket_id)
+            tuple(scope)
+            if scope is not None
+            else Ticket.objects.filter(pk=ticket_id)
             .values_list("team_id", "owner_id", "version", "stage_id")
             .first()
         )

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -423,15 +423,12 @@ def _new_user(
     """A person's first message: their profile from Graph once (outside any transaction;
     `profile` when the caller fetched it), then their contact. Two deliveries racing for the
     same new person make one."""
-    first, last, fetched = "", "", False
     if profile is None:
         profile = _fetch_profile(psid, decrypt_secret(page.page_token_encrypted))
         if isinstance(profile, graph.GraphError):
             note_graph_error(page, str(profile))
-    if isinstance(profile, graph.Profile):  # else no name from Graph (the error is noted)
-        first, last, fetched = profile.first_name, profile.last_name, True
-    if not first and not last:
-        first = _fallback_name(psid)
+    first, last = _person_name(psid, profile)  # no name from Graph: the error is noted
+    fetched = isinstance(profile, graph.Profile)
     name = f"{first} {last}".strip()
     try:
         with transaction.atomic():
@@ -709,13 +706,74 @@ def _people(pending: list[_Pending], *, now: dt.datetime) -> dict[tuple[int, str
         errors = [p for p in profiles if isinstance(p, graph.GraphError)]
         if errors:
             note_graph_error(page, str(errors[-1]))  # once for the batch
-        # One transaction for the batch's new people (each still in a savepoint of its own,
-        # for a race with another batch), not one commit each.
+        # One transaction for the batch's new people: their contacts and users in one INSERT
+        # each, under a lock per person so that a batch racing this one for the same new
+        # person waits and then finds them.
         with transaction.atomic():
             bursts.relax_commit()  # lost in a crash: the events are processed again
-            for psid, profile in zip(new, profiles, strict=True):
-                users[(page.pk, psid)] = _new_user(page, psid, now=now, profile=profile)
+            _lock_people(page, new)
+            for user in queries.messenger_users(page, new):  # made meanwhile by another batch
+                users[(page.pk, user.psid)] = user
+            still_new = [
+                (psid, profile)
+                for psid, profile in zip(new, profiles, strict=True)
+                if (page.pk, psid) not in users
+            ]
+            for user in _new_users(page, still_new, now=now):
+                users[(page.pk, user.psid)] = user
     return users
+
+
+PERSON_LOCK_CLASS = 0x4D736772  # "Msgr": the advisory locks of this module
+
+
+def _lock_people(page: MessengerPage, psids: list[str]) -> None:
+    """On PostgreSQL, one transaction at a time creates a given person of a Page (until
+    commit): one statement, the locks taken in order (no deadlock between two batches).
+    SQLite runs one writing transaction at a time anyway."""
+    if connection.vendor != "postgresql" or not psids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(k))"
+            " FROM (SELECT unnest(%s::text[]) AS k ORDER BY 1) AS people",
+            [PERSON_LOCK_CLASS, sorted(f"{page.pk}:{psid}" for psid in psids)],
+        )
+
+
+def _person_name(psid: str, profile: graph.Profile | graph.GraphError | None) -> tuple[str, str]:
+    """First and last name from Graph, or "Messenger user …1234" without a profile."""
+    first, last = "", ""
+    if isinstance(profile, graph.Profile):
+        first, last = profile.first_name, profile.last_name
+    if not first and not last:
+        first = _fallback_name(psid)
+    return first, last
+
+
+def _new_users(
+    page: MessengerPage,
+    people: list[tuple[str, graph.Profile | graph.GraphError]],
+    *,
+    now: dt.datetime,
+) -> list[MessengerUser]:
+    """New people of a Page, with their contacts, in one INSERT per table (the caller holds
+    their locks and has checked that none exists)."""
+    if not people:
+        return []
+    names = [_person_name(psid, profile) for psid, profile in people]
+    contacts = crm_services.create_named_contacts(names)
+    return MessengerUser.objects.bulk_create(
+        MessengerUser(
+            page=page,
+            psid=psid,
+            contact=contact,
+            name=f"{first} {last}".strip(),
+            profile_fetched=isinstance(profile, graph.Profile),
+            created_at=now,
+        )
+        for (psid, profile), (first, last), contact in zip(people, names, contacts, strict=True)
+    )
 
 
 def _record_batch(
@@ -748,7 +806,9 @@ def _record_batch(
                 thread = MessengerConversation(conversation=conversation, user=user)
                 new_threads.append(thread)
                 threads[user.pk] = thread
-            if user.contact is not None:
+            # The core linked the contact (the item names it) unless the conversation went on
+            # from a time without one.
+            if user.contact is not None and conversation.contact_id != user.contact_id:
                 link_contact(conversation, message, user.contact)
             outcome.recorded += 1
             outcome.message_ids.append(message.pk)
@@ -779,4 +839,5 @@ def _item(
         attachments=one.attachments,
         is_auto_generated=False,
         received_at=one.arrival.received_at,
+        contact=user.contact,
     )

@@ -537,3 +537,25 @@ def test_record_events_read_with_actor_names(agent):
     events = queries.record_events("contact", contact.pk)
     assert [e.kind for e in events] == ["changed", "created"]
     assert events[0].actor.first_name == agent.first_name
+
+
+def test_contacts_known_by_name_only_are_made_together_with_their_timelines():
+    contacts = services.create_named_contacts([("Åsa", "Berg"), ("Messenger user …1234", "")])
+
+    assert [(c.first_name, c.last_name) for c in contacts] == [
+        ("Åsa", "Berg"),
+        ("Messenger user …1234", ""),
+    ]
+    assert all(c.pk for c in contacts)
+    created = RecordEvent.objects.filter(object_type="contact", kind="created")
+    assert sorted(created.values_list("object_id", flat=True)) == sorted(c.pk for c in contacts)
+
+
+def test_a_name_too_long_makes_none_of_the_contacts():
+    before = Contact.objects.count()
+
+    with pytest.raises(RecordValidationError) as error:
+        services.create_named_contacts([("Kim", ""), ("x" * 151, "")])
+
+    assert "first_name" in error.value.errors
+    assert Contact.objects.count() == before

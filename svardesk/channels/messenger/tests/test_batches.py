@@ -132,3 +132,45 @@ def test_a_failed_batch_is_processed_event_by_event(
 
     assert sorted(m.message_id for m in _inbound()) == ["m_0", "m_1", "m_2"]
     assert MessengerEvent.objects.filter(processed_at__isnull=True).count() == 0
+
+
+def test_a_burst_of_new_people_costs_the_same_statements_however_many(page, graph):
+    """New people are made in one INSERT per table (contacts, their timelines, users), not one
+    after another: a batch of 9 new people takes as many statements as a batch of 2."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from svardesk.core.local_cache import clear_local_cache
+
+    def batch_of_new_people(prefix: str, count: int) -> int:
+        now = timezone.now()
+        ids = []
+        for n in range(count):
+            psid = f"{prefix}{n:015d}"
+            graph.profiles[psid] = {"first_name": f"Ny{n}", "last_name": f"Person {prefix}"}
+            event = MessengerEvent.objects.create(
+                page=page, body=text_event(f"m_{psid}", f"Hej {n}", psid=psid), received_at=now
+            )
+            ids.append(event.pk)
+        clear_local_cache()  # each batch starts cold: the per-process caches expire by time
+        with CaptureQueriesContext(connection) as run:
+            outcome = services.process_batch(ids)
+        assert outcome.recorded == count
+        return len(run.captured_queries)
+
+    batch_of_new_people("1", 1)  # rows made on first use (the help desk's settings)
+
+    assert batch_of_new_people("2", 2) == batch_of_new_people("3", 9)
+
+    people = list(MessengerUser.objects.filter(psid__startswith="3").select_related("contact"))
+    assert len(people) == 9
+    assert len({p.contact_id for p in people}) == 9
+    assert sorted(p.name for p in people) == [f"Ny{n} Person 3" for n in range(9)]
+    assert sorted(p.contact.first_name for p in people) == [f"Ny{n}" for n in range(9)]
+    assert all(p.profile_fetched for p in people)
+    # Their messages, conversations and tickets carry the contact from the start.
+    for message in _inbound():
+        assert message.contact_id is not None
+        assert message.conversation.contact_id == message.contact_id
+        assert message.conversation.ticket.contact_id == message.contact_id
