@@ -23,6 +23,11 @@ FILE_TIMEOUT_SECONDS = 15.0
 MAX_TEXT_CHARS = 2000
 
 _session = requests.Session()
+# Profile lookups of a burst of new people run side by side (services.PROFILE_FETCHERS per
+# batch, two batches at once): keep that many connections to Graph open, not requests' 10.
+POOL_CONNECTIONS = 32
+for _scheme in ("https://", "http://"):
+    _session.mount(_scheme, requests.adapters.HTTPAdapter(pool_maxsize=POOL_CONNECTIONS))
 
 
 class GraphError(RuntimeError):

@@ -544,8 +544,9 @@ def pending_event_ids(*, older_than: dt.timedelta, limit: int = 500) -> list[int
 # lost).
 BATCH_MARKER = "svardesk:messenger-batch-scheduled"
 BATCH_LIMIT = 200
-# Graph profile requests at once per batch (two batches stay within the HTTP pool of 10).
-PROFILE_FETCHERS = 4
+# Graph profile requests at once per batch (two batches stay within graph.POOL_CONNECTIONS).
+# Each is a round trip to Meta (tens of milliseconds): a burst of new people waits on them.
+PROFILE_FETCHERS = 16
 
 
 def enqueue_processing() -> None:
