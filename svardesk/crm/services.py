@@ -510,22 +510,35 @@ def create_contact(
 
 
 @transaction.atomic
+@transaction.atomic
 def create_named_contacts(
-    names: Sequence[tuple[str, str]], *, actor: User | None = None
+    names: Sequence[tuple[str, str]],
+    *,
+    phones: Sequence[str] | None = None,
+    actor: User | None = None,
 ) -> list[Contact]:
-    """Contacts known only by a first and last name (a burst of new Messenger users, say), in
-    one INSERT with their "created" timeline rows: `create_contact` without emails, phones or
-    company, in `names`' order. Raises RecordValidationError (nothing saved)."""
+    """Contacts known only by a first and last name and perhaps one phone number (a burst of
+    new Messenger users or callers), in one INSERT per table with their "created" timeline
+    rows: `create_contact` without emails or company, in `names`' order. `phones[i]`, when
+    given, is contact i's number (stored in E.164, as `create_contact` stores it). Raises
+    RecordValidationError (nothing saved)."""
     errors: dict[str, str] = {}
+    numbers = [_clean_phone(n, "phones", errors) for n in phones] if phones is not None else []
     rows = [
         Contact(
             first_name=_text(first, "first_name", errors, max_length=150),
             last_name=_text(last, "last_name", errors, max_length=150),
+            phone=numbers[i] if numbers else "",
         )
-        for first, last in names
+        for i, (first, last) in enumerate(names)
     ]
     _raise_if(errors)
     contacts = Contact.objects.bulk_create(rows)
+    ContactPhone.objects.bulk_create(
+        ContactPhone(contact=contact, number=contact.phone, kind=PhoneKind.PHONE)
+        for contact in contacts
+        if contact.phone
+    )
     _write_events(_event(CONTACT, contact.pk, actor, "created") for contact in contacts)
     return contacts
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -727,8 +727,11 @@ def _record_messages(calls: list[Call]) -> None:
             [_call_item(call, contact, conversation) for call, contact, conversation in wave]
         )
         for (call, contact, _conversation), message in zip(wave, messages, strict=True):
-            if contact is not None:
+            # The core linked the contact (the item names it) unless the conversation went on
+            # from a time without one.
+            if contact is not None and message.conversation.contact_id != contact.pk:
                 link_contact(message.conversation, message, contact)
+            if contact is not None:
                 latest[(call.call_channel.channel_id, contact.pk)] = message.conversation
             call.message = message
             call.contact = contact
@@ -740,6 +743,7 @@ def _contacts_for_numbers(callers: set[str]) -> dict[str, Contact]:
     their contacts — each a plain index lookup (joined, a planner with stale statistics
     walked every contact for each number)."""
     valid = sorted(n for n in callers if not numbers.is_withheld(n) and numbers.is_e164(n))
+    _lock_numbers(valid)
     owners = list(
         ContactPhone.objects.filter(number__in=valid)
         .order_by("contact_id")
@@ -751,12 +755,30 @@ def _contacts_for_numbers(callers: set[str]) -> dict[str, Contact]:
         contact = alive.get(contact_id)
         if contact is not None and contact.merged_into_id is None:
             found.setdefault(number, contact)
-    for number in valid:
-        if number not in found:
-            found[number] = crm_services.create_contact(
-                actor=None, first_name=numbers.display_number(number), phones=[number]
-            )
+    new = [number for number in valid if number not in found]
+    made = crm_services.create_named_contacts(
+        [(numbers.display_number(number), "") for number in new], phones=new
+    )
+    found.update(zip(new, made, strict=True))
     return found
+
+
+CALLER_LOCK_CLASS = 0x43616C6C  # "Call": the advisory locks of this module
+
+
+def _lock_numbers(callers: list[str]) -> None:
+    """On PostgreSQL, one transaction at a time finds or creates the contact of a number
+    (until commit), so two batches with a new caller's calls make one contact: one
+    statement, the locks taken in order (no deadlock between two batches). SQLite runs one
+    writing transaction at a time anyway."""
+    if connection.vendor != "postgresql" or not callers:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(n))"
+            " FROM (SELECT unnest(%s::text[]) AS n ORDER BY 1) AS numbers",
+            [CALLER_LOCK_CLASS, callers],
+        )
 
 
 def _call_item(
@@ -779,4 +801,5 @@ def _call_item(
         attachments=[],
         is_auto_generated=False,
         received_at=call.started_at,
+        contact=contact,
     )

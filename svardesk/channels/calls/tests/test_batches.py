@@ -140,3 +140,49 @@ def test_the_sweep_leaves_a_waiting_batch_its_callbacks_unless_the_batch_was_los
     assert Message.objects.count() == 0
     assert services.sweep(now=timezone.now() + dt.timedelta(minutes=3)).retried == 1
     assert Message.objects.count() == 1
+
+
+def test_new_callers_of_a_batch_cost_no_statements_of_their_own(call_channel):
+    """A batch's new callers get their contacts (with the number) in one INSERT per table, and
+    the messages carry them from the start: each further call costs one statement, its own
+    row's UPDATE, however new its caller."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from svardesk.core.local_cache import clear_local_cache
+    from svardesk.crm.models import ContactPhone
+
+    def batch_of_new_callers(prefix: str, count: int) -> int:
+        now = timezone.now()
+        ids = [
+            services.store_callback(
+                call_channel,
+                kind="status",
+                params=status_params(
+                    f"CA{prefix}{n:04d}", "no-answer", caller=f"+4670{prefix}{n:06d}"
+                ),
+                now=now,
+            ).pk
+            for n in range(count)
+        ]
+        clear_local_cache()  # each batch starts cold: the per-process caches expire by time
+        with CaptureQueriesContext(connection) as run:
+            calls = services.process_batch(ids)
+        assert len(calls) == count
+        return len(run.captured_queries)
+
+    batch_of_new_callers("1", 1)  # rows made on first use (the help desk's settings)
+
+    two, nine = batch_of_new_callers("2", 2), batch_of_new_callers("3", 9)
+    assert nine - two == 9 - 2
+
+    calls = list(Call.objects.filter(call_sid__startswith="CA3").select_related("message"))
+    assert len(calls) == 9
+    assert len({c.contact_id for c in calls}) == 9
+    for call in calls:
+        phone = ContactPhone.objects.get(contact_id=call.contact_id)
+        assert phone.number == call.from_number
+        assert call.message.contact_id == call.contact_id
+        assert call.message.conversation.contact_id == call.contact_id
+        assert call.message.conversation.ticket.contact_id == call.contact_id
