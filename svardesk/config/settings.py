@@ -169,7 +169,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # One connection pool per process, not one per request (core/redis_cache.py).
+        "default": {"BACKEND": "svardesk.core.redis_cache.ProcessRedisCache", "LOCATION": REDIS_URL}
     }
     CHANNEL_LAYERS = {
         "default": {
