@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -48,6 +48,7 @@ from svardesk.conversations.services import check_may_manage_channels, help_desk
 from svardesk.core import bursts
 from svardesk.core.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import SvardeskError
+from svardesk.core.locks import lock_keys
 from svardesk.core.on_commit import after_commit
 from svardesk.crm import services as crm_services
 from svardesk.crm.models import Contact, ContactPhone
@@ -767,18 +768,9 @@ CALLER_LOCK_CLASS = 0x43616C6C  # "Call": the advisory locks of this module
 
 
 def _lock_numbers(callers: list[str]) -> None:
-    """On PostgreSQL, one transaction at a time finds or creates the contact of a number
-    (until commit), so two batches with a new caller's calls make one contact: one
-    statement, the locks taken in order (no deadlock between two batches). SQLite runs one
-    writing transaction at a time anyway."""
-    if connection.vendor != "postgresql" or not callers:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(n))"
-            " FROM (SELECT unnest(%s::text[]) AS n ORDER BY 1) AS numbers",
-            [CALLER_LOCK_CLASS, callers],
-        )
+    """One transaction at a time finds or creates the contact of a number (until commit), so
+    two batches with a new caller's calls make one contact."""
+    lock_keys(CALLER_LOCK_CLASS, callers)
 
 
 def _call_item(

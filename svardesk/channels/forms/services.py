@@ -55,6 +55,7 @@ from svardesk.conversations.services import help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core import origins as core_origins
 from svardesk.core.local_cache import forget
+from svardesk.core.locks import lock_keys
 from svardesk.core.on_commit import after_commit
 from svardesk.crm import services as crm_services
 from svardesk.crm.models import Contact
@@ -620,18 +621,9 @@ CONTACT_LOCK_CLASS = 0x466F726D  # "Form": the advisory locks of this module
 
 
 def _lock_contact_addresses(addresses: set[str]) -> None:
-    """On PostgreSQL, one transaction at a time matches or creates the contact for an address
-    (until commit), so two submissions from one new person at once make one contact: one
-    statement for the batch, the locks taken in address order (no deadlock between two
-    batches). SQLite runs one writing transaction at a time anyway."""
-    if connection.vendor != "postgresql" or not addresses:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(a))"
-            " FROM (SELECT unnest(%s::text[]) AS a ORDER BY 1) AS addresses",
-            [CONTACT_LOCK_CLASS, sorted({a.strip().lower() for a in addresses})],
-        )
+    """One transaction at a time matches or creates the contact for an address (until
+    commit), so two submissions from one new person at once make one contact."""
+    lock_keys(CONTACT_LOCK_CLASS, (a.strip().lower() for a in addresses))
 
 
 def _inbound_item(submission: FormSubmission, bound: SubmissionForm) -> InboundItem:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from svardesk.core import bursts
 from svardesk.core.crypto import decrypt_secret, encrypt_secret
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.local_cache import cached
+from svardesk.core.locks import lock_keys
 from svardesk.core.on_commit import after_commit
 from svardesk.core.text import single_line
 from svardesk.crm import services as crm_services
@@ -729,17 +730,8 @@ PERSON_LOCK_CLASS = 0x4D736772  # "Msgr": the advisory locks of this module
 
 
 def _lock_people(page: MessengerPage, psids: list[str]) -> None:
-    """On PostgreSQL, one transaction at a time creates a given person of a Page (until
-    commit): one statement, the locks taken in order (no deadlock between two batches).
-    SQLite runs one writing transaction at a time anyway."""
-    if connection.vendor != "postgresql" or not psids:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(k))"
-            " FROM (SELECT unnest(%s::text[]) AS k ORDER BY 1) AS people",
-            [PERSON_LOCK_CLASS, sorted(f"{page.pk}:{psid}" for psid in psids)],
-        )
+    """One transaction at a time creates a given person of a Page (until commit)."""
+    lock_keys(PERSON_LOCK_CLASS, (f"{page.pk}:{psid}" for psid in psids))
 
 
 def _person_name(psid: str, profile: graph.Profile | graph.GraphError | None) -> tuple[str, str]:
