@@ -510,7 +510,6 @@ def create_contact(
 
 
 @transaction.atomic
-@transaction.atomic
 def create_named_contacts(
     names: Sequence[tuple[str, str]],
     *,
@@ -543,6 +542,7 @@ def create_named_contacts(
     return contacts
 
 
+@transaction.atomic
 def update_contact(contact: Contact, *, actor: User | None, **changes: Any) -> Contact:
     """Change a contact's properties: first_name, last_name, company_name, company_id (the
     primary company; None drops it), language, owner_id, external_id, custom (a partial

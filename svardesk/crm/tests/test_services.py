@@ -559,3 +559,13 @@ def test_a_name_too_long_makes_none_of_the_contacts():
 
     assert "first_name" in error.value.errors
     assert Contact.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_is_updated_in_a_transaction_of_its_own():
+    """As a page's request calls it: no transaction around it (its row lock needs one)."""
+    contact = services.create_contact(actor=None, first_name="Åsa", last_name="Berg")
+
+    services.update_contact(contact, actor=None, last_name="Lind")
+
+    assert Contact.objects.get(pk=contact.pk).last_name == "Lind"
