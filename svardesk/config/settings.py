@@ -107,6 +107,10 @@ TEMPLATES = [
 ]
 
 # --- Database: DATABASE_URL, or SQLite in the data folder -------------------------------------
+# Threads per web process that run HTTP requests (core/threaded_http.py): more requests at once
+# wait on the event loop. Each holds at most one database connection while it works, so it
+# matches the PostgreSQL pool's default size.
+HTTP_THREADS = max(1, env_int("SVARDESK_HTTP_THREADS", 10))
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'svardesk.sqlite3'}"
 _is_sqlite = DATABASE_URL.startswith("sqlite:")
 DATABASES = {

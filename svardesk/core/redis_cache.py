@@ -9,7 +9,6 @@ child (they check the process id)."""
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
@@ -21,18 +20,12 @@ _lock = threading.Lock()
 
 
 class ProcessRedisCache(RedisCache):
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._servers_of_process = re.split("[;,]", server) if isinstance(server, str) else server
-        self._options_of_process = dict(params.get("OPTIONS", {}))
-
     @cached_property
     def _cache(self) -> Any:
-        key = repr((self._servers_of_process, sorted(self._options_of_process.items())))
+        servers, options = self._servers, self._options  # type: ignore[attr-defined]
+        key = repr((servers, sorted(options.items())))
         with _lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = RedisCacheClient(
-                    self._servers_of_process, **self._options_of_process
-                )
+                client = _clients[key] = RedisCacheClient(servers, **options)
         return client

@@ -11,18 +11,10 @@ docs/decisions/0007-threaded-http.md records the choice."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
-
-
-def http_threads() -> int:
-    """Threads per web process (`SVARDESK_HTTP_THREADS`): requests beyond them wait on the event
-    loop. Each thread holds at most one database connection while it works, so this is also
-    the process's connection ceiling; it matches the connection pool's default size."""
-    return max(1, int(os.environ.get("SVARDESK_HTTP_THREADS", "10")))
 
 
 def threaded_http_application(
@@ -32,10 +24,11 @@ def threaded_http_application(
     `event_loop_paths` goes to `event_loop_app` (Django's ASGI handler); every other one runs
     through Django's WSGI handler on the thread pool."""
     from a2wsgi import WSGIMiddleware
+    from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
     # Django's handler returns its response, which is the iterable WSGI expects.
-    threaded: Any = WSGIMiddleware(get_wsgi_application(), workers=http_threads())  # type: ignore[arg-type]
+    threaded: Any = WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_THREADS)  # type: ignore[arg-type]
     prefixes = tuple(event_loop_paths)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -522,14 +522,14 @@ def create_named_contacts(
     given, is contact i's number (stored in E.164, as `create_contact` stores it). Raises
     RecordValidationError (nothing saved)."""
     errors: dict[str, str] = {}
-    numbers = [_clean_phone(n, "phones", errors) for n in phones] if phones is not None else []
+    numbers = [_clean_phone(n, "phones", errors) for n in (phones or [""] * len(names))]
     rows = [
         Contact(
             first_name=_text(first, "first_name", errors, max_length=150),
             last_name=_text(last, "last_name", errors, max_length=150),
-            phone=numbers[i] if numbers else "",
+            phone=number,
         )
-        for i, (first, last) in enumerate(names)
+        for (first, last), number in zip(names, numbers, strict=True)
     ]
     _raise_if(errors)
     contacts = Contact.objects.bulk_create(rows)

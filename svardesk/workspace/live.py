@@ -81,16 +81,10 @@ def broadcast_ticket_changed(
     version and stage (a page that made the change itself updates its header from them),
     and who made it: the user and, when a workspace page's request made it, that request.
     `scope`: those four when the sender read them after commit (`announce_changed`)."""
-    from svardesk.tickets.models import Ticket
+    from svardesk.tickets.queries import live_scopes
 
     try:
-        row = (
-            tuple(scope)
-            if scope is not None
-            else Ticket.objects.filter(pk=ticket_id)
-            .values_list("team_id", "owner_id", "version", "stage_id")
-            .first()
-        )
+        row = tuple(scope) if scope is not None else live_scopes([ticket_id]).get(ticket_id)
     except Exception:
         # Unknown scope: only users who see every ticket hear of it.
         logger.warning("Could not read the team and owner of ticket %s", ticket_id, exc_info=True)

@@ -408,27 +408,9 @@ def _announce(ticket_id: int) -> None:
     ticket_changed.send(sender=Ticket, ticket_id=ticket_id, actor_id=None)
 
 
-def _contact_for(number: str) -> Contact | None:
-    """The caller's contact: one owning the number (any of a contact's numbers), else a new
-    contact named by it. A withheld or unparsable number has none."""
-    if numbers.is_withheld(number) or not numbers.is_e164(number):
-        return None
-    phone = (
-        ContactPhone.objects.filter(number=number, contact__merged_into__isnull=True)
-        .select_related("contact")
-        .order_by("contact_id")
-        .first()
-    )
-    if phone is not None:
-        return phone.contact
-    return crm_services.create_contact(
-        actor=None, first_name=numbers.display_number(number), phones=[number]
-    )
-
-
 def _record_message(call: Call) -> None:
     channel = call.call_channel.channel
-    contact = _contact_for(call.from_number)
+    contact = _contacts_for_numbers({call.from_number}).get(call.from_number)
     conversation = None
     if contact is not None:
         conversation = (
@@ -437,8 +419,8 @@ def _record_message(call: Call) -> None:
             .first()
         )
     message = record_inbound_messages([_call_item(call, contact, conversation)])[0]
-    if contact is not None:
-        link_contact(message.conversation, message, contact)
+    if contact is not None and message.conversation.contact_id != contact.pk:
+        link_contact(message.conversation, message, contact)  # a conversation without one
     call.message = message
     call.contact = contact
     call.save(update_fields=["message", "contact", "updated_at"])
@@ -728,11 +710,11 @@ def _record_messages(calls: list[Call]) -> None:
             [_call_item(call, contact, conversation) for call, contact, conversation in wave]
         )
         for (call, contact, _conversation), message in zip(wave, messages, strict=True):
-            # The core linked the contact (the item names it) unless the conversation went on
-            # from a time without one.
-            if contact is not None and message.conversation.contact_id != contact.pk:
-                link_contact(message.conversation, message, contact)
             if contact is not None:
+                # The core linked the contact (the item names it) unless the conversation
+                # went on from a time without one.
+                if message.conversation.contact_id != contact.pk:
+                    link_contact(message.conversation, message, contact)
                 latest[(call.call_channel.channel_id, contact.pk)] = message.conversation
             call.message = message
             call.contact = contact
@@ -740,7 +722,9 @@ def _record_messages(calls: list[Call]) -> None:
 
 
 def _contacts_for_numbers(callers: set[str]) -> dict[str, Contact]:
-    """`_contact_for` for several numbers: the known ones in two queries — the numbers, then
+    """The callers' contacts: one owning the number (any of a contact's numbers), else a new
+    contact named by it, made together under a lock per number; a withheld or unparsable
+    number has none. The known ones in two queries — the numbers, then
     their contacts — each a plain index lookup (joined, a planner with stale statistics
     walked every contact for each number)."""
     valid = sorted(n for n in callers if not numbers.is_withheld(n) and numbers.is_e164(n))

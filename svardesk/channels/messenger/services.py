@@ -422,31 +422,16 @@ def _new_user(
     profile: graph.Profile | graph.GraphError | None = None,
 ) -> MessengerUser:
     """A person's first message: their profile from Graph once (outside any transaction;
-    `profile` when the caller fetched it), then their contact. Two deliveries racing for the
-    same new person make one."""
+    `profile` when the caller fetched it), then their contact, as a batch makes them. Two
+    deliveries racing for the same new person make one."""
     if profile is None:
         profile = _fetch_profile(psid, decrypt_secret(page.page_token_encrypted))
         if isinstance(profile, graph.GraphError):
-            note_graph_error(page, str(profile))
-    first, last = _person_name(psid, profile)  # no name from Graph: the error is noted
-    fetched = isinstance(profile, graph.Profile)
-    name = f"{first} {last}".strip()
-    try:
-        with transaction.atomic():
-            contact = crm_services.create_contact(actor=None, first_name=first, last_name=last)
-            return MessengerUser.objects.create(
-                page=page,
-                psid=psid,
-                contact=contact,
-                name=name,
-                profile_fetched=fetched,
-                created_at=now,
-            )
-    except IntegrityError:
-        user = queries.messenger_user(page, psid)
-        if user is None:
-            raise
-        return user
+            note_graph_error(page, str(profile))  # no name from Graph
+    with transaction.atomic():
+        _lock_people(page, [psid])
+        user = queries.messenger_user(page, psid)  # made meanwhile by another delivery
+        return user if user is not None else _new_users(page, [(psid, profile)], now=now)[0]
 
 
 def _fetch_files(page: MessengerPage, arrival: Incoming) -> tuple[str, list[InboundAttachment]]:
