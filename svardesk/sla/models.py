@@ -307,3 +307,29 @@ class RollupRebuild(models.Model):
 
     def __str__(self) -> str:
         return f"Rollup rebuild below ticket {self.below}"
+
+
+class ElapsedWeek(models.Model):
+    """How many (non-spam) tickets completed one goal — on time or late — with their time from
+    start to completion in one logarithmic bin, per UTC week of the due time, team (0: none),
+    pipeline and priority: the SLA report's medians and 90th percentiles (`sla.durations`).
+    Kept by database triggers on tickets and their timers (PostgreSQL only)."""
+
+    start = models.DateTimeField()
+    goal = models.CharField(max_length=16)
+    team_id = models.BigIntegerField()
+    pipeline_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    bin = models.IntegerField()
+    tickets = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal", "start", "team_id", "pipeline_id", "priority", "bin"],
+                name="sla_elapsed_week_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal} week {self.start:%Y-%m-%d} bin {self.bin}: {self.tickets}"

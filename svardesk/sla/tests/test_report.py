@@ -97,11 +97,16 @@ def test_compliance_counts_decided_goals_in_the_week_they_fell_due(tickets, team
 def test_median_and_90th_percentile_of_completed_goals(tickets):
     report = report_for(SuperAdminFactory(), period="4")
 
-    # 30 min, 50 min and 2 h: median 50 min; p90 = 50 + 0.8 * 70 = 106 min
+    # 30 min, 50 min and 2 h: median 50 min; p90 = 50 + 0.8 * 70 = 106 min (on PostgreSQL
+    # read from the histogram of durations, within 2 %)
     p50, p90 = report.overall_times["first_response"]
-    assert p50 == pytest.approx(50 * 60)
-    assert p90 == pytest.approx(106 * 60)
-    assert report.overall_times["close"] == (5 * 3600, 5 * 3600)
+    assert p50 == pytest.approx(50 * 60, rel=0.02)
+    assert p90 == pytest.approx(106 * 60, rel=0.02)
+    assert report.overall_times["close"] == pytest.approx((5 * 3600, 5 * 3600), rel=0.02)
+    with timezone.override("UTC"):
+        exact = build_report(SuperAdminFactory(), ReportFilters.parse({"period": "4"}), now=NOW,
+                             exact=True)  # fmt: skip
+    assert exact.overall_times["first_response"] == pytest.approx((50 * 60, 106 * 60))
 
 
 def test_the_latest_misses_come_first_and_link_to_their_tickets(tickets, client: Client):

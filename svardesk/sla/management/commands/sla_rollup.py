@@ -1,6 +1,8 @@
 """`svardesk sla_rollup --rebuild`: recount the SLA report's compliance rollup from the
-tickets (batched by id, safe while tickets change); `--check` says whether its triggers are in
-place (a rebuilt tickets table on SQLite loses them: `--install` puts them back)."""
+tickets (batched by id, safe while tickets change) and, on PostgreSQL, its histogram of
+completed goals' times (`sla.durations`, one statement that holds ticket writes meanwhile);
+`--check` says whether their triggers are in place (a rebuilt tickets table on SQLite loses
+them: `--install` puts them back)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from svardesk.sla import rollup
+from svardesk.sla import durations, rollup
 
 
 class Command(BaseCommand):
@@ -25,11 +27,13 @@ class Command(BaseCommand):
             raise CommandError("give --rebuild, --install or --check")
         if options["install"]:
             rollup.install_triggers()
+            durations.install_triggers()
             self.stdout.write("triggers installed")
-        if options["check"] and not rollup.triggers_installed():
+        installed = rollup.triggers_installed() and durations.triggers_installed()
+        if options["check"] and not installed:
             raise CommandError("the SLA rollup triggers are missing: run with --install --rebuild")
         if options["rebuild"]:
-            if not rollup.triggers_installed():
+            if not installed:
                 raise CommandError("the SLA rollup triggers are missing: add --install")
 
             def progress(done: int, total: int) -> None:
@@ -37,4 +41,6 @@ class Command(BaseCommand):
 
             rollup.rebuild(batch_size=max(1, options["batch_size"]), progress=progress)
             rollup.compact()
+            durations.rebuild()
+            self.stdout.write("times histogram recounted")
             self.stdout.write("rollup rebuilt")
