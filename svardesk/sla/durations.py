@@ -7,7 +7,10 @@ from the timer's start to its completion in that bin. Bins are logarithmic and 2
 (`BIN_SQL`, `bin_edges`), so a median or 90th percentile read from the histogram is within 2 %
 (and a second) of `percentile_cont` over the tickets — without reading a million of them.
 
-Only the goals whose times the report plots (`TIMED_GOALS`) are counted. The status, due time,
+Each (goal, week, bin) also has a row over every team, pipeline and priority together (team
+and pipeline -1, priority "*"), which the unfiltered report of a viewer who sees all tickets
+reads: a year is then some 18,000 rows per goal instead of 300,000. Only the goals whose times
+the report plots (`TIMED_GOALS`) are counted. The status, due time,
 team, pipeline, priority and spam flag live on `tickets_ticket`; the start and completion on
 `sla_ticketsla`, and the timers write them in either order. So both tables carry
 statement-level triggers, each counting its own old and new rows joined with the other table
@@ -29,8 +32,11 @@ from svardesk.tickets.models import SlaStatus
 
 TABLE = "sla_elapsedweek"
 TIMED_GOALS = ("first_response", "close")
-KEY = "goal, start, team_id, pipeline_id, priority, bin"
+KEY = "goal, start, bin, team_id, pipeline_id, priority"
 RATIO = 1.02
+# The rows that count every team, pipeline and priority together.
+ALL_TEAMS = ALL_PIPELINES = -1
+ALL_PRIORITIES = "*"
 COMPLETED_SQL = f"('{SlaStatus.MET.value}', '{SlaStatus.MISSED.value}')"
 
 
@@ -84,10 +90,17 @@ def _contribution(goal: str, tickets: str, timers: str, sign: str, extra: str) -
 
 
 def _upsert(parts: list[str]) -> str:
+    """Each key's change, and each (goal, week, bin)'s change summed over every team,
+    pipeline and priority: the row with team -1, pipeline -1 and priority "*" that an
+    unfiltered report reads instead of a hundred detailed ones."""
     return (
-        f"INSERT INTO {TABLE} ({KEY}, tickets) SELECT {KEY}, SUM(d) FROM ("
+        f"INSERT INTO {TABLE} ({KEY}, tickets) SELECT goal, start, bin, "
+        "CASE WHEN GROUPING(team_id) = 1 THEN -1 ELSE team_id END, "
+        "CASE WHEN GROUPING(pipeline_id) = 1 THEN -1 ELSE pipeline_id END, "
+        f"CASE WHEN GROUPING(priority) = 1 THEN '{ALL_PRIORITIES}' ELSE priority END, SUM(d) FROM ("
         + " UNION ALL ".join(parts)
-        + f") c GROUP BY {KEY} HAVING SUM(d) <> 0 ORDER BY {KEY} "
+        + f") c GROUP BY GROUPING SETS (({KEY}), (goal, start, bin)) HAVING SUM(d) <> 0 "
+        f"ORDER BY 1, 2, 3, 4, 5, 6 "
         f"ON CONFLICT ({KEY}) DO UPDATE SET tickets = {TABLE}.tickets + excluded.tickets"
     )
 
@@ -199,3 +212,4 @@ def rebuild() -> None:
                 ]
             )
         )
+        cursor.execute(f"ANALYZE {TABLE}")

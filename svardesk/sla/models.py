@@ -326,8 +326,19 @@ class ElapsedWeek(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["goal", "start", "team_id", "pipeline_id", "priority", "bin"],
+                # Week, then bin first: the report reads a goal's weeks in (start, bin) order
+                # from this index alone and sums them as they come, with no sort.
+                fields=["goal", "start", "bin", "team_id", "pipeline_id", "priority"],
                 name="sla_elapsed_week_key",
+            )
+        ]
+        indexes = [
+            # The rows over every team, pipeline and priority (team -1): an unfiltered report.
+            models.Index(
+                fields=["goal", "start", "bin"],
+                include=["tickets"],
+                condition=models.Q(team_id=-1),
+                name="sla_elapsed_week_all",
             )
         ]
 

@@ -3,7 +3,9 @@
 
 `ComplianceDay` / `ComplianceHour` hold, per (goal, bucket start, status, team, pipeline,
 priority), how many non-spam tickets have that goal in a decided status (met, missed,
-overdue) with its due time in the bucket. Database triggers on `tickets_ticket` keep them:
+overdue) with its due time in the bucket; and per (goal, bucket start, status, team) the same
+over every pipeline and priority (pipeline -1, priority "*"), which the report reads when it
+filters by neither. Database triggers on `tickets_ticket` keep them:
 
 - PostgreSQL: statement-level AFTER INSERT / UPDATE / DELETE triggers with transition
   tables, so one statement that changes many tickets (the sweep's set-based updates, a bulk
@@ -33,6 +35,9 @@ KEY = "goal, start, status, team_id, pipeline_id, priority"
 DECIDED_SQL = "({})".format(
     ", ".join(f"'{status}'" for status in (SlaStatus.MET, SlaStatus.MISSED, SlaStatus.OVERDUE))
 )
+# The rows over every pipeline and priority of a team.
+ALL_PIPELINES = -1
+ALL_PRIORITIES = "*"
 # The advisory lock a rebuild batch takes alone and the triggers share (PostgreSQL).
 LOCK_KEY = 0x51A0_0C0D
 
@@ -55,12 +60,19 @@ def _contribution(unit: str, goal: str, rel: str, sign: str, extra: str) -> str:
 
 
 def _upsert(unit: str, parts: list[str]) -> str:
+    """Each key's change, and the same summed over every pipeline and priority (pipeline -1,
+    priority "*"): the rows a report without a pipeline or priority filter reads, a tenth
+    of the detailed ones. The parts are repeated, not shared through WITH: SQLite allows no
+    WITH in a trigger."""
     table = TABLES[unit]
+    changes = " UNION ALL ".join(parts)
     return (
         f"INSERT INTO {table} (start, goal, status, team_id, pipeline_id, priority, "
         f"tickets) SELECT start, goal, status, team_id, pipeline_id, priority, SUM(d) FROM ("
-        + " UNION ALL ".join(parts)
-        + f") c WHERE 1 = 1 GROUP BY {KEY} HAVING SUM(d) <> 0 ORDER BY {KEY} "
+        f"SELECT start, goal, status, team_id, pipeline_id, priority, d FROM ({changes}) a "
+        f"UNION ALL SELECT start, goal, status, team_id, {ALL_PIPELINES}, '{ALL_PRIORITIES}', d "
+        f"FROM ({changes}) b"
+        f") c WHERE 1 = 1 GROUP BY {KEY} HAVING SUM(d) <> 0 ORDER BY {KEY} "
         f"ON CONFLICT ({KEY}) DO UPDATE SET tickets = {table}.tickets + excluded.tickets"
     )
 

@@ -105,7 +105,14 @@ def recount() -> Counter[tuple[object, ...]]:
                     hour=0, minute=0, second=0, microsecond=0
                 )
                 key = (goal, monday, ticket.team_id or 0, ticket.pipeline_id, ticket.priority)
-                counts[(*key, cursor.fetchone()[0])] += 1
+                bin_number = cursor.fetchone()[0]
+                counts[(*key, bin_number)] += 1
+                everything = (
+                    durations.ALL_TEAMS,
+                    durations.ALL_PIPELINES,
+                    durations.ALL_PRIORITIES,
+                )
+                counts[(goal, monday, *everything, bin_number)] += 1
     return counts
 
 

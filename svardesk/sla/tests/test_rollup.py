@@ -53,9 +53,17 @@ def recount() -> dict[str, Counter[tuple[object, ...]]]:
             if status not in decided or due is None:
                 continue
             utc = due.astimezone(dt.UTC)
-            rest = (goal, status, ticket.team_id or 0, ticket.pipeline_id, ticket.priority)
-            counts["day"][(utc.replace(hour=0, minute=0, second=0, microsecond=0), *rest)] += 1
-            counts["hour"][(utc.replace(minute=0, second=0, microsecond=0), *rest)] += 1
+            day = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+            hour = utc.replace(minute=0, second=0, microsecond=0)
+            team = ticket.team_id or 0
+            # Each ticket counts in its detailed row and in its team's row over every
+            # pipeline and priority.
+            for rest in (
+                (goal, status, team, ticket.pipeline_id, ticket.priority),
+                (goal, status, team, rollup.ALL_PIPELINES, rollup.ALL_PRIORITIES),
+            ):
+                counts["day"][(day, *rest)] += 1
+                counts["hour"][(hour, *rest)] += 1
     return counts
 
 
