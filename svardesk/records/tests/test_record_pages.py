@@ -3,6 +3,8 @@ associations, create / edit / delete, merge, the back link and the timeline."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -97,6 +99,58 @@ def test_tickets_are_paged_newest_first_with_a_keyset_more_link(client, super_ad
     )
     assert [t.pk for t in more.context["tickets_page"].tickets] == [tickets[1].pk, tickets[0].pk]
     assert not more.context["tickets_page"].next_cursor
+
+
+def test_ticket_rows_link_show_status_owner_and_remove_with_the_pages_csrf_token(
+    super_admin, agent, anna
+):  # type: ignore[no-untyped-def]
+    """The rows are drawn in Python (list_rendering.record_ticket_rows): what they carry is
+    escaped, the Remove form posts with the page's CSRF token, and "More" fetches the rest."""
+    import html
+    import re
+
+    from django.test import Client
+
+    other = crm.create_contact(actor=super_admin, first_name="Bo", emails=["bo@acme.se"])
+    mine = TicketFactory(name="<b>Printer</b> & co", contact=anna, owner=agent)
+    theirs = TicketFactory(name="Shared", contact=other)
+    associations.associate("ticket", theirs.pk, "contact", anna.pk)
+    older = [TicketFactory(name=f"Old {n}", contact=anna) for n in range(25)]
+    for n, ticket in enumerate([*older, mine, theirs]):  # newest last: mine, theirs on top
+        Ticket.objects.filter(pk=ticket.pk).update(
+            created_at=ticket.created_at.replace(year=2020) + dt.timedelta(minutes=n)
+        )
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(super_admin)
+    body = _page(client, "contact", anna.pk).content.decode()
+    rows = body[body.index('id="record-ticket-rows"') :]
+    assert "&lt;b&gt;Printer&lt;/b&gt; &amp; co" in rows
+    assert "<b>Printer" not in rows
+    first, second = rows.split("<tr>")[1:3]
+    assert f"#{theirs.pk}" in first
+    assert "Primary contact" not in first
+    assert f"#{mine.pk}" in second
+    assert "Primary contact" in second
+    assert agent.display_name in second
+    assert "Unassigned" in first
+    assert mine.stage.display_name in second
+    more = re.search(r'hx-get="([^"]+)"', rows[rows.index("more-row") :])
+    assert more is not None
+    rest = client.get(html.unescape(more.group(1))).content.decode()
+    assert rest.count("<tr>") == 2
+    assert "more-row" not in rest
+    action = re.search(r'action="([^"]+)"', second)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', second)
+    assert action is not None
+    assert token is not None
+    response = client.post(
+        html.unescape(action.group(1)),
+        {"csrfmiddlewaretoken": token.group(1), "partner_type": "ticket", "partner_id": mine.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    mine.refresh_from_db()
+    assert mine.contact_id is None
 
 
 def test_timeline_shows_a_property_change_with_old_and_new_values(client, super_admin, anna):
