@@ -278,6 +278,24 @@ def test_normalisation_is_the_same_in_the_database(db):
             assert cursor.fetchone()[0] == phone_digits(sample), sample
 
 
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(
+        alphabet=st.sampled_from(FOLD_FROM + "ÆæŒœßẞÞþĲĳ" + " eanrtsKk0123456789.@-_,'\t數EANRT"),
+        max_size=80,
+    )
+)
+def test_the_database_folds_any_mix_of_letters_as_python_does(db, text: str) -> None:
+    """svardesk_fold's translate() table starts with common ASCII characters mapped to
+    themselves (search.postgres): any text of them mixed with the table's own letters folds
+    exactly as search.normalise.fold."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT svardesk_fold(%s)", [text])
+        assert cursor.fetchone()[0] == fold(text)
+
+
 @pytest.mark.parametrize(
     ("text", "folded"),
     [
