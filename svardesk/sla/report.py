@@ -84,6 +84,17 @@ class ReportFilters:
             priority=priority if priority in Priority.values else "",
         )
 
+    def narrow(self, rows: QuerySet[Any]) -> QuerySet[Any]:
+        """Tickets, or rollup rows (which carry the same columns), of the team, pipeline and
+        priority asked for."""
+        if self.team_id is not None:
+            rows = rows.filter(team_id=self.team_id)
+        if self.pipeline_id is not None:
+            rows = rows.filter(pipeline_id=self.pipeline_id)
+        if self.priority:
+            rows = rows.filter(priority=self.priority)
+        return rows
+
     def bounds(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
         """From the Monday starting the first week of the period to the end of this week."""
         local = timezone.localtime(now)
@@ -115,14 +126,7 @@ def _goal_tickets(
             f"sla_{goal}_due__lt": end,
         }
     )
-    tickets = Ticket.objects.filter(condition, scope, is_spam=False)
-    if filters.team_id is not None:
-        tickets = tickets.filter(team_id=filters.team_id)
-    if filters.pipeline_id is not None:
-        tickets = tickets.filter(pipeline_id=filters.pipeline_id)
-    if filters.priority:
-        tickets = tickets.filter(priority=filters.priority)
-    return tickets
+    return filters.narrow(Ticket.objects.filter(condition, scope, is_spam=False))
 
 
 @dataclass
@@ -273,17 +277,10 @@ def _rollup_counts(
         rows = rows.filter(goal=goal)
         if teams is not None:
             rows = rows.filter(team_id__in=teams)
-        if filters.team_id is not None:
-            rows = rows.filter(team_id=filters.team_id)
         if filters.pipeline_id is None and not filters.priority:
             # The rows over every pipeline and priority of each team.
-            return rows.filter(pipeline_id=rollup.ALL_PIPELINES)
-        rows = rows.filter(pipeline_id__gte=0)
-        if filters.pipeline_id is not None:
-            rows = rows.filter(pipeline_id=filters.pipeline_id)
-        if filters.priority:
-            rows = rows.filter(priority=filters.priority)
-        return rows
+            return filters.narrow(rows.filter(pipeline_id=rollup.ALL_PIPELINES))
+        return filters.narrow(rows.filter(pipeline_id__gte=0))
 
     first, last = _utc_floor(boundaries[0], _DAY), boundaries[-1]
     # Each day goes to the local week holding its midday, grouped by the database.
@@ -404,12 +401,7 @@ def _histogram_times(
     rows = rows.filter(team_id=durations.ALL_TEAMS) if everything else rows.filter(team_id__gte=0)
     if teams is not None:
         rows = rows.filter(team_id__in=teams)
-    if filters.team_id is not None:
-        rows = rows.filter(team_id=filters.team_id)
-    if filters.pipeline_id is not None:
-        rows = rows.filter(pipeline_id=filters.pipeline_id)
-    if filters.priority:
-        rows = rows.filter(priority=filters.priority)
+    rows = filters.narrow(rows)
     # Summed per local week (the one holding each UTC week's middle) and bin by the database:
     # tens of thousands of rows at 52 weeks, which Python would parse and place one by one.
     sql, params = rows.values("start", "bin", "tickets").order_by().query.sql_with_params()
