@@ -37,6 +37,7 @@ from svardesk.crm.models import (
 from svardesk.imports.bulk import insert_rows
 from svardesk.imports.engine import Importer, Row, RowError, Tally
 from svardesk.imports.fields import ImportField
+from svardesk.tickets.models import Ticket
 
 CONTACT_FIELDS = {
     "firstname": "first_name",
@@ -109,6 +110,7 @@ def _emails(values: dict[str, Any]) -> list[str]:
 
 class ContactImporter(_RecordImporter):
     object_type = "contacts"
+    looked_up = (ContactEmail, Contact, ContactPhone)
 
     def check(self, values: dict[str, Any]) -> None:
         if not (
@@ -131,14 +133,16 @@ class ContactImporter(_RecordImporter):
         by_email = dict(
             ContactEmail.objects.filter(
                 email_key__in={e.lower() for row in rows for e in _emails(row.values)}
-            ).values_list("email_key", "contact_id")
+            )
+            .order_by()
+            .values_list("email_key", "contact_id")
         )
         external_ids = {row.values["external_id"] for row in rows if "external_id" in row.values}
         by_external = (
             dict(
-                Contact.objects.filter(
-                    external_id__in=external_ids, merged_into__isnull=True
-                ).values_list("external_id", "pk")
+                Contact.objects.filter(external_id__in=external_ids, merged_into__isnull=True)
+                .order_by()
+                .values_list("external_id", "pk")
             )
             if external_ids
             else {}
@@ -395,6 +399,7 @@ def _contact_company_rows(contact_id: int, company_id: int) -> list[Association]
 
 class CompanyImporter(_RecordImporter):
     object_type = "companies"
+    looked_up = (Company,)
 
     def keys(self, values: dict[str, Any]) -> frozenset[Any]:
         if values.get("external_id"):
@@ -521,6 +526,7 @@ PIPELINE_OF_ROW = "_pipeline"  # not a property: never compared or fingerprinted
 
 class TicketImporter(_RecordImporter):
     object_type = "tickets"
+    looked_up = (Ticket,)
 
     def check(self, values: dict[str, Any]) -> None:
         pipeline = values.get("hs_pipeline") or self.context.default_pipeline
@@ -544,7 +550,7 @@ class TicketImporter(_RecordImporter):
         return frozenset({("external_id", values["external_id"])})
 
     def apply(self, rows: list[Row], tally: Tally) -> None:
-        from svardesk.tickets.models import Source, Ticket
+        from svardesk.tickets.models import Source
         from svardesk.tickets.services import NewTicket, create_tickets
 
         contact_ids = dict(

@@ -360,3 +360,23 @@ def test_a_new_address_is_added_to_the_contact_found_by_its_external_id(tmp_path
         ["one@example.com"],
         ["one@example.com", "two@example.com", "Three@example.com"],
     )
+
+
+def test_the_tables_looked_up_are_analysed_as_they_grow(tmp_path, monkeypatch):
+    """PostgreSQL plans each batch's lookups from statistics; the import refreshes them
+    after batches 1, 4, 16, … so a table that grew during the import is not planned as the
+    empty one it was."""
+    from django.db import connection
+
+    from svardesk.imports import engine
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's planner needs no refreshed statistics here")
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
+    rows = [["email", "firstname"]] + [[f"p{n}@example.com", f"P{n}"] for n in range(10)]
+    out, _err = run("--type", "contacts", str(write_csv(tmp_path / "c.csv", rows)))
+    assert last_line(out) == "10 created, 0 updated, 0 failed"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'crm_contactemail'")
+        # Analysed last after the fourth batch of two rows (the fifth is not a power of 4).
+        assert cursor.fetchone()[0] == 8
