@@ -24,13 +24,20 @@ SQLite has no such triggers: its report sorts the (few) durations in Python inst
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from django.db import connection, transaction
 
 from svardesk.tickets.models import SlaStatus
 
-TABLE = "sla_elapsedweek"
+# The histogram by UTC week, and by UTC hour for the hours near a week's start where some
+# time zone's week begins (Sunday 10:00 to Monday 14:00 UTC: UTC+14 to UTC-12, with margin).
+TABLES = {"week": "sla_elapsedweek", "hour": "sla_elapsedhour"}
+EDGE_SQL = (
+    "(extract(isodow FROM {due} AT TIME ZONE 'UTC') = 7 "
+    "AND extract(hour FROM {due} AT TIME ZONE 'UTC') >= 10 "
+    "OR extract(isodow FROM {due} AT TIME ZONE 'UTC') = 1 "
+    "AND extract(hour FROM {due} AT TIME ZONE 'UTC') < 14)"
+)
 TIMED_GOALS = ("first_response", "close")
 KEY = "goal, start, bin, team_id, pipeline_id, priority"
 RATIO = 1.02
@@ -76,39 +83,64 @@ def percentile(histogram: dict[int, int], fraction: float) -> float | None:
     return low_value + (value_at(high_rank) - low_value) * (position - low_rank)
 
 
-def _contribution(goal: str, tickets: str, timers: str, sign: str, extra: str) -> str:
+def _contribution(unit: str, goal: str, tickets: str, timers: str, sign: str) -> str:
     elapsed = f"s.{goal}_completed_at - s.{goal}_started_at"
+    due = f"r.sla_{goal}_due"
+    edge = f" AND {EDGE_SQL.format(due=due)}" if unit == "hour" else ""
     return (
-        f"SELECT date_trunc('week', r.sla_{goal}_due, 'UTC') AS start, '{goal}' AS goal, "
+        f"SELECT date_trunc('{unit}', {due}, 'UTC') AS start, '{goal}' AS goal, "
         f"COALESCE(r.team_id, 0) AS team_id, r.pipeline_id AS pipeline_id, "
         f"r.priority AS priority, {bin_sql(elapsed)} AS bin, {sign} AS d "
         f"FROM {tickets} r JOIN {timers} s ON s.ticket_id = r.id "
-        f"WHERE r.sla_{goal}_status IN {COMPLETED_SQL} AND r.sla_{goal}_due IS NOT NULL "
+        f"WHERE r.sla_{goal}_status IN {COMPLETED_SQL} AND {due} IS NOT NULL "
         f"AND NOT r.is_spam AND s.{goal}_started_at IS NOT NULL "
-        f"AND s.{goal}_completed_at IS NOT NULL{extra}"
+        f"AND s.{goal}_completed_at IS NOT NULL{edge}"
     )
 
 
-def _upsert(parts: list[str]) -> str:
-    """Each key's change, and each (goal, week, bin)'s change summed over every team,
+def _upsert(unit: str, parts: list[str]) -> str:
+    """Each key's change, and each (goal, bucket, bin)'s change summed over every team,
     pipeline and priority: the row with team -1, pipeline -1 and priority "*" that an
     unfiltered report reads instead of a hundred detailed ones."""
+    table = TABLES[unit]
     return (
-        f"INSERT INTO {TABLE} ({KEY}, tickets) SELECT goal, start, bin, "
+        f"INSERT INTO {table} ({KEY}, tickets) SELECT goal, start, bin, "
         "CASE WHEN GROUPING(team_id) = 1 THEN -1 ELSE team_id END, "
         "CASE WHEN GROUPING(pipeline_id) = 1 THEN -1 ELSE pipeline_id END, "
         f"CASE WHEN GROUPING(priority) = 1 THEN '{ALL_PRIORITIES}' ELSE priority END, SUM(d) FROM ("
         + " UNION ALL ".join(parts)
         + f") c GROUP BY GROUPING SETS (({KEY}), (goal, start, bin)) HAVING SUM(d) <> 0 "
         f"ORDER BY 1, 2, 3, 4, 5, 6 "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET tickets = {TABLE}.tickets + excluded.tickets"
+        f"ON CONFLICT ({KEY}) DO UPDATE SET tickets = {table}.tickets + excluded.tickets"
     )
 
 
-# Per trigger: its table, the function's name, and how its old/new rows join the other table.
-_TRIGGERS: dict[str, tuple[str, Callable[[str], tuple[str, str]]]] = {
-    "tickets_ticket": ("sla_durations_tickets", lambda rows: (rows, "sla_ticketsla")),
-    "sla_ticketsla": ("sla_durations_timers", lambda rows: ("tickets_ticket", rows)),
+def _units() -> list[str]:
+    """The histogram tables that exist: an earlier migration installs the triggers before a
+    later one adds the hourly table (and installs them again)."""
+    existing = set(connection.introspection.table_names())
+    return [unit for unit, table in TABLES.items() if table in existing]
+
+
+def _upserts(tickets: str | None, timers: str | None, relations: list[tuple[str, str]]) -> str:
+    """The histograms' upserts for `relations` (old/new rows with their sign), each joined
+    with the other table as it stands."""
+    statements = []
+    for unit in _units():
+        parts = [
+            _contribution(unit, goal, tickets or rel, timers or rel, sign)
+            for rel, sign in relations
+            for goal in TIMED_GOALS
+        ]
+        statements.append(_upsert(unit, parts) + ";")
+    return " ".join(statements)
+
+
+# Per trigger: its table, the function's name, and the other table its rows join
+# (tickets' rows join their timers, timers' rows their tickets).
+_TRIGGERS: dict[str, tuple[str, str | None, str | None]] = {
+    "tickets_ticket": ("sla_durations_tickets", None, "sla_ticketsla"),
+    "sla_ticketsla": ("sla_durations_timers", "tickets_ticket", None),
 }
 _REFERENCING = {
     "INSERT": "REFERENCING NEW TABLE AS new_rows",
@@ -122,18 +154,13 @@ _RELATIONS = {
 }
 
 
-def _function(name: str, join: Callable[[str], tuple[str, str]]) -> str:
+def _function(name: str, tickets: str | None, timers: str | None) -> str:
     body = []
     for keyword, (operation, relations) in zip(
         ("IF", "ELSIF", "ELSE"), _RELATIONS.items(), strict=True
     ):
         condition = f" TG_OP = '{operation}' THEN" if keyword != "ELSE" else ""
-        parts = [
-            _contribution(goal, *join(rel), sign, "")
-            for rel, sign in relations
-            for goal in TIMED_GOALS
-        ]
-        body.append(f"{keyword}{condition} {_upsert(parts)};")
+        body.append(f"{keyword}{condition} {_upserts(tickets, timers, relations)}")
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + " ".join(body)
@@ -143,8 +170,8 @@ def _function(name: str, join: Callable[[str], tuple[str, str]]) -> str:
 
 def _install() -> list[str]:
     statements = []
-    for table, (name, join) in _TRIGGERS.items():
-        statements.append(_function(name, join))
+    for table, (name, tickets, timers) in _TRIGGERS.items():
+        statements.append(_function(name, tickets, timers))
         for operation, referencing in _REFERENCING.items():
             trigger = f"{name}_{operation.lower()}"
             statements += [
@@ -157,7 +184,7 @@ def _install() -> list[str]:
 
 def _uninstall() -> list[str]:
     statements = []
-    for table, (name, _join) in _TRIGGERS.items():
+    for table, (name, _tickets, _timers) in _TRIGGERS.items():
         statements += [
             f"DROP TRIGGER IF EXISTS {name}_{operation.lower()} ON {table}"
             for operation in _REFERENCING
@@ -203,13 +230,9 @@ def rebuild() -> None:
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE tickets_ticket, sla_ticketsla IN SHARE MODE")
-        cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(
-            _upsert(
-                [
-                    _contribution(goal, "tickets_ticket", "sla_ticketsla", "1", "")
-                    for goal in TIMED_GOALS
-                ]
-            )
-        )
-        cursor.execute(f"ANALYZE {TABLE}")
+        tables = [TABLES[unit] for unit in _units()]
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(_upserts("tickets_ticket", "sla_ticketsla", [("", "1")]))
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")

@@ -344,3 +344,36 @@ class ElapsedWeek(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goal} week {self.start:%Y-%m-%d} bin {self.bin}: {self.tickets}"
+
+
+class ElapsedHour(models.Model):
+    """The same counts as `ElapsedWeek` by UTC hour of the due time, only for the hours where
+    some time zone's week begins (Sunday 10:00 to Monday 14:00 UTC): the report moves the
+    goals between a local week start and the UTC Monday midnight from here."""
+
+    start = models.DateTimeField()
+    goal = models.CharField(max_length=16)
+    team_id = models.BigIntegerField()
+    pipeline_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    bin = models.IntegerField()
+    tickets = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal", "start", "bin", "team_id", "pipeline_id", "priority"],
+                name="sla_elapsed_hour_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["goal", "start", "bin"],
+                include=["tickets"],
+                condition=models.Q(team_id=-1),
+                name="sla_elapsed_hour_all",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal} hour {self.start:%Y-%m-%d %H:%M} bin {self.bin}: {self.tickets}"

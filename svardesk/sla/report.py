@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from svardesk.core.parsing import parse_ascii_int
 from svardesk.sla import durations, rollup
-from svardesk.sla.models import ComplianceDay, ComplianceHour, ElapsedWeek
+from svardesk.sla.models import ComplianceDay, ComplianceHour, ElapsedHour, ElapsedWeek
 from svardesk.sla.settings_forms import GOAL_LABELS
 from svardesk.teams.models import Team
 from svardesk.tickets.models import SLA_GOALS, Priority, SlaStatus, Ticket
@@ -388,20 +388,27 @@ def _histogram_times(
         return found if 0 <= found < len(boundaries) - 1 else None
 
     histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    rows = ElapsedWeek.objects.filter(
-        goal=goal, start__gte=_utc_monday(boundaries[0]), start__lt=boundaries[-1]
-    )
     everything = (
         teams is None
         and filters.team_id is None
         and filters.pipeline_id is None
         and not filters.priority
     )
-    # Unfiltered, the rows over every team, pipeline and priority; else the detailed ones.
-    rows = rows.filter(team_id=durations.ALL_TEAMS) if everything else rows.filter(team_id__gte=0)
-    if teams is not None:
-        rows = rows.filter(team_id__in=teams)
-    rows = filters.narrow(rows)
+
+    def restrict(rows: QuerySet[Any]) -> QuerySet[Any]:
+        # Unfiltered, the rows over every team, pipeline and priority; else the detailed ones.
+        if everything:
+            return rows.filter(team_id=durations.ALL_TEAMS)
+        rows = rows.filter(team_id__gte=0)
+        if teams is not None:
+            rows = rows.filter(team_id__in=teams)
+        return filters.narrow(rows)
+
+    rows = restrict(
+        ElapsedWeek.objects.filter(
+            goal=goal, start__gte=_utc_monday(boundaries[0]), start__lt=boundaries[-1]
+        )
+    )
     # Summed per local week (the one holding each UTC week's middle) and bin by the database:
     # tens of thousands of rows at 52 weeks, which Python would parse and place one by one.
     sql, params = rows.values("start", "bin", "tickets").order_by().query.sql_with_params()
@@ -414,7 +421,17 @@ def _histogram_times(
         for bucket, bin_number, count in cursor.fetchall():
             if 1 <= bucket < len(boundaries):
                 histograms[bucket - 1][bin_number] += int(count)
-    # The pieces between each local week start and its nearest UTC Monday midnight.
+
+    def move(counted: int | None, true: int | None, bin_number: int, count: int) -> None:
+        if counted is not None:
+            histograms[counted][bin_number] -= count
+        if true is not None:
+            histograms[true][bin_number] += count
+
+    # The pieces between each local week start and its nearest UTC Monday midnight: their
+    # whole UTC hours from the hourly histogram, the rest of an hour (zones 30 or 45
+    # minutes off UTC) from the tickets.
+    hours: dict[dt.datetime, tuple[int | None, int | None]] = {}
     pieces: list[tuple[dt.datetime, dt.datetime, int | None, int | None]] = []
     for boundary in boundaries:
         monday = _utc_monday(boundary)
@@ -423,8 +440,30 @@ def _histogram_times(
             continue
         low, high = min(boundary, nearest), max(boundary, nearest)
         counted, true = week_of(_utc_monday(low) + _HALF_WEEK), week_of(low)
-        if counted != true:
+        if counted == true:
+            continue
+        whole_low, whole_high = _utc_floor(low, _HOUR), _utc_floor(high, _HOUR)
+        if whole_low < low:
+            whole_low += _HOUR
+        if whole_low >= whole_high:
             pieces.append((low, high, counted, true))
+            continue
+        hour = whole_low
+        while hour < whole_high:
+            hours[hour] = (counted, true)
+            hour += _HOUR
+        if low < whole_low:
+            pieces.append((low, whole_low, counted, true))
+        if whole_high < high:
+            pieces.append((whole_high, high, counted, true))
+    if hours:
+        for hour, bin_number, count in (
+            restrict(ElapsedHour.objects.filter(goal=goal, start__in=list(hours)))
+            .values_list("start", "bin")
+            .annotate(n=Sum("tickets"))
+            .order_by()
+        ):
+            move(*hours[_utc_floor(hour, _HOUR)], bin_number, count)
     if pieces:
         within = Q()
         for low, high, _counted, _true in pieces:
@@ -438,10 +477,7 @@ def _histogram_times(
             if bucket % 2 == 0:
                 continue  # between pieces: not selected
             _low, _high, counted, true = pieces[bucket // 2]
-            if counted is not None:
-                histograms[counted][bin_number] -= count
-            if true is not None:
-                histograms[true][bin_number] += count
+            move(counted, true, bin_number, count)
     if others is not None:
         tickets = _goal_tickets(others, filters, goal, COMPLETED, boundaries[0], boundaries[-1])
         for bucket, bin_number, count in _binned(tickets, goal, boundaries):

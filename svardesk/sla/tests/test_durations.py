@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from svardesk.accounts.models import TicketAccess
 from svardesk.sla import durations
-from svardesk.sla.models import ElapsedWeek, TicketSla
+from svardesk.sla.models import ElapsedHour, ElapsedWeek, TicketSla
 from svardesk.sla.report import PERIODS, ReportFilters, _percentile, build_report
 from svardesk.sla.tests.test_rollup import (
     NOW,
@@ -81,10 +81,12 @@ def give_timers(rng: random.Random, tickets: list[Ticket]) -> None:
 
 
 def recount() -> Counter[tuple[object, ...]]:
-    """What the histogram should hold, from the tickets and their timers; each duration
-    binned by the database, like the triggers."""
+    """What the histograms should hold ("week", and "hour" for the hours from Sunday 10:00
+    to Monday 14:00 UTC), from the tickets and their timers; each duration binned by the
+    database, like the triggers."""
     counts: Counter[tuple[object, ...]] = Counter()
     timers = {timer.ticket_id: timer for timer in TicketSla.objects.all()}
+    everything = (durations.ALL_TEAMS, durations.ALL_PIPELINES, durations.ALL_PRIORITIES)
     with connection.cursor() as cursor:
         for ticket in Ticket.objects.filter(is_spam=False):
             timer = timers.get(ticket.pk)
@@ -100,32 +102,31 @@ def recount() -> Counter[tuple[object, ...]]:
                 if started is None or completed is None:
                     continue
                 cursor.execute(f"SELECT {durations.bin_sql('%s::interval')}", [completed - started])
-                utc = due.astimezone(dt.UTC)
-                monday = (utc - dt.timedelta(days=utc.weekday())).replace(
-                    hour=0, minute=0, second=0, microsecond=0
-                )
-                key = (goal, monday, ticket.team_id or 0, ticket.pipeline_id, ticket.priority)
                 bin_number = cursor.fetchone()[0]
-                counts[(*key, bin_number)] += 1
-                everything = (
-                    durations.ALL_TEAMS,
-                    durations.ALL_PIPELINES,
-                    durations.ALL_PRIORITIES,
-                )
-                counts[(goal, monday, *everything, bin_number)] += 1
+                utc = due.astimezone(dt.UTC)
+                hour = utc.replace(minute=0, second=0, microsecond=0)
+                monday = (hour - dt.timedelta(days=utc.weekday())).replace(hour=0)
+                buckets = [("week", monday)]
+                if (utc.isoweekday() == 7 and utc.hour >= 10) or (
+                    utc.isoweekday() == 1 and utc.hour < 14
+                ):
+                    buckets.append(("hour", hour))
+                team = (ticket.team_id or 0, ticket.pipeline_id, ticket.priority)
+                for unit, start in buckets:
+                    counts[(unit, goal, start, *team, bin_number)] += 1
+                    counts[(unit, goal, start, *everything, bin_number)] += 1
     return counts
 
 
 def stored() -> Counter[tuple[object, ...]]:
-    return Counter(
-        {
-            tuple(row[:-1]): row[-1]
-            for row in ElapsedWeek.objects.values_list(
-                "goal", "start", "team_id", "pipeline_id", "priority", "bin", "tickets"
-            )
-            if row[-1]
-        }
-    )
+    counts: Counter[tuple[object, ...]] = Counter()
+    for unit, model in (("week", ElapsedWeek), ("hour", ElapsedHour)):
+        for row in model.objects.values_list(
+            "goal", "start", "team_id", "pipeline_id", "priority", "bin", "tickets"
+        ):
+            if row[-1]:
+                counts[(unit, *row[:-1])] = row[-1]
+    return counts
 
 
 @postgres_only
@@ -186,6 +187,7 @@ def test_the_rebuild_recounts_the_histogram(world) -> None:  # noqa: F811  # typ
     give_timers(rng, make_tickets(rng, teams, pipelines, 25))
     expected = recount()
     ElapsedWeek.objects.update(tickets=99)
+    ElapsedHour.objects.all().delete()
     call_command("sla_rollup", "--rebuild", stdout=StringIO())
     assert stored() == expected
     assert durations.triggers_installed()
