@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import functools
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -269,9 +270,15 @@ def _rollup_counts(
     buckets, and, where the boundary is not on a UTC hour (zones 30 or 45 minutes off UTC),
     the rest of its hour from the tickets themselves."""
 
+    # Thousands of rows share a few hundred distinct days and hours: each placed once.
+    @functools.cache
     def week_of(moment: dt.datetime) -> int | None:
         found = bisect.bisect_right(boundaries, moment) - 1
         return found if 0 <= found < len(boundaries) - 1 else None
+
+    @functools.cache
+    def counted_week(hour: dt.datetime) -> int | None:
+        return week_of(_utc_floor(hour, _DAY) + _DAY / 2)
 
     def restrict(rows: QuerySet[Any]) -> QuerySet[Any]:
         rows = rows.filter(goal=goal)
@@ -294,8 +301,11 @@ def _rollup_counts(
         .annotate(n=Sum("tickets"))
         .order_by()
     )
+    week_index: dict[Any, int | None] = {}
     for week, team_id, status, count in days:
-        tally.add(index.get(_as_date(week, tz)), team_id or None, status, count)
+        if week not in week_index:
+            week_index[week] = index.get(_as_date(week, tz))
+        tally.add(week_index[week], team_id or None, status, count)
     # The parts of days on the wrong side of a boundary: [from, to) with their true week.
     pieces: list[tuple[dt.datetime, dt.datetime]] = []
     for boundary in boundaries:
@@ -329,7 +339,7 @@ def _rollup_counts(
     def move(
         hour: dt.datetime, team_id: int | None, status: str, count: int, true: int | None
     ) -> None:
-        counted = week_of(_utc_floor(hour, _DAY) + _DAY / 2)
+        counted = counted_week(hour)
         if counted != true:
             tally.add(true, team_id or None, status, count)
             tally.add(counted, team_id or None, status, -count)
@@ -409,18 +419,10 @@ def _histogram_times(
             goal=goal, start__gte=_utc_monday(boundaries[0]), start__lt=boundaries[-1]
         )
     )
-    # Summed per local week (the one holding each UTC week's middle) and bin by the database:
-    # tens of thousands of rows at 52 weeks, which Python would parse and place one by one.
-    sql, params = rows.values("start", "bin", "tickets").order_by().query.sql_with_params()
-    query = (
-        "SELECT width_bucket(h.start + interval '3 days 12 hours', %s::timestamptz[]), "  # noqa: S608
-        f"h.bin, SUM(h.tickets) FROM ({sql}) AS h GROUP BY 1, 2"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, [boundaries, *params])
-        for bucket, bin_number, count in cursor.fetchall():
-            if 1 <= bucket < len(boundaries):
-                histograms[bucket - 1][bin_number] += int(count)
+    # Each UTC week in the local week holding its middle.
+    for bucket, bin_number, count in _summed(rows, boundaries, shift="3 days 12 hours"):
+        if 1 <= bucket < len(boundaries):
+            histograms[bucket - 1][bin_number] += count
 
     def move(counted: int | None, true: int | None, bin_number: int, count: int) -> None:
         if counted is not None:
@@ -431,7 +433,7 @@ def _histogram_times(
     # The pieces between each local week start and its nearest UTC Monday midnight: their
     # whole UTC hours from the hourly histogram, the rest of an hour (zones 30 or 45
     # minutes off UTC) from the tickets.
-    hours: dict[dt.datetime, tuple[int | None, int | None]] = {}
+    hours: list[tuple[dt.datetime, dt.datetime, int | None, int | None]] = []
     pieces: list[tuple[dt.datetime, dt.datetime, int | None, int | None]] = []
     for boundary in boundaries:
         monday = _utc_monday(boundary)
@@ -448,22 +450,21 @@ def _histogram_times(
         if whole_low >= whole_high:
             pieces.append((low, high, counted, true))
             continue
-        hour = whole_low
-        while hour < whole_high:
-            hours[hour] = (counted, true)
-            hour += _HOUR
+        hours.append((whole_low, whole_high, counted, true))
         if low < whole_low:
             pieces.append((low, whole_low, counted, true))
         if whole_high < high:
             pieces.append((whole_high, high, counted, true))
     if hours:
-        for hour, bin_number, count in (
-            restrict(ElapsedHour.objects.filter(goal=goal, start__in=list(hours)))
-            .values_list("start", "bin")
-            .annotate(n=Sum("tickets"))
-            .order_by()
-        ):
-            move(*hours[_utc_floor(hour, _HOUR)], bin_number, count)
+        within = Q()
+        for low, high, _counted, _true in hours:
+            within |= Q(start__gte=low, start__lt=high)
+        rows = restrict(ElapsedHour.objects.filter(within, goal=goal))
+        edges = [edge for low, high, _counted, _true in hours for edge in (low, high)]
+        for bucket, bin_number, count in _summed(rows, edges):
+            if bucket % 2:  # inside a range (even: between two)
+                _low, _high, counted, true = hours[bucket // 2]
+                move(counted, true, bin_number, count)
     if pieces:
         within = Q()
         for low, high, _counted, _true in pieces:
@@ -494,6 +495,22 @@ def _histogram_times(
         for bin_number, count in histogram.items():
             period[bin_number] += count
     return weekly, (durations.percentile(period, 0.5), durations.percentile(period, 0.9))
+
+
+def _summed(
+    rows: QuerySet[Any], edges: list[dt.datetime], *, shift: str = "0"
+) -> list[tuple[int, int, int]]:
+    """(bucket, bin, tickets) of histogram rows summed by the database, bucket i holding the
+    rows whose start (+ `shift`) is in [edges[i-1], edges[i]) (width_bucket): tens of
+    thousands of rows at 52 weeks, which Python would parse and place one by one."""
+    sql, params = rows.values("start", "bin", "tickets").order_by().query.sql_with_params()
+    query = (
+        f"SELECT width_bucket(h.start + interval '{shift}', %s::timestamptz[]), "  # noqa: S608
+        f"h.bin, SUM(h.tickets) FROM ({sql}) AS h GROUP BY 1, 2"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [edges, *params])
+        return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
 
 
 def _binned(
