@@ -23,8 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Model
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -80,8 +79,6 @@ class Importer:
     (cross-cell rules, no queries), `keys` and `apply`."""
 
     object_type = ""
-    # The tables a batch both grows and looks later rows up in (by address, ID, domain).
-    looked_up: tuple[type[Model], ...] = ()
 
     def __init__(
         self, context: CellContext, actor: Any, fields: list[ImportField] | None = None
@@ -327,7 +324,6 @@ def _run(job: ImportJob, progress: Progress | None) -> None:
                 ImportJob.objects.filter(pk=job.pk).update(error_path=str(path))
             batch: list[Row] = []
             batch_keys: set[Any] = set()
-            statistics = _Statistics(importer)
             checked = checked_rows(rows, columns, importer, skip=job.rows_done)
             for row in checked:
                 if row.keys & batch_keys:
@@ -335,14 +331,12 @@ def _run(job: ImportJob, progress: Progress | None) -> None:
                     # second is looked up.
                     if not _flush(job, importer, batch, writer, handle, progress):
                         return
-                    statistics.after_batch()
                     batch, batch_keys = [], set()
                 batch.append(row)
                 batch_keys |= row.keys
                 if len(batch) >= BATCH_SIZE:
                     if not _flush(job, importer, batch, writer, handle, progress):
                         return
-                    statistics.after_batch()
                     batch, batch_keys = [], set()
             if batch and not _flush(job, importer, batch, writer, handle, progress):
                 return
@@ -370,29 +364,6 @@ def _forget_upload(file_path: str) -> None:
     # services.receive_upload names an upload by a random hex id: only such a file goes.
     if path.parent == uploads and re.fullmatch(r"[0-9a-f]{32}\.csv", path.name):
         path.unlink(missing_ok=True)
-
-
-class _Statistics:
-    """PostgreSQL plans each batch's lookups (addresses, IDs among the rows written so far)
-    from the tables' statistics, which autovacuum refreshes only now and then: a table that
-    grew from 1,000 to 300,000 rows during the import still looks small, and the lookups of
-    1,000 addresses turned into whole-table scans (30 to 50 ms a batch, growing). So the tables
-    the importer looks rows up in are analysed after batches 1, 4, 16, 64, … — a few
-    ANALYZEs (each ~0.1 s, sampling) for a million rows."""
-
-    def __init__(self, importer: Importer) -> None:
-        self.tables = [model._meta.db_table for model in importer.looked_up]
-        self.batches = 0
-        self.next_at = 1
-
-    def after_batch(self) -> None:
-        self.batches += 1
-        if self.batches < self.next_at or connection.vendor != "postgresql":
-            return
-        self.next_at *= 4
-        with connection.cursor() as cursor:
-            for table in self.tables:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _flush(

@@ -34,10 +34,9 @@ from svardesk.crm.models import (
     PhoneKind,
     RecordEvent,
 )
-from svardesk.imports.bulk import insert_rows
+from svardesk.imports.bulk import insert_rows, plain_index_lookups
 from svardesk.imports.engine import Importer, Row, RowError, Tally
 from svardesk.imports.fields import ImportField
-from svardesk.tickets.models import Ticket
 
 CONTACT_FIELDS = {
     "firstname": "first_name",
@@ -110,7 +109,6 @@ def _emails(values: dict[str, Any]) -> list[str]:
 
 class ContactImporter(_RecordImporter):
     object_type = "contacts"
-    looked_up = (ContactEmail, Contact, ContactPhone)
 
     def check(self, values: dict[str, Any]) -> None:
         if not (
@@ -129,7 +127,11 @@ class ContactImporter(_RecordImporter):
             keys |= {("phone", values[n]) for n in ("phone", "mobilephone") if values.get(n)}
         return frozenset(keys)
 
-    def apply(self, rows: list[Row], tally: Tally) -> None:
+    def _found(
+        self, rows: list[Row]
+    ) -> tuple[dict[str, int], dict[str | None, int], dict[str, int]]:
+        """The contacts the rows name already: by address, by external ID, and (rows with
+        neither) by phone number."""
         by_email = dict(
             ContactEmail.objects.filter(
                 email_key__in={e.lower() for row in rows for e in _emails(row.values)}
@@ -162,7 +164,11 @@ class ContactImporter(_RecordImporter):
                 .values_list("number", "contact_id")
             ):
                 by_phone.setdefault(number, contact_id)
+        return by_email, by_external, by_phone
 
+    def apply(self, rows: list[Row], tally: Tally) -> None:
+        with plain_index_lookups():
+            by_email, by_external, by_phone = self._found(rows)
         targets: list[tuple[Row, int | None]] = []
         for row in rows:
             owners = {by_email[e.lower()] for e in _emails(row.values) if e.lower() in by_email}
@@ -399,7 +405,6 @@ def _contact_company_rows(contact_id: int, company_id: int) -> list[Association]
 
 class CompanyImporter(_RecordImporter):
     object_type = "companies"
-    looked_up = (Company,)
 
     def keys(self, values: dict[str, Any]) -> frozenset[Any]:
         if values.get("external_id"):
@@ -526,7 +531,6 @@ PIPELINE_OF_ROW = "_pipeline"  # not a property: never compared or fingerprinted
 
 class TicketImporter(_RecordImporter):
     object_type = "tickets"
-    looked_up = (Ticket,)
 
     def check(self, values: dict[str, Any]) -> None:
         pipeline = values.get("hs_pipeline") or self.context.default_pipeline
@@ -550,7 +554,7 @@ class TicketImporter(_RecordImporter):
         return frozenset({("external_id", values["external_id"])})
 
     def apply(self, rows: list[Row], tally: Tally) -> None:
-        from svardesk.tickets.models import Source
+        from svardesk.tickets.models import Source, Ticket
         from svardesk.tickets.services import NewTicket, create_tickets
 
         contact_ids = dict(
