@@ -309,11 +309,12 @@ class RollupRebuild(models.Model):
         return f"Rollup rebuild below ticket {self.below}"
 
 
-class ElapsedWeek(models.Model):
+class ElapsedBucket(models.Model):
     """How many (non-spam) tickets completed one goal — on time or late — with their time from
-    start to completion in one logarithmic bin, per UTC week of the due time, team (0: none),
-    pipeline and priority: the SLA report's medians and 90th percentiles (`sla.durations`).
-    Kept by database triggers on tickets and their timers (PostgreSQL only)."""
+    start to completion in one logarithmic bin, per UTC time bucket of the due time, team (0:
+    none), pipeline and priority: the SLA report's medians and 90th percentiles
+    (`sla.durations`). Kept by database triggers on tickets and their timers (PostgreSQL
+    only); team -1, pipeline -1 and priority "*" count every team, pipeline and priority."""
 
     start = models.DateTimeField()
     goal = models.CharField(max_length=16)
@@ -322,6 +323,16 @@ class ElapsedWeek(models.Model):
     priority = models.CharField(max_length=10)
     bin = models.IntegerField()
     tickets = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.goal} from {self.start:%Y-%m-%d %H:%M} bin {self.bin}: {self.tickets}"
+
+
+class ElapsedWeek(ElapsedBucket):
+    """Buckets of one UTC week (from Monday 00:00 UTC): the body of the report's weeks."""
 
     class Meta:
         constraints = [
@@ -342,22 +353,11 @@ class ElapsedWeek(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.goal} week {self.start:%Y-%m-%d} bin {self.bin}: {self.tickets}"
 
-
-class ElapsedHour(models.Model):
-    """The same counts as `ElapsedWeek` by UTC hour of the due time, only for the hours where
-    some time zone's week begins (Sunday 10:00 to Monday 14:00 UTC): the report moves the
-    goals between a local week start and the UTC Monday midnight from here."""
-
-    start = models.DateTimeField()
-    goal = models.CharField(max_length=16)
-    team_id = models.BigIntegerField()
-    pipeline_id = models.BigIntegerField()
-    priority = models.CharField(max_length=10)
-    bin = models.IntegerField()
-    tickets = models.IntegerField()
+class ElapsedHour(ElapsedBucket):
+    """Buckets of one UTC hour, only for the hours where some time zone's week begins (Sunday
+    10:00 to Monday 14:00 UTC): the report moves the goals between a local week start and
+    the UTC Monday midnight from here."""
 
     class Meta:
         constraints = [
@@ -374,6 +374,3 @@ class ElapsedHour(models.Model):
                 name="sla_elapsed_hour_all",
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.goal} hour {self.start:%Y-%m-%d %H:%M} bin {self.bin}: {self.tickets}"
