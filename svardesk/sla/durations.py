@@ -4,29 +4,35 @@
 `ElapsedWeek` holds, per (goal, UTC week of the due time, team (0: none), pipeline, priority,
 bin), how many non-spam tickets completed that goal — on time or late — with a wall-clock time
 from the timer's start to its completion in that bin. Bins are logarithmic and 2 % wide
-(`BIN_SQL`, `bin_edges`), so a median or 90th percentile read from the histogram is within 2 %
+(`bin_sql`, `bin_edges`), so a median or 90th percentile read from the histogram is within 2 %
 (and a second) of `percentile_cont` over the tickets — without reading a million of them.
+`ElapsedHour` holds the same by UTC hour, only for the hours where some zone's week begins:
+the report moves the goals between a local week start and the UTC Monday midnight from it.
 
-Each (goal, week, bin) also has a row over every team, pipeline and priority together (team
+Each (goal, bucket, bin) also has a row over every team, pipeline and priority together (team
 and pipeline -1, priority "*"), which the unfiltered report of a viewer who sees all tickets
 reads: a year is then some 18,000 rows per goal instead of 300,000. Only the goals whose times
-the report plots (`TIMED_GOALS`) are counted. The status, due time,
-team, pipeline, priority and spam flag live on `tickets_ticket`; the start and completion on
-`sla_ticketsla`, and the timers write them in either order. So both tables carry
-statement-level triggers, each counting its own old and new rows joined with the other table
-as it stands: any sequence of changes to either table sums to the count from scratch.
+the report plots (`TIMED_GOALS`) are counted.
+
+The status, due time, team, pipeline, priority and spam flag live on `tickets_ticket`; the
+start and completion on `sla_ticketsla`, and the timers write them in either order. So both
+tables carry statement-level triggers, each counting its own old and new rows joined with the
+other table as it stands: any sequence of changes to either table sums to the count from
+scratch.
 
 SQLite has no such triggers: its report sorts the (few) durations in Python instead.
-`rebuild()` recounts from scratch (in the migration that adds the histogram and in
+`rebuild()` recounts from scratch (in the migrations that add the histograms and in
 `svardesk sla_rollup --rebuild`), holding off ticket and timer writes while it counts.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from django.db import connection, transaction
 
+from svardesk.sla.rollup import ALL_PIPELINES, ALL_PRIORITIES
 from svardesk.tickets.models import SlaStatus
 
 # The histogram by UTC week, and by UTC hour for the hours near a week's start where some
@@ -41,9 +47,8 @@ EDGE_SQL = (
 TIMED_GOALS = ("first_response", "close")
 KEY = "goal, start, bin, team_id, pipeline_id, priority"
 RATIO = 1.02
-# The rows that count every team, pipeline and priority together.
-ALL_TEAMS = ALL_PIPELINES = -1
-ALL_PRIORITIES = "*"
+# With ALL_PIPELINES and ALL_PRIORITIES (the compliance rollup's): every team too.
+ALL_TEAMS = -1
 COMPLETED_SQL = f"('{SlaStatus.MET.value}', '{SlaStatus.MISSED.value}')"
 
 
@@ -105,8 +110,8 @@ def _upsert(unit: str, parts: list[str]) -> str:
     table = TABLES[unit]
     return (
         f"INSERT INTO {table} ({KEY}, tickets) SELECT goal, start, bin, "
-        "CASE WHEN GROUPING(team_id) = 1 THEN -1 ELSE team_id END, "
-        "CASE WHEN GROUPING(pipeline_id) = 1 THEN -1 ELSE pipeline_id END, "
+        f"CASE WHEN GROUPING(team_id) = 1 THEN {ALL_TEAMS} ELSE team_id END, "
+        f"CASE WHEN GROUPING(pipeline_id) = 1 THEN {ALL_PIPELINES} ELSE pipeline_id END, "
         f"CASE WHEN GROUPING(priority) = 1 THEN '{ALL_PRIORITIES}' ELSE priority END, SUM(d) FROM ("
         + " UNION ALL ".join(parts)
         + f") c GROUP BY GROUPING SETS (({KEY}), (goal, start, bin)) HAVING SUM(d) <> 0 "
@@ -122,25 +127,25 @@ def _units() -> list[str]:
     return [unit for unit, table in TABLES.items() if table in existing]
 
 
-def _upserts(tickets: str | None, timers: str | None, relations: list[tuple[str, str]]) -> str:
-    """The histograms' upserts for `relations` (old/new rows with their sign), each joined
-    with the other table as it stands."""
+def _upserts(relations: list[tuple[str, str, str]]) -> str:
+    """The histograms' upserts for `relations`: (tickets, their timers, sign) — a trigger's
+    old or new rows joined with the other table as it stands, or both tables whole."""
     statements = []
     for unit in _units():
         parts = [
-            _contribution(unit, goal, tickets or rel, timers or rel, sign)
-            for rel, sign in relations
+            _contribution(unit, goal, tickets, timers, sign)
+            for tickets, timers, sign in relations
             for goal in TIMED_GOALS
         ]
         statements.append(_upsert(unit, parts) + ";")
     return " ".join(statements)
 
 
-# Per trigger: its table, the function's name, and the other table its rows join
-# (tickets' rows join their timers, timers' rows their tickets).
-_TRIGGERS: dict[str, tuple[str, str | None, str | None]] = {
-    "tickets_ticket": ("sla_durations_tickets", None, "sla_ticketsla"),
-    "sla_ticketsla": ("sla_durations_timers", "tickets_ticket", None),
+# Per trigger: its table, the function's name, and how its old or new rows pair with the
+# other table (tickets' rows with their timers, timers' rows with their tickets).
+_TRIGGERS: dict[str, tuple[str, Callable[[str], tuple[str, str]]]] = {
+    "tickets_ticket": ("sla_durations_tickets", lambda rows: (rows, "sla_ticketsla")),
+    "sla_ticketsla": ("sla_durations_timers", lambda rows: ("tickets_ticket", rows)),
 }
 _REFERENCING = {
     "INSERT": "REFERENCING NEW TABLE AS new_rows",
@@ -154,13 +159,14 @@ _RELATIONS = {
 }
 
 
-def _function(name: str, tickets: str | None, timers: str | None) -> str:
+def _function(name: str, pair: Callable[[str], tuple[str, str]]) -> str:
     body = []
     for keyword, (operation, relations) in zip(
         ("IF", "ELSIF", "ELSE"), _RELATIONS.items(), strict=True
     ):
         condition = f" TG_OP = '{operation}' THEN" if keyword != "ELSE" else ""
-        body.append(f"{keyword}{condition} {_upserts(tickets, timers, relations)}")
+        upserts = _upserts([(*pair(rows), sign) for rows, sign in relations])
+        body.append(f"{keyword}{condition} {upserts}")
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         + " ".join(body)
@@ -170,8 +176,8 @@ def _function(name: str, tickets: str | None, timers: str | None) -> str:
 
 def _install() -> list[str]:
     statements = []
-    for table, (name, tickets, timers) in _TRIGGERS.items():
-        statements.append(_function(name, tickets, timers))
+    for table, (name, pair) in _TRIGGERS.items():
+        statements.append(_function(name, pair))
         for operation, referencing in _REFERENCING.items():
             trigger = f"{name}_{operation.lower()}"
             statements += [
@@ -184,7 +190,7 @@ def _install() -> list[str]:
 
 def _uninstall() -> list[str]:
     statements = []
-    for table, (name, _tickets, _timers) in _TRIGGERS.items():
+    for table, (name, _pair) in _TRIGGERS.items():
         statements += [
             f"DROP TRIGGER IF EXISTS {name}_{operation.lower()} ON {table}"
             for operation in _REFERENCING
@@ -233,6 +239,6 @@ def rebuild() -> None:
         tables = [TABLES[unit] for unit in _units()]
         for table in tables:
             cursor.execute(f"DELETE FROM {table}")
-        cursor.execute(_upserts("tickets_ticket", "sla_ticketsla", [("", "1")]))
+        cursor.execute(_upserts([("tickets_ticket", "sla_ticketsla", "1")]))
         for table in tables:
             cursor.execute(f"ANALYZE {table}")

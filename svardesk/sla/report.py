@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,6 +256,25 @@ def _utc_floor(moment: dt.datetime, unit: dt.timedelta) -> dt.datetime:
     return utc.replace(minute=0, second=0, microsecond=0)
 
 
+def _week_finder(boundaries: list[dt.datetime]) -> Callable[[dt.datetime], int | None]:
+    """The period's week (0 … n-1) holding a moment, or None outside it; each moment placed
+    once (thousands of rows share a few hundred distinct days and hours)."""
+
+    @functools.cache
+    def week_of(moment: dt.datetime) -> int | None:
+        found = bisect.bisect_right(boundaries, moment) - 1
+        return found if 0 <= found < len(boundaries) - 1 else None
+
+    return week_of
+
+
+def _whole_hours(low: dt.datetime, high: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last whole UTC hour boundaries within [low, high) (equal or crossed
+    when no whole hour fits)."""
+    floor = _utc_floor(low, _HOUR)
+    return (floor if floor == low else floor + _HOUR), _utc_floor(high, _HOUR)
+
+
 def _rollup_counts(
     tally: _Tally,
     goal: str,
@@ -270,11 +290,7 @@ def _rollup_counts(
     buckets, and, where the boundary is not on a UTC hour (zones 30 or 45 minutes off UTC),
     the rest of its hour from the tickets themselves."""
 
-    # Thousands of rows share a few hundred distinct days and hours: each placed once.
-    @functools.cache
-    def week_of(moment: dt.datetime) -> int | None:
-        found = bisect.bisect_right(boundaries, moment) - 1
-        return found if 0 <= found < len(boundaries) - 1 else None
+    week_of = _week_finder(boundaries)
 
     @functools.cache
     def counted_week(hour: dt.datetime) -> int | None:
@@ -321,8 +337,7 @@ def _rollup_counts(
     for low, high in pieces:
         if week_of(_utc_floor(low, _DAY) + _DAY / 2) == week_of(low):
             continue  # the day's midday is in the same week (the period's own edges)
-        whole_low = low if low == _utc_floor(low, _HOUR) else _utc_floor(low, _HOUR) + _HOUR
-        whole_high = _utc_floor(high, _HOUR)
+        whole_low, whole_high = _whole_hours(low, high)
         hour = whole_low
         while hour < whole_high:
             hours.append(hour)
@@ -393,10 +408,7 @@ def _histogram_times(
     is moved to its true week, binned from the tickets themselves by the same expression;
     `others` (a team agent's own tickets of other teams) are binned from the tickets too."""
 
-    def week_of(moment: dt.datetime) -> int | None:
-        found = bisect.bisect_right(boundaries, moment) - 1
-        return found if 0 <= found < len(boundaries) - 1 else None
-
+    week_of = _week_finder(boundaries)
     histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     everything = (
         teams is None
@@ -444,9 +456,7 @@ def _histogram_times(
         counted, true = week_of(_utc_monday(low) + _HALF_WEEK), week_of(low)
         if counted == true:
             continue
-        whole_low, whole_high = _utc_floor(low, _HOUR), _utc_floor(high, _HOUR)
-        if whole_low < low:
-            whole_low += _HOUR
+        whole_low, whole_high = _whole_hours(low, high)
         if whole_low >= whole_high:
             pieces.append((low, high, counted, true))
             continue

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from svardesk.accounts.models import TicketAccess
-from svardesk.sla import durations
+from svardesk.sla import durations, rollup
 from svardesk.sla.models import ElapsedHour, ElapsedWeek, TicketSla
 from svardesk.sla.report import PERIODS, ReportFilters, _percentile, build_report
 from svardesk.sla.tests.test_rollup import (
@@ -86,7 +86,7 @@ def recount() -> Counter[tuple[object, ...]]:
     database, like the triggers."""
     counts: Counter[tuple[object, ...]] = Counter()
     timers = {timer.ticket_id: timer for timer in TicketSla.objects.all()}
-    everything = (durations.ALL_TEAMS, durations.ALL_PIPELINES, durations.ALL_PRIORITIES)
+    everything = (durations.ALL_TEAMS, rollup.ALL_PIPELINES, rollup.ALL_PRIORITIES)
     with connection.cursor() as cursor:
         for ticket in Ticket.objects.filter(is_spam=False):
             timer = timers.get(ticket.pk)
