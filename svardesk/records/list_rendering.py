@@ -64,7 +64,6 @@ def record_ticket_rows(
     tickets: Sequence[Any],
     *,
     next_cursor: str,
-    object_type: str,
     record_id: int,
     primary_contact_id: int | None,
     url_base: str,
@@ -91,7 +90,7 @@ def record_ticket_rows(
             stage = stages[ticket.stage_id] = escape(ticket.stage.display_name)
         badge = (
             f' <span class="badge">{primary}</span>'
-            if object_type == "contact" and ticket.contact_id == primary_contact_id
+            if primary_contact_id is not None and ticket.contact_id == primary_contact_id
             else ""
         )
         owner = ticket.owner

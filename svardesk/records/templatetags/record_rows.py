@@ -16,13 +16,12 @@ register = template.Library()
 def record_ticket_rows(context: dict[str, Any]) -> SafeString:
     page = context["tickets_page"]
     record = context["record"]
-    object_type = context["object_type"]
     return render_rows(
         page.tickets,
         next_cursor=page.next_cursor,
-        object_type=object_type,
         record_id=record.pk,
-        primary_contact_id=record.pk if object_type == "contact" else None,
+        # Only a contact's page marks the tickets it is the primary contact of.
+        primary_contact_id=record.pk if context["object_type"] == "contact" else None,
         url_base=context["url_base"],
         csrf_token=get_token(context["request"]),
     )
