@@ -4,6 +4,7 @@ own no longer means a new pool and new connections to Redis."""
 from __future__ import annotations
 
 import contextvars
+import threading
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -36,3 +37,23 @@ def test_requests_in_contexts_of_their_own_use_one_pool():
         pools = {contextvars.Context().run(pool_of_this_request) for _request in range(5)}
 
     assert len(pools) == 1
+
+
+def test_every_call_uses_one_redis_client_across_threads():
+    cache = ProcessRedisCache(URL, {})
+    clients = []
+
+    def call() -> None:
+        cache.set("svardesk-test:threads", threading.get_ident(), 10)
+        clients.append(cache._cache.get_client(write=True))
+        clients.append(cache._cache.get_client())
+
+    threads = [threading.Thread(target=call) for _thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # The stock client builds a new redis-py client (and its callbacks) for every call.
+    assert len({id(client) for client in clients}) == 1
+    assert cache.get("svardesk-test:threads") is not None

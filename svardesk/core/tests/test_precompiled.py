@@ -1,0 +1,86 @@
+"""Annotations compiled once per process (core.precompiled) read the same values as the
+expressions Django compiles on every query, in every queryset shape they are used in."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.utils import timezone
+
+from svardesk.core import precompiled
+from svardesk.tickets.models import Ticket, TicketEvent
+from tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _event_counts() -> dict[str, Subquery]:
+    counted = (
+        TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=OuterRef("name"))
+        .order_by()
+        .values("ticket_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    everything = (
+        TicketEvent.objects.filter(ticket_id=OuterRef("pk"))
+        .order_by()
+        .values("ticket_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return {
+        "events_named_like_ticket": Subquery(counted, output_field=IntegerField()),
+        "event_count": Subquery(everything, output_field=IntegerField()),
+    }
+
+
+def test_precompiled_annotations_read_what_the_expressions_read():
+    precompiled.forget_precompiled()
+    tickets = [TicketFactory() for _ticket in range(3)]
+    for ticket in tickets[:2]:
+        ticket.events.create(kind="note", data={}, created_at=timezone.now())
+    # Shapes the ticket page uses: joins (select_related), a filter, and a second table alias.
+    shapes = [
+        Ticket.objects.all(),
+        Ticket.objects.select_related("owner", "contact", "stage").filter(pk=tickets[0].pk),
+        Ticket.objects.filter(stage__pipeline__isnull=False, owner__isnull=True),
+    ]
+    calls = []
+
+    def build() -> dict[str, Subquery]:
+        calls.append(1)
+        return _event_counts()
+
+    for shape in shapes:
+        live = {
+            row["pk"]: (row["event_count"], row["events_named_like_ticket"])
+            for row in shape.annotate(**_event_counts()).values(
+                "pk", "event_count", "events_named_like_ticket"
+            )
+        }
+        compiled = {
+            row["pk"]: (row["event_count"], row["events_named_like_ticket"])
+            for row in shape.annotate(
+                **precompiled.precompiled_annotations(Ticket, "test-counts", build)
+            ).values("pk", "event_count", "events_named_like_ticket")
+        }
+        assert compiled == live
+        assert live  # the shape found tickets, so the comparison compared something
+    assert any(events for events, _named in live.values())
+    assert len(calls) == 1  # built and compiled once, whatever the queryset
+
+
+def test_forgetting_compiles_again():
+    precompiled.forget_precompiled()
+    calls = []
+
+    def build() -> dict[str, Subquery]:
+        calls.append(1)
+        return _event_counts()
+
+    precompiled.precompiled_annotations(Ticket, "test-again", build)
+    precompiled.precompiled_annotations(Ticket, "test-again", build)
+    precompiled.forget_precompiled()
+    precompiled.precompiled_annotations(Ticket, "test-again", build)
+    assert len(calls) == 2
