@@ -1,5 +1,5 @@
-"""Annotations compiled to SQL once per process, for statements a hot page runs on every
-request.
+"""Querysets and annotations compiled to SQL once per process, for statements a hot page
+runs on every request.
 
 Django resolves and compiles a queryset's expressions on every evaluation. For a few large
 correlated subqueries (the ticket page reads its conversations and association cards as JSON
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.query import RawQuerySet
 
 _compiled: dict[tuple[str, str, str], dict[str, tuple[str, tuple[Any, ...], Field[Any, Any]]]] = {}
 _lock = threading.Lock()
@@ -56,7 +57,58 @@ def precompiled_annotations(
     }
 
 
+# Stand-ins for the ids while a query is compiled: values no row's id ever takes (negative,
+# beyond any sequence), found again among the compiled parameters by value.
+_PLACEHOLDER_BASE = -(2**62)
+
+M = TypeVar("M", bound=Model)
+
+_queries: dict[tuple[str, int, str], tuple[str, tuple[Any, ...], dict[int, int]]] = {}
+
+
+def precompiled_raw(
+    model: type[M],
+    name: str,
+    build: Callable[..., QuerySet[M, M]],
+    *ids: int,
+    using: str = "default",
+) -> RawQuerySet[M]:
+    """`build(*ids)` as a raw queryset of `model` instances: compiled once per `name`, number
+    of ids and database vendor, with placeholders standing in for the ids, and afterwards
+    only run with the ids in their places. (A plain queryset of a small table costs ~3 ms of
+    Python to build and compile, ~0.5 ms to run this way.)
+
+    `build` must give the same statement for any ids — no branching on their values — and
+    pass each id into the query unchanged (as `pk=`, `user_id=`, `team_id__in=[…]`, …); a
+    different number of ids may give a different statement. Deferred fields stay deferred."""
+    connection = connections[using]
+    key = (name, len(ids), connection.vendor)
+    entry = _queries.get(key)
+    if entry is None:
+        placeholders = [_PLACEHOLDER_BASE - index for index in range(len(ids))]
+        queryset = build(*placeholders)
+        if queryset.model is not model:
+            raise TypeError(f"{name}: the query reads {queryset.model}, not {model}")
+        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+        slots = {
+            position: placeholders.index(value)
+            for position, value in enumerate(params)
+            if isinstance(value, int) and value in placeholders
+        }
+        if set(slots.values()) != set(range(len(ids))):
+            raise ValueError(f"{name}: every id must reach the query unchanged")
+        entry = (sql, tuple(params), slots)
+        with _lock:
+            _queries[key] = entry
+    sql, params, slots = entry
+    bound = list(params)
+    for position, index in slots.items():
+        bound[position] = ids[index]
+    return model._default_manager.raw(sql, bound, using=using)
+
+
 def forget_precompiled() -> None:
-    """Drop every compiled annotation (tests that change the schema they depend on)."""
+    """Drop every compiled annotation and query (tests that change what they depend on)."""
     with _lock:
         _compiled.clear()
+        _queries.clear()

@@ -1,15 +1,15 @@
-"""Annotations compiled once per process (core.precompiled) read the same values as the
-expressions Django compiles on every query, in every queryset shape they are used in."""
+"""Annotations and querysets compiled once per process (core.precompiled) read the same as
+what Django compiles on every query, in every queryset shape and with every call's ids."""
 
 from __future__ import annotations
 
 import pytest
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from svardesk.core import precompiled
 from svardesk.tickets.models import Ticket, TicketEvent
-from tests.factories import TicketFactory
+from tests.factories import TeamFactory, TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,47 @@ def test_forgetting_compiles_again():
     precompiled.forget_precompiled()
     precompiled.precompiled_annotations(Ticket, "test-again", build)
     assert len(calls) == 2
+
+
+def _tickets_of(owner_id: int, *team_ids: int):  # type: ignore[no-untyped-def]
+    condition = Q(owner_id=owner_id)
+    if team_ids:
+        condition |= Q(team_id__in=team_ids)
+    return Ticket.objects.filter(condition).defer("description").order_by("-id")
+
+
+def test_precompiled_raw_runs_the_query_with_each_calls_ids():
+    precompiled.forget_precompiled()
+    owners = [UserFactory(), UserFactory()]
+    teams = [TeamFactory(), TeamFactory(), TeamFactory()]
+    for owner in owners:
+        TicketFactory(owner=owner)
+    for team in teams:
+        TicketFactory(team=team)
+    TicketFactory()  # nobody's
+
+    for owner in owners:
+        for chosen in ([], teams[:1], teams[1:], teams):
+            ids = [team.pk for team in chosen]
+            found = precompiled.precompiled_raw(
+                Ticket, "test-tickets-of", _tickets_of, owner.pk, *ids
+            )
+            assert [t.pk for t in found] == [t.pk for t in _tickets_of(owner.pk, *ids)]
+            assert len(list(found)) == 1 + len(chosen)
+    ticket = next(
+        iter(precompiled.precompiled_raw(Ticket, "test-tickets-of", _tickets_of, owners[0].pk))
+    )
+    assert ticket.get_deferred_fields() == {"description"}
+    assert ticket.owner_id == owners[0].pk
+
+
+def test_precompiled_raw_refuses_a_query_that_changes_its_ids():
+    precompiled.forget_precompiled()
+    with pytest.raises(ValueError, match="unchanged"):
+        precompiled.precompiled_raw(
+            Ticket, "test-shifted", lambda owner_id: Ticket.objects.filter(pk=owner_id + 1), 5
+        )
+    with pytest.raises(TypeError):
+        precompiled.precompiled_raw(
+            Ticket, "test-other-model", lambda owner_id: TicketEvent.objects.filter(pk=owner_id), 5
+        )
