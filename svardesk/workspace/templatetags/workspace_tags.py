@@ -6,6 +6,7 @@ do not extend `workspace/workspace.html` and never reach this tag."""
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 from svardesk.conversations.moving import sidebar_inboxes
 from svardesk.ticket_views.sidebar import sidebar_context
@@ -29,3 +30,32 @@ def inboxes_sidebar(context: template.Context) -> dict[str, Any]:
         "inboxes": sidebar_inboxes(),
         "current_inbox_id": int(current[6:]) if current[6:].isdigit() else None,
     }
+
+
+class FixedNode(template.Node):
+    """Markup rendered once per language for the life of the compiled template: the shell's
+    stylesheets, scripts, labels and links are the same for every request in a language, and
+    drawing their ~40 translations, URLs and static paths cost ~1.5 ms per page."""
+
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+        self.rendered: dict[str, str] = {}
+
+    def render(self, context: template.Context) -> str:
+        language = get_language() or ""
+        html = self.rendered.get(language)
+        if html is None:
+            html = self.rendered[language] = self.nodelist.render(context)
+        return html
+
+
+@register.tag("fixed")
+def fixed(parser: template.base.Parser, token: template.base.Token) -> FixedNode:
+    """`{% fixed %}…{% endfixed %}`: the contents drawn once per language and reused. Only for
+    markup that depends on nothing but the language — translations, `{% url %}` without
+    request values, `{% static %}` — never on the user, the request or the data."""
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("{% fixed %} takes no arguments")
+    nodelist = parser.parse(("endfixed",))
+    parser.delete_first_token()
+    return FixedNode(nodelist)

@@ -5,8 +5,10 @@ reads no sidebar."""
 
 import pytest
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from svardesk.ticket_views import services as view_services
 from svardesk.ticket_views.filters import Filter
@@ -142,3 +144,38 @@ def test_the_ticket_page_shows_the_ticket_with_its_conversation(client, agent, t
     assert reverse("conversations:thread", args=[ticket.pk]) in body
     assert reverse("conversations:comment", args=[ticket.pk]) in body
     assert reverse("tickets:update_properties", args=[ticket.pk]) in body
+
+
+def test_fixed_markup_is_drawn_once_per_language_and_reused():
+    drawn = []
+
+    class Probe:
+        def __str__(self) -> str:
+            drawn.append(translation.get_language())
+            return "probe"
+
+    template = engines["django"].from_string(
+        "{% load i18n workspace_tags %}{% fixed %}{% translate 'Create ticket' %} {{ probe }}"
+        "{% endfixed %} {{ user_name }}"
+    )
+    with translation.override("en"):
+        first = template.render({"probe": Probe(), "user_name": "Ann"})
+        second = template.render({"probe": Probe(), "user_name": "Bo"})
+    with translation.override("sv"):
+        swedish = template.render({"probe": Probe(), "user_name": "Cy"})
+
+    assert first == "Create ticket probe Ann"
+    assert second == "Create ticket probe Bo"  # outside the block: drawn per render
+    assert swedish == "Skapa ärende probe Cy"
+    assert drawn == ["en", "sv"]
+
+
+def test_the_shell_in_swedish_after_english_is_swedish(client, agent):
+    client.force_login(agent)
+    english = client.get(reverse("ticket_views:all"), HTTP_ACCEPT_LANGUAGE="en")
+    agent.language = "sv"
+    agent.save(update_fields=["language"])
+    swedish = client.get(reverse("ticket_views:all"))
+    assert "Create ticket" in english.content.decode()
+    assert "Skapa ärende" in swedish.content.decode()
+    assert "Kortkommandon" in swedish.content.decode()  # the shortcuts dialog, fixed markup
