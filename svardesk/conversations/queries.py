@@ -7,12 +7,23 @@ notifications. Everything that names a ticket goes through `tickets.queries.acce
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Aggregate, F, Max, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import (
+    Aggregate,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -47,8 +58,9 @@ from svardesk.conversations.registry import (
 from svardesk.core.addresses import address_of, format_address
 from svardesk.core.exceptions import NotFoundError
 from svardesk.core.local_cache import cached
+from svardesk.core.precompiled import precompiled_rows
 from svardesk.tickets.models import Ticket, TicketEvent
-from svardesk.tickets.queries import access_ticket, ticket_scope
+from svardesk.tickets.queries import TicketScope, access_ticket, ticket_scope
 
 MENTION_RESULTS = 10
 NOTIFICATIONS_SHOWN = 100
@@ -732,8 +744,11 @@ def visible_notifications(user: User) -> QuerySet[Notification]:
     ticket and quotes the comment, so access is checked when it is read, not when it was
     made: a user moved off a team stops seeing that team's notifications (and gets them
     back with the access)."""
-    notifications = Notification.objects.filter(user=user)
-    scope = ticket_scope(user)
+    return _visible_notifications(ticket_scope(user))
+
+
+def _visible_notifications(scope: TicketScope) -> QuerySet[Notification]:
+    notifications = Notification.objects.filter(user_id=scope.user_id)
     if scope.sees_all:
         return notifications
     return notifications.filter(
@@ -759,7 +774,24 @@ def list_notifications(user: User, *, limit: int = NOTIFICATIONS_SHOWN) -> list[
 
 
 def count_unread_notifications(user: User) -> int:
-    return visible_notifications(user).filter(read_at__isnull=True).count()
+    """The bell's number on every workspace page: the statement is compiled once per process
+    and kind of scope (core.precompiled; ~1 ms of Python per page otherwise)."""
+    scope = ticket_scope(user)
+    rows = precompiled_rows(
+        Notification,
+        f"conversations:unread:{scope.sees_all}",
+        functools.partial(_count_unread, sees_all=scope.sees_all),
+        scope.user_id,
+        *scope.team_ids,
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def _count_unread(user_id: int, *team_ids: int, sees_all: bool) -> QuerySet[Any, Any]:
+    scope = TicketScope(user_id=user_id, sees_all=sees_all, team_ids=team_ids)
+    unread = _visible_notifications(scope).filter(read_at__isnull=True)
+    # One row with the count (none when the user has no notification at all).
+    return unread.order_by().values("user_id").annotate(n=Count("id")).values_list("n")
 
 
 def get_notification(notification_id: Any, *, user: User) -> Notification:

@@ -81,6 +81,33 @@ def precompiled_raw(
     `build` must give the same statement for any ids — no branching on their values — and
     pass each id into the query unchanged (as `pk=`, `user_id=`, `team_id__in=[…]`, …); a
     different number of ids may give a different statement. Deferred fields stay deferred."""
+    sql, params = _bound(model, name, build, ids, using)
+    return model._default_manager.raw(sql, params, using=using)
+
+
+def precompiled_rows(
+    model: type[Model],
+    name: str,
+    build: Callable[..., QuerySet[Any, Any]],
+    *ids: int,
+    using: str = "default",
+) -> list[tuple[Any, ...]]:
+    """The rows of `build(*ids)`, a `values_list()` query of `model`, compiled as
+    `precompiled_raw` compiles. The values come as the driver gives them, with no field's
+    conversion: for counts, ids and plain text."""
+    sql, params = _bound(model, name, build, ids, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _bound(
+    model: type[Model],
+    name: str,
+    build: Callable[..., QuerySet[Any, Any]],
+    ids: tuple[int, ...],
+    using: str,
+) -> tuple[str, list[Any]]:
     connection = connections[using]
     key = (name, len(ids), connection.vendor)
     entry = _queries.get(key)
@@ -104,7 +131,7 @@ def precompiled_raw(
     bound = list(params)
     for position, index in slots.items():
         bound[position] = ids[index]
-    return model._default_manager.raw(sql, bound, using=using)
+    return sql, bound
 
 
 def forget_precompiled() -> None:

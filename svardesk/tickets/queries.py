@@ -10,8 +10,10 @@ from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import NotFoundError
 from svardesk.core.local_cache import cached
 from svardesk.core.parsing import parse_id
+from svardesk.core.precompiled import precompiled_rows
 from svardesk.crm import associations
 from svardesk.crm.models import Association, Company, Contact, Deal
+from svardesk.teams.models import Membership
 from svardesk.tickets.models import CreateFormField, Pipeline, Stage, Ticket, TicketEvent
 
 
@@ -19,12 +21,18 @@ def user_team_ids(user: User) -> list[int]:
     """The user's teams (main team included), cached on the user object for one request."""
     cached: list[int] | None = getattr(user, "_svardesk_team_ids", None)
     if cached is None:
-        ids = set(user.memberships.values_list("team_id", flat=True))
+        # Every workspace page asks: compiled once per process (core.precompiled).
+        rows = precompiled_rows(Membership, "tickets:team_ids", _team_ids_of, user.pk)
+        ids = {team_id for (team_id,) in rows}
         if user.primary_team_id:
             ids.add(user.primary_team_id)
         cached = sorted(ids)
         user._svardesk_team_ids = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _team_ids_of(user_id: int) -> QuerySet[Membership, Any]:
+    return Membership.objects.filter(user_id=user_id).values_list("team_id")
 
 
 @dataclass(frozen=True)

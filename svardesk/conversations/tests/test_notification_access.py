@@ -113,3 +113,49 @@ def test_mention_email_is_still_sent_while_access_holds(
         _mention(billing_mention, agent, team_agent)
     assert [m["To"] for m in smtp_server.messages] == ["billing@svardesk.test"]
     assert SECRET_TEXT in smtp_server.messages[0].get_content()
+
+
+def test_unread_count_matches_the_readable_notifications_for_every_scope(
+    super_admin, agent, team_agent, own_agent, support_team, billing_team
+):
+    from django.utils import timezone
+
+    from svardesk.accounts.models import TicketAccess
+    from svardesk.conversations.queries import count_unread_notifications, visible_notifications
+    from svardesk.core.precompiled import forget_precompiled
+    from tests.factories import TeamFactory, TicketFactory
+
+    forget_precompiled()
+    other_team = TeamFactory()
+    tickets = [
+        TicketFactory(team=support_team),
+        TicketFactory(team=billing_team),
+        TicketFactory(team=other_team),
+        TicketFactory(team=None, owner=own_agent),
+        TicketFactory(team=None, owner=team_agent),
+    ]
+    users = [super_admin, agent, team_agent, own_agent]
+    for user in users:
+        for ticket in [*tickets, None]:
+            for read in (None, timezone.now()):
+                Notification.objects.create(
+                    user=user, kind=Notification.Kind.MENTION, ticket=ticket, read_at=read
+                )
+
+    def expected(user) -> int:  # type: ignore[no-untyped-def]
+        return visible_notifications(user).filter(read_at__isnull=True).count()
+
+    counts = {user.email: count_unread_notifications(user) for user in users}
+    assert counts == {user.email: expected(user) for user in users}
+    assert len(set(counts.values())) > 1  # the scopes differ, so the check compared something
+    # A team agent in a second and a third team: other team counts, compiled again.
+    team_agent.ticket_access = TicketAccess.TEAM
+    team_agent.save(update_fields=["ticket_access"])
+    set_user_teams(
+        team_agent, actor=None, primary_team=billing_team, teams=[other_team, support_team]
+    )
+    fresh = type(team_agent).objects.get(pk=team_agent.pk)
+    assert count_unread_notifications(fresh) == expected(fresh) == counts[team_agent.email] + 2
+    # A user with no notifications at all reads 0, not an error.
+    Notification.objects.filter(user=own_agent).delete()
+    assert count_unread_notifications(own_agent) == 0
