@@ -6,7 +6,7 @@ Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/svardesk_api1m \\
             [--connections 1,4] [--mixed-connections 8] [--batches 10] [--only get,search]
             [--limits counted|off] [--profile get|search|batch]
 
-Starts `uvicorn svardesk.config.asgi:application --workers 2` on a free loopback port against
+Starts `svardesk serve --workers 2` (without the task worker) on a free loopback port against
 DATABASE_URL and REDIS_URL, with a fresh private-app token of the demo super admin (revoked
 at the end), then measures what issue 14 sets targets for:
 
@@ -52,7 +52,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench.wrk import WRK_DONE, free_port, load, run_wrk  # noqa: E402
+from bench.wrk import WRK_DONE, free_port, load, run_wrk, start_web  # noqa: E402
 from svardesk.accounts.models import User  # noqa: E402
 from svardesk.api.models import ApiToken  # noqa: E402
 from svardesk.api.scopes import SCOPE_NAMES  # noqa: E402
@@ -113,37 +113,11 @@ end
 
 
 def start_server(port: int, workers: int, limits: str) -> subprocess.Popen[bytes]:
-    if not os.environ.get("REDIS_URL"):
-        print("warning: REDIS_URL is not set; rate-limit counters are per process", flush=True)
-    env = os.environ.copy()
     value = HUGE_LIMIT if limits == "counted" else "0"
-    for name in ("RATE_LIMIT", "SEARCH_RATE_LIMIT", "DAILY_LIMIT"):
-        env[f"SVARDESK_API_{name}"] = value
-    command = [
-        str(ROOT / ".venv/bin/uvicorn"),
-        "svardesk.config.asgi:application",
-        "--workers",
-        str(workers),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - ours
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("uvicorn did not answer within 60 s")
+    env = {
+        f"SVARDESK_API_{name}": value for name in ("RATE_LIMIT", "SEARCH_RATE_LIMIT", "DAILY_LIMIT")
+    }
+    return start_web(port, workers, ready_path="/api/openapi.json", env=env)
 
 
 def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:

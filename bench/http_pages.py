@@ -1,12 +1,13 @@
-"""The workspace's pages over HTTP, as a browser meets them: uvicorn with 2 workers, wrk.
+"""The workspace's pages over HTTP, as a browser meets them: `svardesk serve --workers 2`, wrk.
 
 Usage:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/svardesk_<you>_1m \\
         REDIS_URL=redis://127.0.0.1:6379/<n> \\
         .venv/bin/python bench/http_pages.py [--duration 10] [--connections 1,4]
             [--only list,search] [--ticket ID] [--rare okta] [--common webhook]
 
-Starts `uvicorn svardesk.config.asgi:application --workers 2` on a free loopback port against
-DATABASE_URL and REDIS_URL (the same environment as this process), signs in the demo agent
+Starts `svardesk serve --workers 2` (uvicorn's processes, without the task worker) on a free
+loopback port against DATABASE_URL and REDIS_URL (the same environment as this process), signs
+in the demo agent
 (lists, search, the ticket page) and the demo super admin (the settings pages) through the
 sign-in form, then runs Debian's `wrk` (one thread) against each page with each number of
 connections and prints p50/p95/p99 latency, requests/s and the load average before and
@@ -25,7 +26,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -39,7 +39,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench.wrk import WRK_DONE, free_port, load, run_wrk  # noqa: E402
+from bench.wrk import WRK_DONE, free_port, load, run_wrk, start_web  # noqa: E402
 from svardesk.accounts.models import User  # noqa: E402
 from svardesk.demo.generator import DEMO_LOGINS  # noqa: E402
 from svardesk.ticket_views import services  # noqa: E402
@@ -49,36 +49,6 @@ from svardesk.tickets.models import Stage  # noqa: E402
 from svardesk.tickets.queries import visible_tickets  # noqa: E402
 
 CUSTOM_VIEW_NAME = "HTTP bench: my team's urgent and high, by priority"
-
-
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    if not os.environ.get("REDIS_URL"):
-        print("warning: REDIS_URL is not set; the workers' caches are per process", flush=True)
-    command = [
-        str(ROOT / ".venv/bin/uvicorn"),
-        "svardesk.config.asgi:application",
-        "--workers",
-        str(workers),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())  # noqa: S603 - ours
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("uvicorn did not answer within 60 s")
 
 
 def sign_in(base: str, email: str, password: str) -> str:
@@ -202,7 +172,7 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(port, args.workers)
+    server = start_web(port, args.workers, ready_path="/accounts/login/")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(WRK_DONE)
         script = handle.name
@@ -212,7 +182,7 @@ def main() -> None:
             "admin": sign_in(base, logins["admin"].email, logins["admin"].password),
         }
         print(
-            f"database: {vendor}, uvicorn --workers {args.workers}, wrk -t1, "
+            f"database: {vendor}, svardesk serve --workers {args.workers}, wrk -t1, "
             f"{args.duration} s a run; latency in ms; load = 1/5/15-min load average"
         )
         header = (

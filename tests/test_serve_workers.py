@@ -137,6 +137,72 @@ def test_two_web_processes_serve_pages_and_chat_on_one_port(site: Install):
     assert _web_children(web) == []
 
 
+def _sockets_on_port(port: int, state: str) -> set[int]:
+    """Inodes of the IPv4 TCP sockets whose local port is `port`, in `state` ("0A" listening,
+    "01" established), from /proc/net/tcp."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            found.add(int(fields[9]))
+    return found
+
+
+def _socket_owners(pids: list[int], inodes: set[int]) -> dict[int, int]:
+    """How many of `inodes` each process holds open."""
+    held = {}
+    for pid in pids:
+        links = []
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                links.append(os.readlink(fd))
+            except OSError:
+                continue
+        held[pid] = sum(1 for link in links if link[8:-1].isdigit() and int(link[8:-1]) in inodes)
+    return held
+
+
+def test_each_web_process_listens_for_itself_and_connections_spread(site: Install):
+    import http.client
+
+    web = site.web(serve=True, extra_env={"SVARDESK_WEB_WORKERS": "2"})
+    deadline = time.monotonic() + 30
+    while len(_web_children(web)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    children = _web_children(web)
+    assert len(children) == 2, web.log.read_text(errors="replace")[-2000:]
+
+    # One listening socket per process (SO_REUSEPORT), not one shared by both; a process
+    # listens once it has started Django.
+    listening = _sockets_on_port(web.port, "0A")
+    while len(listening) < 2 and time.monotonic() < deadline + 30:
+        time.sleep(0.2)
+        listening = _sockets_on_port(web.port, "0A")
+    assert len(listening) == 2, listening
+    for inode in listening:
+        assert sorted(_socket_owners(children, {inode}).values()) == [0, 1]
+
+    # A burst of keep-alive connections, as a browser or a proxy opens them: the kernel
+    # spreads them over the two sockets.
+    connections = [http.client.HTTPConnection("127.0.0.1", web.port) for _n in range(16)]
+    for connection in connections:
+        connection.connect()
+    for connection in connections:
+        connection.request("GET", "/accounts/login/")
+    for connection in connections:
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+    held = _socket_owners(children, _sockets_on_port(web.port, "01"))
+    for connection in connections:
+        connection.close()
+    assert sum(held.values()) == 16, held
+    assert min(held.values()) > 0, held  # both processes serve some (all 16 on one: 2 in 65,536)
+
+    web.stop()
+    assert web.process.returncode == 0
+
+
 def test_more_than_one_web_process_needs_redis(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["SVARDESK_DATA_DIR"] = str(tmp_path)

@@ -8,6 +8,7 @@ of several of them; `core` imports none."""
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +18,35 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from svardesk.conversations.registry import registered_adapters
+
+
+class SocketPerProcess(list[socket.socket]):
+    """The listening sockets uvicorn hands a worker process: empty here, and pickled into each
+    new worker (uvicorn spawns them) as a socket bound there, on the same port as its
+    siblings, with SO_REUSEPORT."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__()
+        self.host, self.port = host, port
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_listen_in_this_process, (self.host, self.port))
+
+
+def _listen_in_this_process(host: str, port: int) -> list[socket.socket]:
+    from uvicorn.config import STARTUP_FAILURE
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio turns Nagle's algorithm off only on sockets that say TCP.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sys.stderr.write(f"Cannot listen on {host}:{port}: {exc}\n")
+        sys.exit(STARTUP_FAILURE)  # the supervisor stops instead of restarting it
+    return [sock]
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
@@ -146,14 +176,25 @@ class Command(BaseCommand):
                     worker.kill()
 
     def _serve_processes(self, config: Any) -> None:
-        """uvicorn's supervisor: `workers` processes accepting on one socket, each replaced if
-        it dies; SIGTERM or Ctrl+C stops them all. Their live updates and chat messages meet
-        in the Redis channel layer (`check_web_workers`), so no relay runs here."""
+        """uvicorn's supervisor: `workers` processes on one port, each replaced if it dies;
+        SIGTERM or Ctrl+C stops them all. Their live updates and chat messages meet in the
+        Redis channel layer (`check_web_workers`), so no relay runs here.
+
+        On Linux each process listens on a socket of its own (SO_REUSEPORT) and the kernel
+        spreads new connections over them. With one shared socket, the process that wakes
+        first accepts every connection waiting — a browser's or a proxy's burst of
+        keep-alive connections all went to one process while the other sat idle (4
+        connections: 16 requests/s on the ticket page, as many as one connection got)."""
         from uvicorn.supervisors import Multiprocess
 
         sock = config.bind_socket()  # exits with 3 after logging why (a port in use, say)
+        sockets: list[Any] = [sock]
+        if sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT"):
+            # The port is free (bound just now): each worker binds it again for itself.
+            sockets = SocketPerProcess(config.host, sock.getsockname()[1])
+            sock.close()
         try:
-            Multiprocess(config, sockets=[sock]).run()
+            Multiprocess(config, sockets=sockets).run()
         finally:
             sock.close()
 
