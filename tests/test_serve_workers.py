@@ -2,6 +2,7 @@
 layer, so one install can use every core. Started as a real process; refused without Redis."""
 
 import asyncio
+import http.client
 import json
 import os
 import subprocess
@@ -67,12 +68,19 @@ async def _receive_until(ws: Any, kind: str, *, timeout: float = 15) -> dict[str
             return frame
 
 
-def test_two_web_processes_serve_pages_and_chat_on_one_port(site: Install):
+def _serve_two_processes(site: Install) -> tuple[WebProcess, list[int]]:
+    """`svardesk serve` with two web processes, once both have started."""
     web = site.web(serve=True, extra_env={"SVARDESK_WEB_WORKERS": "2"})
     deadline = time.monotonic() + 30
     while len(_web_children(web)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(_web_children(web)) == 2, web.log.read_text(errors="replace")[-2000:]
+    children = _web_children(web)
+    assert len(children) == 2, web.log.read_text(errors="replace")[-2000:]
+    return web, children
+
+
+def test_two_web_processes_serve_pages_and_chat_on_one_port(site: Install):
+    web, _children = _serve_two_processes(site)
 
     _snippet, key = site.connect_chat("Website chat", WEBSITE)
     agent = HttpAgent(web.url, *AGENT)  # signs in: the login page and its POST
@@ -163,19 +171,13 @@ def _socket_owners(pids: list[int], inodes: set[int]) -> dict[int, int]:
 
 
 def test_each_web_process_listens_for_itself_and_connections_spread(site: Install):
-    import http.client
-
-    web = site.web(serve=True, extra_env={"SVARDESK_WEB_WORKERS": "2"})
-    deadline = time.monotonic() + 30
-    while len(_web_children(web)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    children = _web_children(web)
-    assert len(children) == 2, web.log.read_text(errors="replace")[-2000:]
+    web, children = _serve_two_processes(site)
 
     # One listening socket per process (SO_REUSEPORT), not one shared by both; a process
     # listens once it has started Django.
     listening = _sockets_on_port(web.port, "0A")
-    while len(listening) < 2 and time.monotonic() < deadline + 30:
+    deadline = time.monotonic() + 30
+    while len(listening) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
         listening = _sockets_on_port(web.port, "0A")
     assert len(listening) == 2, listening
