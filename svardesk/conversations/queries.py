@@ -271,7 +271,9 @@ def reply_defaults(
     loaded = loaded or load_ticket_conversations(ticket)
     conversation = _reply_conversation_among(loaded.conversations)
     if conversation is None:
-        channel = first_starting_channel()
+        # Every page of a ticket without a conversation asks; channels change rarely and
+        # saving one clears the cache (core.local_cache). Sending reads it afresh.
+        channel = cached("conversations:first-starting-channel", first_starting_channel)
         if channel is None:
             return ReplyDefaults([], [], "", problem="no_channel")
         fields = _channel_fields(adapter_of(channel), channel)

@@ -194,6 +194,14 @@ def test_reply_tab_explains_a_missing_channel(client, super_admin, agent):
     assert "no email address is connected yet" in html
     assert reverse("channel_settings:channels") not in html
 
+    # The answer is kept for a few seconds; connecting a channel clears it at once.
+    from svardesk.channels.email.services import connect_email_channel
+
+    connect_email_channel(actor=None, address="support@acme.test", display_name="Acme Support")
+    html = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "no email address is connected yet" not in html
+    assert "support@acme.test" in html  # the reply goes out from the new address
+
 
 def test_comment_view_creates_notification(client, agent, super_admin, support_email_ticket):
     client.force_login(agent)
