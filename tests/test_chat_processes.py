@@ -173,7 +173,10 @@ def test_a_killed_process_lets_its_agents_presence_lapse_within_the_ttl(
 
     lapsed_after = run_async(scenario())
 
-    assert lapsed_after <= PRESENCE_TTL + 0.5
+    # Within the TTL, plus the poll and a busy machine's scheduling (a fresh-clone CI run in
+    # three test processes on two cores measured 3.7 s); a presence that never lapses fails in
+    # `_until` above, and one kept twice the TTL fails here.
+    assert lapsed_after <= PRESENCE_TTL + 1.5
 
 
 def _frame_of(frames: list[dict[str, Any]], kind: str) -> dict[str, Any]:
