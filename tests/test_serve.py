@@ -53,7 +53,13 @@ def _serve(tmp_path_factory, *, log_to_file=False, **extra_env):
         process.kill()
         pytest.fail("svardesk serve did not open its port")
     try:
-        yield {"url": f"http://127.0.0.1:{port}", "env": env, "data": Path(data)}
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "env": env,
+            "data": Path(data),
+            "port": port,
+            "process": process,
+        }
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -320,3 +326,27 @@ def test_a_quiet_log_for_ordinary_requests(served_logged):
     favicon = opener.open(f"{url}/favicon.ico")
     assert favicon.status == 200
     assert favicon.headers["Content-Type"].startswith("image/")
+
+
+def test_a_stalled_upload_does_not_keep_serve_from_stopping(tmp_path_factory):
+    """A client that sends half a request body and goes quiet (a dropped upload) holds its
+    request open; stopping waits SVARDESK_STOP_TIMEOUT for it, then cancels it and exits."""
+    serving = _serve(tmp_path_factory, log_to_file=True, SVARDESK_STOP_TIMEOUT="2")
+    served = next(serving)
+    process = served["process"]
+    try:
+        with socket.create_connection(("127.0.0.1", served["port"]), timeout=5) as client:
+            client.sendall(
+                b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 100000\r\n\r\nusername=a"
+            )
+            time.sleep(1)  # the headers are in: the request runs, waiting for its body
+            process.terminate()
+            # Without a limit this waits for the rest of the body forever.
+            process.wait(timeout=60)
+        assert process.returncode == 128 + 15  # as after any SIGTERM (cleanly, not killed)
+        log = (served["data"] / "serve.log").read_text()
+        assert "timeout graceful shutdown exceeded" in log, log[-2000:]
+    finally:
+        serving.close()

@@ -141,7 +141,7 @@ def test_two_web_processes_serve_pages_and_chat_on_one_port(site: Install):
     assert all(seconds > 0 for seconds in cpu), cpu
 
     web.stop()
-    assert web.process.returncode == 0
+    assert web.process.returncode == 0, web.log.read_text(errors="replace")[-3000:]
     assert _web_children(web) == []
 
 
@@ -202,7 +202,7 @@ def test_each_web_process_listens_for_itself_and_connections_spread(site: Instal
     assert min(held.values()) > 0, held  # both processes serve some (all 16 on one: 2 in 65,536)
 
     web.stop()
-    assert web.process.returncode == 0
+    assert web.process.returncode == 0, web.log.read_text(errors="replace")[-3000:]
 
 
 def test_more_than_one_web_process_needs_redis(tmp_path: Path):

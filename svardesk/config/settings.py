@@ -111,6 +111,9 @@ TEMPLATES = [
 # wait on the event loop. Each holds at most one database connection while it works, so it
 # matches the PostgreSQL pool's default size.
 HTTP_THREADS = max(1, env_int("SVARDESK_HTTP_THREADS", 10))
+# How long a stopping web process waits for requests in progress (a half-sent upload, a slow
+# client) before it cancels them; unbounded, one stalled client kept `serve` from stopping.
+WEB_STOP_TIMEOUT = max(1, env_int("SVARDESK_STOP_TIMEOUT", 10))
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'svardesk.sqlite3'}"
 _is_sqlite = DATABASE_URL.startswith("sqlite:")
 DATABASES = {

@@ -67,7 +67,8 @@ def web_server_config(*, host: str, port: int, log_level: str = "info", workers:
     """uvicorn for the ASGI app. It takes the client's address and scheme from X-Forwarded-For
     and X-Forwarded-Proto only when the connection comes from a proxy in FORWARDED_ALLOW_IPS
     (default: none), so nobody on the internet can choose the address the sign-in throttle
-    counts them as."""
+    counts them as. Stopping waits WEB_STOP_TIMEOUT seconds at most for requests in
+    progress."""
     import uvicorn
     from django.conf import settings
 
@@ -83,6 +84,10 @@ def web_server_config(*, host: str, port: int, log_level: str = "info", workers:
         ],
         lifespan="off",
         workers=workers,
+        timeout_graceful_shutdown=settings.WEB_STOP_TIMEOUT,
+        # uvicorn replaces a web process that does not answer its supervisor's ping in time;
+        # its 5 s replaced processes still starting on a busy machine, again and again.
+        timeout_worker_healthcheck=30,
     )
 
 
