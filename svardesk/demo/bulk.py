@@ -2,14 +2,18 @@
 
 Only the demo loader uses this. Everything runs inside the caller's transaction, and both
 databases roll DDL back, so a failed load leaves tables, indexes and constraints as they
-were.
+were. The one exception is asked for: on PostgreSQL the dropped indexes can be recorded as
+pending instead, committed with the rows, and built afterwards on several connections at
+once (`build_pending_indexes`), which a transaction's single connection cannot do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +21,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.deletion import get_candidate_relations_to_delete
 
+from svardesk.demo.models import PendingIndex
 from svardesk.search.normalise import tsvector_words, word_set
 from svardesk.search.postgres import WORDS_ROW_TRIGGERS, WORDS_TABLE
 from svardesk.tickets.models import Source, Ticket, TicketEvent, TicketEventKind
@@ -397,9 +402,12 @@ def indexes_rebuilt_after(
     timings: dict[str, float],
     progress: Progress = _quiet,
     tables: Sequence[str] = (),
+    deferred: list[PendingIndex] | None = None,
 ) -> Iterator[None]:
     """For a load large next to what the tables hold, drop their secondary indexes (and on
     PostgreSQL their foreign keys) for the duration of the block and recreate them after.
+    On PostgreSQL with `deferred`, the indexes are not built here but added to that list,
+    for the caller to record (`record_pending_indexes`) and build after its commit.
 
     Building an index once is far cheaper than updating it a million times in random order,
     and re-adding a foreign key checks all rows in one join instead of queueing a deferred
@@ -436,22 +444,96 @@ def indexes_rebuilt_after(
     yield
 
     started = time.perf_counter()
+    defer = deferred is not None and connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Room to sort (GIN builds), and B-tree builds shared with parallel workers.
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
+            _room_to_build(cursor)
         for table, foreign_keys, indexes in saved:
-            for _name, definition in indexes:
-                cursor.execute(definition)
+            for name, definition in indexes:
+                if defer and deferred is not None:
+                    deferred.append(PendingIndex(name=name, table=table, definition=definition))
+                else:
+                    cursor.execute(definition)
             for name, definition in foreign_keys:
                 cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {name} {definition}")
             fk_note = f" and {len(foreign_keys)} foreign keys" if foreign_keys else ""
+            done = "to build after the commit" if defer else "rebuilt"
             progress(
-                f"{table}: rebuilt {len(indexes)} indexes{fk_note}"
+                f"{table}: {len(indexes)} indexes {done}{fk_note}"
                 f" ({time.perf_counter() - started:.1f}s)"
             )
     timings["indexes"] += time.perf_counter() - started
+
+
+def _room_to_build(cursor: Any) -> None:
+    """Room to sort (GIN builds), and B-tree builds shared with parallel workers."""
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
+
+
+def record_pending_indexes(deferred: Sequence[PendingIndex]) -> None:
+    """Record what `indexes_rebuilt_after(deferred=…)` left to build, in the caller's
+    transaction: the rows commit with them, so no index is forgotten however the build after
+    the commit ends."""
+    PendingIndex.objects.bulk_create(deferred, ignore_conflicts=True)
+
+
+def build_pending_indexes(
+    *, progress: Progress = _quiet, connections: int | None = None, lock_timeout_seconds: int = 60
+) -> int:
+    """Build every recorded pending index, the largest GIN builds first, on `connections`
+    connections at once (default: one per CPU, at least two; PostgreSQL 15 builds a GIN
+    index in one process, so building several at once is what uses the other cores). Each
+    build and the deletion of its record are one transaction. Inside a caller's transaction
+    the indexes are built there, one after another: other connections could neither see its
+    rows nor get past its locks. Returns how many were built."""
+    if connection.vendor != "postgresql":
+        return 0
+    pending = list(PendingIndex.objects.all())
+    if not pending:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)",
+            [sorted({index.table for index in pending})],
+        )
+        table_bytes = dict(cursor.fetchall())
+    pending.sort(
+        key=lambda index: (" USING gin " in index.definition, table_bytes.get(index.table, 0)),
+        reverse=True,
+    )
+    started = time.perf_counter()
+
+    def build(index: PendingIndex) -> None:
+        _build_pending_index(index, lock_timeout_seconds=lock_timeout_seconds)
+        progress(f"{index.table}: built {index.name} ({time.perf_counter() - started:.1f}s)")
+
+    workers = connections or max(2, os.cpu_count() or 1)
+    if connection.in_atomic_block or workers == 1:
+        for index in pending:
+            build(index)
+        return len(pending)
+
+    def build_in_own_connection(index: PendingIndex) -> None:
+        try:
+            build(index)
+        finally:
+            connection.close()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(pending))) as pool:
+        for _done in pool.map(build_in_own_connection, pending):
+            pass
+    return len(pending)
+
+
+def _build_pending_index(index: PendingIndex, *, lock_timeout_seconds: int) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        limit_lock_waits(lock_timeout_seconds)
+        _room_to_build(cursor)
+        cursor.execute("SELECT to_regclass(%s)", [index.name])
+        if cursor.fetchone()[0] is None:  # not built by an earlier, interrupted run
+            cursor.execute(index.definition)
+        PendingIndex.objects.filter(pk=index.pk).delete()
 
 
 def analyze_tables(models_: Sequence[type[models.Model]], extra: Sequence[str] = ()) -> None:

@@ -46,6 +46,7 @@ from svardesk.demo import channels as demo_channels
 from svardesk.demo import crm as demo_crm
 from svardesk.demo import inboxes as demo_inboxes
 from svardesk.demo import vocabulary as words
+from svardesk.demo.models import PendingIndex
 from svardesk.search.postgres import WORDS_TABLE
 from svardesk.teams import services as team_services
 from svardesk.teams.models import Membership, Team
@@ -258,6 +259,10 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
 
     Without `reset` the tickets and contacts are added to what is there; the fixed logins,
     the teams and the generated agents are reused (created when missing).
+
+    On PostgreSQL the indexes a large load dropped commit as pending with the rows and are
+    built right after on several connections at once (GIN builds use one process each); an
+    interrupted build is finished first by the next load, or by `build_pending_indexes`.
     """
     if (
         options.tickets < 0
@@ -267,10 +272,16 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
     ):
         raise ValueError("Counts must not be negative")
     report = DemoReport(backend=connection.vendor)
+    with _timed(report, "indexes"):  # what an interrupted load left to build
+        bulk.build_pending_indexes(
+            progress=progress, lock_timeout_seconds=options.lock_timeout_seconds
+        )
+    deferred: list[PendingIndex] = []
     try:
         with transaction.atomic():
             bulk.limit_lock_waits(options.lock_timeout_seconds)
-            _load_in_transaction(options, report, options.now or timezone.now(), progress)
+            _load_in_transaction(options, report, options.now or timezone.now(), progress, deferred)
+            bulk.record_pending_indexes(deferred)
             commit_started = time.perf_counter()
     except OperationalError as exc:
         if bulk.is_lock_timeout(exc):
@@ -281,6 +292,10 @@ def load_demo(options: DemoOptions, *, progress: Progress = _quiet) -> DemoRepor
             ) from exc
         raise
     report.timings["commit"] = time.perf_counter() - commit_started
+    with _timed(report, "indexes"):
+        bulk.build_pending_indexes(
+            progress=progress, lock_timeout_seconds=options.lock_timeout_seconds
+        )
     with _timed(report, "analyze"):
         bulk.analyze_tables(
             [Ticket, TicketEvent, *_CRM_MODELS, Association], extra=_search_tables()
@@ -308,7 +323,11 @@ def _search_tables() -> tuple[str, ...]:
 
 
 def _load_in_transaction(
-    options: DemoOptions, report: DemoReport, now: dt.datetime, progress: Progress
+    options: DemoOptions,
+    report: DemoReport,
+    now: dt.datetime,
+    progress: Progress,
+    deferred: list[PendingIndex],
 ) -> None:
     if options.reset:
         with _timed(report, "reset"):
@@ -336,6 +355,7 @@ def _load_in_transaction(
         new_rows=options.contact_count,
         timings=report.timings,
         progress=progress,
+        deferred=deferred,
     ):
         counts = demo_crm.load_records(
             seed=options.seed,
@@ -365,6 +385,7 @@ def _load_in_transaction(
         timings=report.timings,
         progress=progress,
         tables=_search_tables(),
+        deferred=deferred,
     ):
         with _timed(report, "tickets"):
             rows = ticket_rows(random.Random(f"{options.seed}:tickets"), options.tickets, plan, now)
@@ -395,6 +416,7 @@ def _load_in_transaction(
             new_rows=options.tickets * 2,
             timings=report.timings,
             progress=progress,
+            deferred=deferred,
         ),
         _timed(report, "associations"),
     ):

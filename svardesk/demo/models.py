@@ -26,3 +26,18 @@ class DemoSite(TimestampedModel):
 
     def __str__(self) -> str:
         return self.origin
+
+
+class PendingIndex(models.Model):
+    """An index a large demo load dropped and has not rebuilt yet. The load's rows commit with
+    these rows in one transaction; the indexes are then built on several connections at once
+    (each build deletes its row in its own transaction), so an interrupted build is finished
+    by the next `svardesk demo` (or `svardesk demo --finish-indexes`)."""
+
+    name = models.CharField(max_length=200, unique=True)  # quoted as in SQL (quote_ident)
+    table = models.CharField(max_length=200)
+    definition = models.TextField()  # pg_get_indexdef()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

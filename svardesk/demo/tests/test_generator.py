@@ -1,4 +1,5 @@
 import datetime as dt
+import threading
 from io import StringIO
 
 import pytest
@@ -26,6 +27,7 @@ from svardesk.demo.generator import (
     team_names,
 )
 from svardesk.demo.inboxes import SALES_CONVERSATIONS
+from svardesk.demo.models import PendingIndex
 from svardesk.teams.models import Team
 from svardesk.ticket_views.defaults import DEFAULT_VIEWS_BY_KEY
 from svardesk.tickets.models import Ticket, TicketEvent, TicketEventKind
@@ -373,6 +375,77 @@ def test_failed_load_keeps_indexes_and_data(monkeypatch):
 
     assert _index_and_key_definitions() == before
     assert Ticket.objects.count() == 200
+
+
+def _built_on_threads(monkeypatch, fail_on: str = "") -> set[int]:
+    """Spy on the pending-index builds: the threads they ran on; a build of an index of the
+    table `fail_on` fails, as an interrupted build would."""
+    threads: set[int] = set()
+    build = bulk._build_pending_index
+
+    def spy(index: PendingIndex, **kwargs: object) -> None:
+        threads.add(threading.get_ident())
+        if index.table == fail_on:
+            raise RuntimeError("interrupted")
+        build(index, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk, "_build_pending_index", spy)
+    return threads
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes wait only there")
+def test_indexes_are_built_after_the_commit_on_several_connections(monkeypatch):
+    before = _index_and_key_definitions()
+    monkeypatch.setattr(bulk, "REBUILD_THRESHOLD", 0)
+    threads = _built_on_threads(monkeypatch)
+
+    load_demo(_options())
+
+    assert _index_and_key_definitions() == before
+    assert not PendingIndex.objects.exists()
+    assert len(threads) >= 2
+    assert threading.get_ident() not in threads
+    assert Ticket.objects.count() == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes wait only there")
+def test_an_interrupted_index_build_is_reported_and_finished_later(monkeypatch):
+    from django.core import checks
+
+    before = _index_and_key_definitions()
+    monkeypatch.setattr(bulk, "REBUILD_THRESHOLD", 0)
+    _built_on_threads(monkeypatch, fail_on="tickets_ticket")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        load_demo(_options())
+
+    # The rows and foreign keys are in; the ticket indexes (and any a failure cancelled)
+    # wait, recorded, and are named.
+    assert Ticket.objects.count() == 200
+    assert PendingIndex.objects.filter(table="tickets_ticket").exists()
+    assert _index_and_key_definitions() != before
+    warnings = [m for m in checks.run_checks(databases=["default"]) if m.id == "demo.W001"]
+    assert len(warnings) == 1
+    assert "svardesk demo --finish-indexes" in warnings[0].hint
+
+    monkeypatch.undo()
+    out = StringIO()
+    call_command("demo", "--finish-indexes", stdout=out)
+
+    assert "Built" in out.getvalue()
+    assert _index_and_key_definitions() == before
+    assert not PendingIndex.objects.exists()
+    assert not [m for m in checks.run_checks(databases=["default"]) if m.id == "demo.W001"]
+
+
+@pytest.mark.django_db
+def test_nothing_to_finish_is_said_plainly():
+    out = StringIO()
+    call_command("demo", "--finish-indexes", stdout=out)
+    assert "No index pending." in out.getvalue()
+    assert not Ticket.objects.exists()
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from svardesk.demo.bulk import build_pending_indexes
 from svardesk.demo.channels import normalise_origin
 from svardesk.demo.generator import DemoDatabaseBusyError, DemoOptions, format_summary, load_demo
 
@@ -67,12 +68,23 @@ class Command(BaseCommand):
             help="connect no demo channels (tickets then come from the channels already there)",
         )
         parser.add_argument(
+            "--finish-indexes",
+            action="store_true",
+            help="only build the indexes an interrupted load left unbuilt (PostgreSQL), then stop",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="first delete all tickets, contacts and @svardesk.example users",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["finish_indexes"]:
+            built = build_pending_indexes(
+                progress=self.stdout.write, lock_timeout_seconds=options["lock_timeout"]
+            )
+            self.stdout.write(f"Built {built} pending indexes." if built else "No index pending.")
+            return
         origin = options["origin"]
         if origin is not None:
             try:
