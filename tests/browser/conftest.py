@@ -46,6 +46,23 @@ def page(browser, live_server, transactional_db):  # type: ignore[no-untyped-def
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    wait_for_requests_in_flight()
+
+
+def wait_for_requests_in_flight(timeout: float = 10) -> None:
+    """Let the live server finish the requests the closed page left running (a poll, an HTMX
+    swap): the test database is emptied next, and on SQLite a request still reading the
+    sessions table makes that fail ("database table is locked")."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(
+            thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()
+        ):
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from svardesk.channels.email.services import connect_email_channel
 from svardesk.tickets.models import Ticket
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_requests_in_flight
 from tests.browser.test_email_flow import TEAM, deliver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -152,6 +152,7 @@ def browser_page(browser, live_server, transactional_db):  # type: ignore[no-unt
     )
     yield page
     context.close()
+    wait_for_requests_in_flight()
 
 
 def _mail_with_pixel(pixel_url: str) -> bytes:
