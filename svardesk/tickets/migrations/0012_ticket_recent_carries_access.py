@@ -5,21 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0008_list_name_sort_indexes'),
-        ('teams', '0001_initial'),
-        ('tickets', '0011_call_and_moved_events'),
+        ("crm", "0008_list_name_sort_indexes"),
+        ("teams", "0001_initial"),
+        ("tickets", "0011_call_and_moved_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='ticket',
-            name='ticket_recent',
+            model_name="ticket",
+            name="ticket_recent",
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['-last_activity_at', '-id'], include=('team', 'owner'), name='ticket_recent'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["-last_activity_at", "-id"], include=("team", "owner"), name="ticket_recent"
+            ),
         ),
     ]
