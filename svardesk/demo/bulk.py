@@ -444,20 +444,20 @@ def indexes_rebuilt_after(
     yield
 
     started = time.perf_counter()
-    defer = deferred is not None and connection.vendor == "postgresql"
+    to_defer = deferred if connection.vendor == "postgresql" else None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             _room_to_build(cursor)
         for table, foreign_keys, indexes in saved:
             for name, definition in indexes:
-                if defer and deferred is not None:
-                    deferred.append(PendingIndex(name=name, table=table, definition=definition))
+                if to_defer is not None:
+                    to_defer.append(PendingIndex(name=name, table=table, definition=definition))
                 else:
                     cursor.execute(definition)
             for name, definition in foreign_keys:
                 cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {name} {definition}")
             fk_note = f" and {len(foreign_keys)} foreign keys" if foreign_keys else ""
-            done = "to build after the commit" if defer else "rebuilt"
+            done = "to build after the commit" if to_defer is not None else "rebuilt"
             progress(
                 f"{table}: {len(indexes)} indexes {done}{fk_note}"
                 f" ({time.perf_counter() - started:.1f}s)"
