@@ -176,6 +176,11 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
             message["origin"] = event["origin"]
         await self.send_json(message)
 
+    async def tickets_changed(self, event: dict[str, Any]) -> None:
+        """Several `ticket.changed` sent as one (workspace.live packs a burst's)."""
+        for change in event.get("changes", []):
+            await self.ticket_changed(change)
+
     async def access_changed(self, event: dict[str, Any]) -> None:
         await self._close_once(ACCESS_CHANGED_CLOSE_CODE)
 

@@ -1,0 +1,104 @@
+"""Broadcasts to a network channel layer (Redis) leave through a per-process outbox: the code
+that announced a change goes on at once, the changes arrive in order, and a burst of ticket
+changes travels as few layer messages while every socket still hears of each ticket in its
+user's scope, one frame per ticket, as before."""
+
+import asyncio
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+
+from svardesk.workspace import live
+from svardesk.workspace.consumers import WORKSPACE_GROUP, user_group
+from svardesk.workspace.tests.test_live_scope import LiveSocket
+from tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def redis_layer(settings):  # type: ignore[no-untyped-def]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": ["redis://127.0.0.1:6379/0"],
+                "prefix": f"svardesk-live-test-{uuid.uuid4().hex[:8]}",
+            },
+        }
+    }
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
+def _announce_all(ticket_ids: list[int]) -> bool:
+    for ticket_id in ticket_ids:
+        live.broadcast_ticket_changed(sender=None, ticket_id=ticket_id)
+    return live.flush_broadcasts(10)
+
+
+def test_a_burst_of_changes_reaches_each_socket_in_order_and_in_scope(
+    redis_layer, agent, team_agent, support_team, billing_team
+):
+    # team_agent sees the billing team's tickets (and their own), not the support team's.
+    tickets = [
+        TicketFactory(team=billing_team if n % 3 else support_team) for n in range(3 * 50 + 1)
+    ]
+    everyone = [t.pk for t in tickets]
+    billing = [t.pk for t in tickets if t.team_id == billing_team.pk]
+
+    async def scenario():  # type: ignore[no-untyped-def]
+        sockets = {
+            "all": await sync_to_async(LiveSocket)(agent),  # signs in: the database, off the loop
+            "team": await sync_to_async(LiveSocket)(team_agent),
+        }
+        for socket in sockets.values():
+            await socket.connect()
+        flushed = await sync_to_async(_announce_all, thread_sensitive=False)(everyone)
+        heard: dict[str, list[object]] = {}
+        for name, socket in sockets.items():
+            expected = everyone if name == "all" else billing
+            heard[name] = []
+            while len(heard[name]) < len(expected):
+                message = await socket.receive(5)
+                assert message["type"] == "ticket.changed"
+                heard[name].append(message["ticket_id"])
+            assert await socket.receive_nothing()
+            await socket.disconnect()
+        return flushed, heard
+
+    flushed, heard = asyncio.run(scenario())
+    assert flushed
+    assert heard == {"all": everyone, "team": billing}
+
+
+def test_ticket_changes_are_packed_in_order_around_other_messages():
+    layer, other_layer = object(), object()
+
+    def changed(n: int) -> tuple[object, str, dict[str, object]]:
+        return (layer, WORKSPACE_GROUP, {"type": "ticket.changed", "ticket_id": n, "team_id": 7})
+
+    closed = (layer, user_group(5), {"type": "access.changed"})
+    items = [
+        *[changed(n) for n in range(1, live.CHANGES_PER_MESSAGE + 3)],
+        closed,
+        changed(500),
+        (other_layer, WORKSPACE_GROUP, {"type": "ticket.changed", "ticket_id": 501}),
+    ]
+    packed = live._packed(items)
+
+    assert [(lay, group, m["type"]) for lay, group, m in packed] == [
+        (layer, WORKSPACE_GROUP, "tickets.changed"),
+        (layer, WORKSPACE_GROUP, "tickets.changed"),
+        (layer, user_group(5), "access.changed"),
+        (layer, WORKSPACE_GROUP, "ticket.changed"),
+        (other_layer, WORKSPACE_GROUP, "ticket.changed"),
+    ]
+    first, second = packed[0][2]["changes"], packed[1][2]["changes"]
+    assert [c["ticket_id"] for c in first + second] == list(range(1, live.CHANGES_PER_MESSAGE + 3))
+    assert len(first) == live.CHANGES_PER_MESSAGE
+    assert first[0] == {"ticket_id": 1, "team_id": 7}
+    assert packed[3][2] == {"type": "ticket.changed", "ticket_id": 500, "team_id": 7}
