@@ -81,7 +81,7 @@ from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
 from svardesk.tickets.models import Stage, Ticket
 from svardesk.tickets.queries import access_ticket, visible_tickets
-from svardesk.tickets.services import mark_spam, update_ticket
+from svardesk.tickets.services import mark_spam, move_to_stage
 
 logger = logging.getLogger(__name__)
 
@@ -517,6 +517,9 @@ def _store_reply(
         client_token=client_token or None,
         created_at=now,
     )
+    # First of the hooks that run after commit: a live channel's customer gets the reply
+    # before the announcements of what else it changed (the stage, below) are made.
+    after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
     _store_attachments(message, attachments)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
     _record_activity(ticket, now=now, author=actor, preview=body_text)
@@ -526,8 +529,8 @@ def _store_reply(
     if rules.move_to_waiting_on_contact_on_reply and ticket.is_open:
         stage = _waiting_on_contact_stage(ticket)
         if stage is not None and stage.pk != ticket.stage_id:
-            update_ticket(ticket.pk, actor=actor, changes={"stage": stage.pk}, now=now)
-    after_commit(_dispatch_delivery, message.pk, adapter.delivers_immediately)
+            # The stage alone: move_to_stage reads no more of the ticket than it changes.
+            move_to_stage([ticket.pk], stage, actor=actor, now=now)
     after_commit(_announce, ticket.pk, actor.pk)
     _message_created(message, ticket.pk)
     return message

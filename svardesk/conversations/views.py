@@ -122,17 +122,18 @@ def _live_reply_sent(
     to "Waiting on contact" after each visitor message) reaches the header with the live
     update the page makes for every change of its ticket, this reply's included. The thread
     when the reply is still on its way (the thread then asks for its status itself)."""
-    current = access_ticket(ticket.pk, actor=request_user(request))
-    message = queries.list_ticket_messages(current).filter(pk=message_id).first()
+    # The ticket as the view read it (access checked): the new message names nothing else.
+    message = queries.list_ticket_messages(ticket).filter(pk=message_id).first()
     if message is None or message.delivery_status == DeliveryStatus.QUEUED:
+        current = access_ticket(ticket.pk, actor=request_user(request))
         response = _thread(request, current, toast=toast, thread_template=THREAD_AND_TOAST)
         return reswap(retarget(response, f"#thread-{current.pk}"), "outerHTML")
     response = render(
         request,
         "conversations/partials/_reply_sent.html",
-        {"ticket": current, "entry": queries.display_message(message), "toast": toast},
+        {"ticket": ticket, "entry": queries.display_message(message), "toast": toast},
     )
-    response = retarget(response, f"#thread-{current.pk} .thread-items")
+    response = retarget(response, f"#thread-{ticket.pk} .thread-items")
     # Added at the end, and the conversation scrolled to it as the ticket page does.
     response["HX-Reswap"] = "beforeend scroll:.ticket-detail>.conversation:bottom"
     return response

@@ -20,6 +20,7 @@ from svardesk.conversations import queries as conversation_queries
 from svardesk.conversations import services as conversation_services
 from svardesk.conversations.models import Conversation, DeliveryStatus, Message
 from svardesk.tickets.models import Ticket
+from svardesk.tickets.signals import ticket_changed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,6 +115,39 @@ def test_an_agents_reply_reaches_the_visitor_through_the_in_memory_layer(agent):
 
 def test_an_agents_reply_reaches_the_visitor_through_the_redis_layer(agent, redis_layer):
     _agent_reply_reaches_the_widget(agent)
+
+
+def test_the_reply_is_delivered_before_the_tickets_changes_are_announced(agent):
+    """After the reply's commit the visitor comes first: its stage move ("Waiting on
+    contact") and the reply itself are announced to the workspace only once it was sent."""
+    chat = chat_channel()
+    statuses_when_announced: list[str] = []
+
+    def on_changed(sender, ticket_id, **kwargs):  # type: ignore[no-untyped-def]
+        reply_row = Message.objects.filter(
+            conversation__ticket_id=ticket_id, direction="outbound"
+        ).first()
+        if reply_row is not None:
+            statuses_when_announced.append(reply_row.delivery_status)
+
+    async def scenario():  # type: ignore[no-untyped-def]
+        widget = Widget(chat.public_key)
+        await widget.start()
+        ack = await widget.say("Hello?", "c-1", name="Åsa", email="asa@kund.example")
+        ticket_id = await ticket_of(ack["id"])
+        ticket_changed.connect(on_changed, weak=False, dispatch_uid="test-delivered-first")
+        try:
+            await reply(ticket_id, agent, "Hi Åsa!")
+        finally:
+            ticket_changed.disconnect(dispatch_uid="test-delivered-first")
+        await widget.receive_type("message")
+        await widget.disconnect()
+        return ticket_id
+
+    ticket_id = run(scenario())
+    assert Ticket.objects.get(pk=ticket_id).stage.name == "Waiting on contact"
+    # Two announcements (the stage move, the reply), both after the delivery.
+    assert statuses_when_announced == [DeliveryStatus.SENT, DeliveryStatus.SENT]
 
 
 def test_a_reply_to_an_offline_visitor_is_kept_for_their_return(agent):
