@@ -1,8 +1,19 @@
 """Housekeeping tasks and the worker health check. Tasks load by id, are idempotent, retry."""
 
+import gc
+
 from django.core.management import call_command
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, task
+from huey.contrib.djhuey import db_periodic_task, on_startup, task
+
+
+@on_startup()
+def freeze_what_is_loaded() -> None:
+    """Each worker thread starts with everything the worker loaded (Django, the apps, the
+    tasks) kept out of the collector's full passes, as the web processes do (config/asgi.py):
+    a batch of inbound messages no longer stops for ~55 ms while one walks all of it."""
+    gc.collect()
+    gc.freeze()
 
 
 @task(retries=0)

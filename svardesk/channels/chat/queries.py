@@ -56,8 +56,9 @@ def latest_session(visitor: Visitor) -> ChatSession | None:
 
 
 def open_session(visitor: Visitor) -> ChatSession | None:
+    """The visitor's open chat, with its conversation and ticket (a message continues them)."""
     return (
-        ChatSession.objects.select_related("conversation")
+        ChatSession.objects.select_related("conversation__ticket")
         .filter(visitor=visitor, is_open=True)
         .order_by("-created_at", "-id")
         .first()

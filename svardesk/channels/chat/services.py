@@ -398,7 +398,8 @@ def receive_visitor_message(
 def _visitor_for_update(
     chat_channel: ChatChannel, public_id: str, *, ip: str | None, now: dt.datetime
 ) -> Visitor:
-    visitor, created = Visitor.objects.get_or_create(
+    # With the contact: the message's contact is decided from it (`_contact_for`).
+    visitor, created = Visitor.objects.select_related("contact").get_or_create(
         public_id=public_id,
         defaults={
             "chat_channel": chat_channel,
