@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -71,6 +72,34 @@ ORIGIN = "https://shop.bench.example"
 PASSWORD = "a bench agent password 1"  # noqa: S105 - the bench's own throwaway agents
 TIMEOUT = 15.0
 IDLE_SECONDS = 10.0
+
+
+class CollectorPauses:
+    """The full (oldest-generation) collections of this process while it measures."""
+
+    def __init__(self) -> None:
+        self.durations: list[float] = []
+        self._began = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.durations.append((time.perf_counter() - self._began) * 1000)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> str:
+        if not self.durations:
+            return "none"
+        return (
+            f"{len(self.durations)}, {sum(self.durations):.1f} ms in all, "
+            f"longest {max(self.durations):.1f} ms"
+        )
 
 
 def _epoch(iso: str) -> float:
@@ -367,6 +396,10 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
         f"messages/s each way (a chat waits {mean_wait:.0f} s on average between its messages), "
         f"{args.agents} agent sockets, replies from {args.agent_threads} HTTP clients"
     )
+    # A full collection in this client stops its event loop (it holds 500 sockets' worth of
+    # objects): a frame arriving meanwhile would be read late, the delay counted as the
+    # server's. They are timed and printed, so a run shows whether it had any.
+    pauses = CollectorPauses()
     until = time.perf_counter() + args.duration
     rss_start = sum(web.rss_bytes() for web in webs)
     cpu_start = sum(web.cpu_seconds() for web in webs)
@@ -385,6 +418,7 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
             for v in chatting
         )
     )
+    pauses.stop()
     elapsed = min(time.perf_counter() - started, args.duration)
     print(
         f"  visitor messages {len(samples.stored)} ({len(samples.stored) / elapsed:.1f}/s), "
@@ -398,6 +432,7 @@ async def _run(args: argparse.Namespace, site: Install, webs: list[WebProcess], 
     print(f"    visitor message -> agents' sockets {percentiles(samples.stored_to_agents)}")
     print(f"    agent reply -> visitor            {percentiles(samples.stored_to_visitor)}")
     print(f"  lost: {samples.lost or 'nothing'}")
+    print(f"  this client's full collections: {pauses.summary()}")
     cpu = sum(web.cpu_seconds() for web in webs) - cpu_start
     wall = time.perf_counter() - started
     rounds = max(1, len(samples.reply_post))
