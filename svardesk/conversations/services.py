@@ -53,7 +53,6 @@ from svardesk.conversations.models import (
     Channel,
     Conversation,
     DeliveryStatus,
-    HelpDeskSettings,
     Inbox,
     InboxKind,
     Message,
@@ -64,6 +63,7 @@ from svardesk.conversations.queries import (
     adapter_of,
     first_starting_channel,
     help_desk_inbox_ids,
+    helpdesk_settings,
     is_in_help_desk,
     may_block_senders,
     mentionable_users,
@@ -80,7 +80,7 @@ from svardesk.core.exceptions import NotFoundError, PermissionDeniedError, Svard
 from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
 from svardesk.tickets.models import Stage, Ticket
-from svardesk.tickets.queries import access_ticket, visible_tickets
+from svardesk.tickets.queries import access_ticket, list_stages_cached, visible_tickets
 from svardesk.tickets.services import mark_spam, move_to_stage
 
 logger = logging.getLogger(__name__)
@@ -289,9 +289,17 @@ def _record_activity(
 
 
 def _waiting_on_contact_stage(ticket: Ticket) -> Stage | None:
-    return Stage.objects.filter(
-        pipeline_id=ticket.pipeline_id, name__iexact=WAITING_ON_CONTACT, is_closed=False
-    ).first()
+    # The pipeline's stages as the ticket pages read them (kept per process for a few
+    # seconds, cleared when a stage is saved here): every reply asks.
+    wanted = WAITING_ON_CONTACT.casefold()
+    return next(
+        (
+            stage
+            for stage in list_stages_cached(ticket.pipeline_id)
+            if stage.name.casefold() == wanted and not stage.is_closed
+        ),
+        None,
+    )
 
 
 # --- Replies ---------------------------------------------------------------------------------
@@ -467,7 +475,7 @@ def _store_reply(
     )
     if existing is not None:
         return existing  # sent (or queued) already: nothing more to do
-    rules = HelpDeskSettings.load()
+    rules = helpdesk_settings()
     if conversation is not None:
         conversation = _chosen_reply_conversation(ticket, conversation)
     else:
