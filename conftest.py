@@ -119,6 +119,27 @@ def smtp_server(settings):
     server.stop()
 
 
+@pytest.fixture
+def redis_layer(settings):  # type: ignore[no-untyped-def]
+    """The Redis channel layer at 127.0.0.1:6379, with a prefix of this test's own."""
+    import uuid
+
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": ["redis://127.0.0.1:6379/0"],
+                "prefix": f"svardesk-test-{uuid.uuid4().hex[:8]}",
+            },
+        }
+    }
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_connection_pools(django_db_setup, django_db_blocker):
     """PostgreSQL runs with a connection pool (settings): close it before the test database

@@ -4,11 +4,9 @@ changes travels as few layer messages while every socket still hears of each tic
 user's scope, one frame per ticket, as before."""
 
 import asyncio
-import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers
 
 from svardesk.workspace import live
 from svardesk.workspace.consumers import WORKSPACE_GROUP, user_group
@@ -16,22 +14,6 @@ from svardesk.workspace.tests.test_live_scope import LiveSocket
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def redis_layer(settings):  # type: ignore[no-untyped-def]
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": ["redis://127.0.0.1:6379/0"],
-                "prefix": f"svardesk-live-test-{uuid.uuid4().hex[:8]}",
-            },
-        }
-    }
-    channel_layers.backends = {}
-    yield
-    channel_layers.backends = {}
 
 
 def _announce_all(ticket_ids: list[int]) -> bool:

@@ -3,11 +3,9 @@ widget (in-memory and Redis layers), typing both ways, nobody available (the tic
 by email), closing the chat and its transcript — exactly once at a real SMTP server."""
 
 import asyncio
-import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 
@@ -38,23 +36,6 @@ def tasks_now():  # type: ignore[no-untyped-def]
     yield HUEY
     HUEY.storage.flush_all()
     HUEY.immediate = False
-
-
-@pytest.fixture
-def redis_layer(settings):  # type: ignore[no-untyped-def]
-    """The Redis channel layer at 127.0.0.1:6379, with a prefix of this test's own."""
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": ["redis://127.0.0.1:6379/0"],
-                "prefix": f"svardesk-chat-test-{uuid.uuid4().hex[:8]}",
-            },
-        }
-    }
-    channel_layers.backends = {}
-    yield
-    channel_layers.backends = {}
 
 
 def _reply(ticket_id: int, agent, text: str) -> Message:  # type: ignore[no-untyped-def]
