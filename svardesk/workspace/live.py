@@ -173,20 +173,36 @@ class _Outbox:
         return self._empty.wait(timeout)
 
     async def _drain(self) -> None:
-        while True:
-            with self._lock:
-                items, self._items = self._items, []
-                if not items:
-                    self._draining = False
-                    self._empty.set()
-                    return
-            for layer, group, message in _packed(items):
-                try:
-                    await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
-                except Exception:  # A live update is a courtesy; the change is committed.
-                    logger.warning(
-                        "Could not broadcast %s to %s", message["type"], group, exc_info=True
-                    )
+        try:
+            while True:
+                with self._lock:
+                    items, self._items = self._items, []
+                    if not items:
+                        self._draining = False
+                        self._empty.set()
+                        return
+                for layer, group, message in _packed(items):
+                    try:
+                        await asyncio.wait_for(
+                            layer.group_send(group, message), SEND_TIMEOUT_SECONDS
+                        )
+                    except Exception:  # A live update is a courtesy; the change is committed.
+                        logger.warning(
+                            "Could not broadcast %s to %s", message["type"], group, exc_info=True
+                        )
+        except Exception:
+            # What was taken is lost; the next post starts another drain.
+            logger.warning("The live update outbox stopped draining", exc_info=True)
+            self._stopped()
+        except BaseException:  # cancelled (the loop is closing)
+            self._stopped()
+            raise
+
+    def _stopped(self) -> None:
+        with self._lock:
+            self._draining = False
+            if not self._items:
+                self._empty.set()
 
 
 def _packed(

@@ -84,3 +84,31 @@ def test_ticket_changes_are_packed_in_order_around_other_messages():
     assert len(first) == live.CHANGES_PER_MESSAGE
     assert first[0] == {"ticket_id": 1, "team_id": 7}
     assert packed[3][2] == {"type": "ticket.changed", "ticket_id": 500, "team_id": 7}
+
+
+def test_a_drain_that_fails_does_not_stop_later_broadcasts(redis_layer, agent, monkeypatch):
+    ticket = TicketFactory()
+    packed = live._packed
+    calls = {"n": 0}
+
+    def failing_once(items):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a broken message")
+        return packed(items)
+
+    monkeypatch.setattr(live, "_packed", failing_once)
+
+    async def scenario():  # type: ignore[no-untyped-def]
+        socket = await sync_to_async(LiveSocket)(agent)
+        await socket.connect()
+        lost = await sync_to_async(_announce_all, thread_sensitive=False)([ticket.pk])
+        sent = await sync_to_async(_announce_all, thread_sensitive=False)([ticket.pk])
+        message = await socket.receive(5)
+        await socket.disconnect()
+        return lost, sent, message
+
+    lost, sent, message = asyncio.run(scenario())
+    assert lost  # the failed drain's flush did not wait for ever
+    assert sent
+    assert message["ticket_id"] == ticket.pk
