@@ -3,9 +3,10 @@
 Three counters per token in Django's cache (Redis with `REDIS_URL`, shared by every process;
 per process without it): requests in the current ten-second window (default 190), requests
 today (UTC; default 1,000,000), and search requests in the current second (default 5). Fixed
-windows: a counter is created with its window's lifetime and incremented atomically, so a
-check costs two cache round trips. Limits come from settings (`SVARDESK_API_RATE_LIMIT`,
-`SVARDESK_API_SEARCH_RATE_LIMIT`, `SVARDESK_API_DAILY_LIMIT`); 0 lifts a limit."""
+windows: a counter is created with its window's lifetime and incremented atomically, in one
+round trip to Redis for all of a request's counters. Limits come from settings
+(`SVARDESK_API_RATE_LIMIT`, `SVARDESK_API_SEARCH_RATE_LIMIT`, `SVARDESK_API_DAILY_LIMIT`);
+0 lifts a limit."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from svardesk.api.errors import RATE_LIMITS, ApiError
 
@@ -37,6 +39,24 @@ def _count(key: str, lifetime: int) -> int:
         return 1
 
 
+def _count_all(counters: list[tuple[str, int]]) -> list[int]:
+    """Count one request in each (key, lifetime) counter; the new counts, in order. On Redis
+    in one round trip (a pipeline of SET NX EX and INCR per counter: the same keys and values
+    as `_count`), instead of three per counter (Django's incr() is EXISTS, then INCRBY) —
+    six per request were ~0.5 ms of an API GET."""
+    backend = caches["default"]  # `cache` is a proxy: the backend itself tells what it is
+    if not isinstance(backend, RedisCache):
+        return [_count(key, lifetime) for key, lifetime in counters]
+    client = backend._cache.get_client(write=True)
+    pipe = client.pipeline(transaction=False)
+    for key, lifetime in counters:
+        stored = backend.make_and_validate_key(key)
+        pipe.set(stored, 0, ex=lifetime + 1, nx=True)
+        pipe.incr(stored)
+    replies = pipe.execute()
+    return [int(count) for count in replies[1::2]]
+
+
 def check(token_id: int, *, search: bool = False, now: float | None = None) -> Allowance:
     """Count one request of `token_id`; ApiError 429 when a limit is exceeded."""
     now = time.time() if now is None else now
@@ -44,28 +64,34 @@ def check(token_id: int, *, search: bool = False, now: float | None = None) -> A
     daily_limit = int(settings.API_DAILY_LIMIT)
     search_limit = int(settings.API_SEARCH_RATE_LIMIT)
     headers: dict[str, str] = {}
+    day = int(now // _DAY)
+    second = int(now)
+    window = int(now // INTERVAL_SECONDS)
+    # Search has its own per-second limit and is exempt from the ten-second one (HubSpot's
+    # rule), also when the search limit is lifted.
+    counters: list[tuple[str, int]] = []
+    if daily_limit:
+        counters.append((f"api:rl:d:{token_id}:{day}", _DAY))
+    if search and search_limit:
+        counters.append((f"api:rl:s:{token_id}:{second}", 1))
+    elif not search and burst_limit:
+        counters.append((f"api:rl:b:{token_id}:{window}", INTERVAL_SECONDS))
+    counts = iter(_count_all(counters))
 
     if daily_limit:
-        day = int(now // _DAY)
-        used_today = _count(f"api:rl:d:{token_id}:{day}", _DAY)
+        used_today = next(counts)
         headers["X-HubSpot-RateLimit-Daily"] = str(daily_limit)
         headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(daily_limit - used_today, 0))
         if used_today > daily_limit:
             raise _limited("DAILY", "daily", headers, (day + 1) * _DAY - now)
 
     if search:
-        # Search has its own per-second limit and is exempt from the ten-second one
-        # (HubSpot's rule), also when the search limit is lifted.
-        if search_limit:
-            second = int(now)
-            used = _count(f"api:rl:s:{token_id}:{second}", 1)
-            if used > search_limit:
-                raise _limited("SECONDLY", "secondly", headers, second + 1 - now)
+        if search_limit and next(counts) > search_limit:
+            raise _limited("SECONDLY", "secondly", headers, second + 1 - now)
         return Allowance(headers)
 
     if burst_limit:
-        window = int(now // INTERVAL_SECONDS)
-        used = _count(f"api:rl:b:{token_id}:{window}", INTERVAL_SECONDS)
+        used = next(counts)
         headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(INTERVAL_SECONDS * 1000)
         headers["X-HubSpot-RateLimit-Max"] = str(burst_limit)
         headers["X-HubSpot-RateLimit-Remaining"] = str(max(burst_limit - used, 0))

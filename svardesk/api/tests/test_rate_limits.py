@@ -323,3 +323,40 @@ def test_counts_are_shared_through_redis_by_every_process(raw_api, redis_cache, 
     assert f"api:rl:b:{token_id}:" in keys[0]
     assert int(redis_cache.get(keys[0])) == 6
     assert 0 < redis_cache.ttl(keys[0]) <= ratelimit.INTERVAL_SECONDS + 1
+
+
+def test_on_redis_a_request_is_counted_in_one_round_trip(redis_cache, settings, monkeypatch):
+    from redis.connection import AbstractConnection
+
+    settings.API_RATE_LIMIT = 3
+    settings.API_DAILY_LIMIT = 100
+    settings.API_SEARCH_RATE_LIMIT = 1
+    start = 1_700_000_000.0  # a window boundary
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    ratelimit.check(8, now=start)  # the connection is opened (and greeted) before counting
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    remaining = [ratelimit.check(7, now=start + i).headers for i in range(3)]
+    round_trips = len(sent)
+    with pytest.raises(ApiError) as limited:
+        ratelimit.check(7, now=start + 8.2)
+    ratelimit.check(7, search=True, now=start + 9)
+    with pytest.raises(ApiError) as searched:
+        ratelimit.check(7, search=True, now=start + 9.5)
+
+    assert round_trips == 3  # one a request, four commands each
+    assert [h["X-HubSpot-RateLimit-Remaining"] for h in remaining] == ["2", "1", "0"]
+    assert [h["X-HubSpot-RateLimit-Daily-Remaining"] for h in remaining] == ["99", "98", "97"]
+    assert limited.value.body()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert searched.value.body()["policyName"] == "SECONDLY"
+    day_key = next(k for k in redis_cache.keys("*api:rl:d:7:*"))
+    burst_key = next(k for k in redis_cache.keys("*api:rl:b:7:*"))
+    assert int(redis_cache.get(day_key)) == 6  # every request, refused ones too
+    assert int(redis_cache.get(burst_key)) == 4
+    assert 86_000 < redis_cache.ttl(day_key) <= 86_401
+    assert 0 < redis_cache.ttl(burst_key) <= ratelimit.INTERVAL_SECONDS + 1
