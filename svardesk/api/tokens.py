@@ -12,12 +12,14 @@ import secrets
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from svardesk.accounts.models import User
 from svardesk.api.models import ApiToken
 from svardesk.api.scopes import SCOPE_NAMES
+from svardesk.core.precompiled import precompiled_objects
 
 TOKEN_PREFIX = "pat-sd1-"  # noqa: S105 (a prefix, not a secret)
 # How often a token's "last used" time is written: at most once a minute, not per request.
@@ -66,16 +68,22 @@ def create_token(
     return token, raw
 
 
+def _active_token(token_hash: str) -> QuerySet[ApiToken]:
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash, revoked_at__isnull=True)
+        .order_by()[:1]  # the hash is unique
+    )
+
+
 def find_active_token(raw: str) -> ApiToken | None:
     """The live token whose hash matches `raw`, with its user; None if unknown or revoked,
     or if its user may no longer use the help desk."""
     if not raw.startswith("pat-") or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
-    )
+    # Every API request runs this: compiled once (core.precompiled), not per request.
+    found = precompiled_objects(ApiToken, "api.active_token", _active_token, hash_token(raw))
+    token = found[0] if found else None
     if token is None or not (token.user.is_active and token.user.can_use_workspace):
         return None
     return token

@@ -128,3 +128,66 @@ def test_precompiled_raw_refuses_a_query_that_changes_its_ids():
         precompiled.precompiled_raw(
             Ticket, "test-other-model", lambda owner_id: TicketEvent.objects.filter(pk=owner_id), 5
         )
+
+
+def _tickets_named(subject: str, owner_id: int):  # type: ignore[no-untyped-def]
+    return (
+        Ticket.objects.select_related("owner", "stage__pipeline")
+        .filter(name=subject, owner_id=owner_id)
+        .annotate(event_total=Count("events"))
+        .order_by("id")
+    )
+
+
+def test_precompiled_objects_are_what_the_queryset_gives_with_each_calls_values():
+    precompiled.forget_precompiled()
+    owners = [UserFactory(), UserFactory()]
+    made = [
+        TicketFactory(name=subject, owner=owner)
+        for owner in owners
+        for subject in ("Skrivaren är trasig", "Printer", "Printer")
+    ]
+    made[0].events.create(kind="note", data={"a": [1, "ö"]}, created_at=timezone.now())
+    compiles = []
+    build = _tickets_named
+
+    def counted(subject: str, owner_id: int):  # type: ignore[no-untyped-def]
+        compiles.append(1)
+        return build(subject, owner_id)
+
+    for owner in owners:
+        for subject in ("Skrivaren är trasig", "Printer", "Nothing"):
+            found = precompiled.precompiled_objects(
+                Ticket, "test-named", counted, subject, owner.pk
+            )
+            expected = list(_tickets_named(subject, owner.pk))
+            assert [t.pk for t in found] == [t.pk for t in expected]
+            for got, want in zip(found, expected, strict=True):
+                # Every column, converted as Django converts it (dates, JSON, decimals).
+                for field in Ticket._meta.concrete_fields:
+                    assert getattr(got, field.attname) == getattr(want, field.attname)
+                assert got.event_total == want.event_total
+                # The select_related objects came with the row, with their own fields.
+                assert Ticket.owner.is_cached(got)
+                assert Ticket.stage.is_cached(got)
+                assert got.owner.email == want.owner.email
+                assert got.stage.pipeline.name == want.stage.pipeline.name
+                assert not got._state.adding
+                assert got._state.db == "default"
+    assert len(compiles) == 1  # compiled once, run six times with other values
+    first = precompiled.precompiled_objects(
+        Ticket, "test-named", counted, "Skrivaren är trasig", owners[0].pk
+    )
+    assert first[0].event_total == 1
+
+
+def test_precompiled_objects_refuse_a_query_that_changes_its_values():
+    precompiled.forget_precompiled()
+    with pytest.raises(ValueError, match="unchanged"):
+        precompiled.precompiled_objects(
+            Ticket, "test-upper", lambda subject: Ticket.objects.filter(name=subject + "!"), "x"
+        )
+    with pytest.raises(ValueError, match="unchanged"):
+        precompiled.precompiled_objects(
+            Ticket, "test-twice", lambda s: Ticket.objects.filter(name=s, description=s), "x"
+        )
