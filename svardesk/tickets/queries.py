@@ -10,7 +10,7 @@ from svardesk.accounts.models import TicketAccess, User
 from svardesk.core.exceptions import NotFoundError
 from svardesk.core.local_cache import cached
 from svardesk.core.parsing import parse_id
-from svardesk.core.precompiled import precompiled_rows
+from svardesk.core.precompiled import precompiled_objects, precompiled_rows
 from svardesk.crm import associations
 from svardesk.crm.models import Association, Company, Contact, Deal
 from svardesk.teams.models import Membership
@@ -83,6 +83,33 @@ def ticket_team_and_owner(ticket_id: int) -> tuple[int | None, int | None]:
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_access_q(user))
+
+
+def _ticket_by_id(ticket_id: int) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(pk=ticket_id).order_by()
+
+
+def _scoped_ticket_by_id(ticket_id: int, user_id: int, *team_ids: int) -> QuerySet[Ticket]:
+    scope = TicketScope(user_id=user_id, sees_all=False, team_ids=team_ids)
+    return Ticket.objects.filter(scope.as_q(), pk=ticket_id).order_by()
+
+
+def visible_ticket(user: User, ticket_id: int) -> Ticket | None:
+    """The ticket if `user` may see it (`visible_tickets`), else None. One statement compiled
+    once per kind of scope (core.precompiled): the API reads one ticket per request."""
+    scope = ticket_scope(user)
+    if scope.sees_all:
+        found = precompiled_objects(Ticket, "tickets.ticket_by_id", _ticket_by_id, ticket_id)
+    else:
+        found = precompiled_objects(
+            Ticket,
+            "tickets.scoped_ticket_by_id",
+            _scoped_ticket_by_id,
+            ticket_id,
+            scope.user_id,
+            *scope.team_ids,
+        )
+    return found[0] if found else None
 
 
 def _associated_with_visible_tickets(user: User, object_type: str) -> Q | None:

@@ -28,6 +28,7 @@ from svardesk.tickets.queries import (
     visible_companies,
     visible_contacts,
     visible_deals,
+    visible_ticket,
     visible_tickets,
 )
 
@@ -93,7 +94,12 @@ def find_many(
         wanted = {k: pk for k in keys if (pk := parse_id(k)) is not None}
     if not wanted:
         return {}
-    found = {r.pk: r for r in visible(object_type, user).filter(pk__in=set(wanted.values()))}
+    pks = set(wanted.values())
+    if object_type == TICKETS and len(pks) == 1:  # GET of one ticket: a precompiled statement
+        ticket = visible_ticket(user, next(iter(pks)))
+        found = {ticket.pk: ticket} if ticket is not None else {}
+    else:
+        found = {r.pk: r for r in visible(object_type, user).filter(pk__in=pks)}
     if object_type == TICKETS and follow_merges:
         missing = {pk for pk in wanted.values() if pk not in found}
         if missing:
