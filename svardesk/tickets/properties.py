@@ -187,7 +187,7 @@ def spec_for_definition(definition: PropertyDefinition) -> PropertySpec:
 
 def all_property_specs() -> list[PropertySpec]:
     """Built-in properties first, then custom ones in their groups' order."""
-    return list(_builtin_specs_in(translation.get_language(), len(BUILTIN_NAMES))) + _custom_specs()
+    return list(builtin_specs()) + _custom_specs()
 
 
 @functools.lru_cache(maxsize=64)
@@ -196,6 +196,11 @@ def _builtin_specs_in(language: str | None, _names: int) -> tuple[PropertySpec, 
     # language (`_names` tells a later registration of built-in properties apart).
     with translation.override(language):
         return tuple(_builtin_specs())
+
+
+def builtin_specs() -> tuple[PropertySpec, ...]:
+    """The built-in properties' specs in the active language (built once per language)."""
+    return _builtin_specs_in(translation.get_language(), len(BUILTIN_NAMES))
 
 
 def _custom_specs() -> list[PropertySpec]:
@@ -221,7 +226,7 @@ def property_specs_by_name() -> dict[str, PropertySpec]:
 def specs_for_names(names: Iterable[str]) -> dict[str, PropertySpec]:
     """The specs of just these properties: built-in ones cost no query, custom ones one."""
     wanted = set(names)
-    found = {spec.name: spec for spec in _builtin_specs() if spec.name in wanted}
+    found = {spec.name: spec for spec in builtin_specs() if spec.name in wanted}
     custom = [name for name in wanted if name not in found]
     if custom:
         definitions = ticket_property_definitions().select_related("group").filter(name__in=custom)
@@ -230,7 +235,7 @@ def specs_for_names(names: Iterable[str]) -> dict[str, PropertySpec]:
 
 
 def get_spec(name: str) -> PropertySpec | None:
-    for spec in _builtin_specs():
+    for spec in builtin_specs():
         if spec.name == name:
             return spec
     definition = ticket_property_definitions().select_related("group").filter(name=name).first()

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, Max, Value, When
+from django.db.models import Case, F, Max, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from svardesk.accounts.models import User
 from svardesk.core.local_cache import clear_local_cache
 from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
+from svardesk.core.precompiled import precompiled_objects
 from svardesk.crm import associations
 from svardesk.tickets import properties as props
 from svardesk.tickets import queries as ticket_queries
@@ -255,6 +256,27 @@ def _clean_custom_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dic
     return cleaned, errors
 
 
+def _locked_ticket(ticket_id: int) -> QuerySet[Ticket]:
+    return (
+        Ticket.objects.select_for_update()
+        .select_related("stage", "pipeline")
+        .filter(pk=ticket_id)
+        .order_by()
+    )
+
+
+def _ticket_to_change(ticket_id: int) -> Ticket:
+    """The ticket, locked until the transaction ends, with its stage and pipeline. The API
+    and the workspace change tickets all the time: the statement is compiled once
+    (core.precompiled), not on every change."""
+    if not isinstance(ticket_id, int):  # an id as text, say: Django's own lookup converts it
+        return _locked_ticket(ticket_id).get()
+    found = precompiled_objects(Ticket, "tickets.ticket_to_change", _locked_ticket, ticket_id)
+    if not found:
+        raise Ticket.DoesNotExist(f"Ticket {ticket_id} does not exist.")
+    return found[0]
+
+
 @transaction.atomic
 def update_ticket(
     ticket_id: int,
@@ -271,9 +293,7 @@ def update_ticket(
     StaleTicketError and nothing is written.
     """
     now = now or timezone.now()
-    ticket = (
-        Ticket.objects.select_for_update().select_related("stage", "pipeline").get(pk=ticket_id)
-    )
+    ticket = _ticket_to_change(ticket_id)
     if expected_version is not None and ticket.version != expected_version:
         raise StaleTicketError(ticket)
 

@@ -98,3 +98,63 @@ def test_the_ticket_page_sends_the_version_with_every_edit(client, agent, suppor
     assert "data-assign-to-me" in header_form  # inside the form: it posts the version too
     editor = client.get(reverse("tickets:edit_property", args=[ticket.pk, "priority"]))
     assert f'name="version" value="{ticket.version}"' in editor.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_update_ticket_holds_the_tickets_row_until_it_commits(agent):
+    """The ticket is read locked (SELECT … FOR UPDATE, compiled once): a second writer waits
+    for the first to commit and then sees its version, so neither change is lost."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite serialises whole transactions)")
+    ticket = TicketFactory(priority="LOW")
+    first_version = _version(ticket)
+    inside = threading.Event()
+    release = threading.Event()
+    outcome: list[object] = []
+
+    def first_writer() -> None:
+        try:
+            with transaction.atomic():
+                services.update_ticket(ticket.pk, actor=agent, changes={"priority": "HIGH"})
+                inside.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second_writer() -> None:
+        try:
+            services.update_ticket(
+                ticket.pk,
+                actor=agent,
+                changes={"priority": "URGENT"},
+                expected_version=first_version,
+            )
+            outcome.append("written")
+        except StaleTicketError:
+            outcome.append("stale")
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=first_writer)
+    holder.start()
+    assert inside.wait(10)
+    waiter = threading.Thread(target=second_writer)
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive()  # blocked on the row lock
+    release.set()
+    holder.join(10)
+    waiter.join(10)
+
+    assert outcome == ["stale"]  # it read the committed version, not the one before
+    assert Ticket.objects.get(pk=ticket.pk).priority == "HIGH"
+
+
+@pytest.mark.parametrize("ticket_id", [999_999_999, "999999999"])
+def test_update_ticket_of_an_unknown_id_raises_does_not_exist(agent, ticket_id):
+    with pytest.raises(Ticket.DoesNotExist):
+        services.update_ticket(ticket_id, actor=agent, changes={"priority": "HIGH"})
