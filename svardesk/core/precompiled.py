@@ -26,6 +26,7 @@ from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.query import RawQuerySet, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 
 _compiled: dict[tuple[str, str, str], dict[str, tuple[str, tuple[Any, ...], Field[Any, Any]]]] = {}
 _lock = threading.Lock()
@@ -175,6 +176,15 @@ def precompiled_objects(
         entry = _compile_objects(model, name, build, values, connection)
         with _lock:
             _objects[key] = entry
+    if (
+        entry.compiler.query.select_for_update
+        and connection.features.has_select_for_update
+        and connection.get_autocommit()
+    ):
+        # Django checks this while compiling; a statement compiled before is checked here.
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
     bound = list(entry.params)
     for position, index in entry.slots.items():
         bound[position] = values[index]

@@ -162,8 +162,7 @@ def log_call(
         raise TicketValidationError(errors)
     assert called_at is not None  # checked above  # noqa: S101
     # The row lock orders this with other changes to the ticket (merging, deleting): a ticket
-    # gone meanwhile is not found. Locked alone — `access_ticket(for_update=True)` joins the
-    # nullable owner/team/contact, which PostgreSQL refuses to lock — then scope-checked.
+    # gone meanwhile is not found. Locked alone, then scope-checked.
     locked = Ticket.objects.select_for_update().only("pk").filter(pk=ticket.pk).first()
     if locked is None or not queries.visible_tickets(actor).filter(pk=locked.pk).exists():
         raise NotFoundError("No such ticket")

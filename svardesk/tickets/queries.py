@@ -1,6 +1,6 @@
 """Every read of tickets a view or the API makes, with the reader's ticket access built in."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,17 +178,65 @@ def access_ticket(
         pk = int(ticket_id)
     except (TypeError, ValueError) as exc:
         raise NotFoundError("No such ticket") from exc
-    queryset = visible_tickets(actor).select_related(
-        "pipeline", "stage", "owner", "team", "contact"
-    )
     if annotate:
+        queryset = visible_tickets(actor).select_related(*_ACCESS_RELATED)
         queryset = queryset.annotate(**annotate)
-    if for_update:
-        queryset = queryset.select_for_update()
-    ticket = queryset.filter(pk=pk).first()
+        if for_update:
+            queryset = queryset.select_for_update(of=("self",))
+        ticket = queryset.filter(pk=pk).first()
+    else:
+        ticket = _accessible_ticket(pk, ticket_scope(actor), for_update=for_update)
     if ticket is None:
         raise NotFoundError("No such ticket")
     return ticket
+
+
+_ACCESS_RELATED = ("pipeline", "stage", "owner", "team", "contact")
+
+
+def _ticket_with_related(ticket_id: int) -> QuerySet[Ticket]:
+    return Ticket.objects.select_related(*_ACCESS_RELATED).filter(pk=ticket_id).order_by()
+
+
+def _scoped_ticket_with_related(ticket_id: int, user_id: int, *team_ids: int) -> QuerySet[Ticket]:
+    scope = TicketScope(user_id=user_id, sees_all=False, team_ids=team_ids)
+    return _ticket_with_related(ticket_id).filter(scope.as_q())
+
+
+def _locked_ticket_with_related(ticket_id: int) -> QuerySet[Ticket]:
+    # The ticket's row alone: PostgreSQL refuses to lock the nullable side of an outer join
+    # (owner, team, contact).
+    return _ticket_with_related(ticket_id).select_for_update(of=("self",))
+
+
+def _locked_scoped_ticket_with_related(
+    ticket_id: int, user_id: int, *team_ids: int
+) -> QuerySet[Ticket]:
+    return _scoped_ticket_with_related(ticket_id, user_id, *team_ids).select_for_update(
+        of=("self",)
+    )
+
+
+def _accessible_ticket(ticket_id: int, scope: TicketScope, *, for_update: bool) -> Ticket | None:
+    """`access_ticket` without annotations: every ticket action of the workspace and the API
+    reads its ticket so, several times a request, from a statement compiled once per kind of
+    scope (core.precompiled; ~1.5 ms of compiling each time otherwise)."""
+    lock = ".locked" if for_update else ""
+    build: Callable[..., QuerySet[Ticket]]
+    if scope.sees_all:
+        build = _locked_ticket_with_related if for_update else _ticket_with_related
+        found = precompiled_objects(Ticket, f"tickets.access_ticket{lock}", build, ticket_id)
+    else:
+        build = _locked_scoped_ticket_with_related if for_update else _scoped_ticket_with_related
+        found = precompiled_objects(
+            Ticket,
+            f"tickets.access_scoped_ticket{lock}",
+            build,
+            ticket_id,
+            scope.user_id,
+            *scope.team_ids,
+        )
+    return found[0] if found else None
 
 
 def live_scopes(ticket_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:

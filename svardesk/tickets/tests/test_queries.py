@@ -74,3 +74,49 @@ def test_access_ticket_hides_tickets_outside_scope(tickets, team_agent):
 def test_access_ticket_unknown_ids(bad_id, agent):
     with pytest.raises(NotFoundError):
         access_ticket(bad_id, actor=agent)
+
+
+def test_access_ticket_reads_each_scope_with_its_related_objects(
+    tickets, super_admin, agent, team_agent, own_agent, support_team
+):
+    from django.db import transaction
+
+    from svardesk.tickets.models import Ticket
+
+    two_teams = UserFactory(ticket_access="team", teams=[support_team])
+    everyone = [super_admin, agent, team_agent, own_agent, two_teams]
+    for user in everyone * 2:  # the second round runs the statements compiled in the first
+        for ticket in tickets.values():
+            expected = visible_tickets(user).filter(pk=ticket.pk).first()
+            for for_update in (False, True):
+                with transaction.atomic():
+                    if expected is None:
+                        with pytest.raises(NotFoundError):
+                            access_ticket(ticket.pk, actor=user, for_update=for_update)
+                        continue
+                    found = access_ticket(str(ticket.pk), actor=user, for_update=for_update)
+                assert found.pk == expected.pk
+                assert found.name == expected.name
+                for relation in ("pipeline", "stage", "owner", "team", "contact"):
+                    assert Ticket._meta.get_field(relation).is_cached(found)
+                assert found.stage.name == expected.stage.name
+                assert (found.owner and found.owner.email) == (
+                    expected.owner and expected.owner.email
+                )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_access_ticket_for_update_outside_a_transaction_is_refused(agent):
+    from django.db import connection
+    from django.db.transaction import TransactionManagementError
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks (Django ignores select_for_update there)")
+    tickets = {"support": TicketFactory()}
+
+    from django.db import transaction
+
+    with transaction.atomic():  # compiled here, inside a transaction
+        access_ticket(tickets["support"].pk, actor=agent, for_update=True)
+    with pytest.raises(TransactionManagementError):  # the compiled statement, outside
+        access_ticket(tickets["support"].pk, actor=agent, for_update=True)
