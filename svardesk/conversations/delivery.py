@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from svardesk.conversations.queries import adapter_of
 from svardesk.conversations.registry import UnknownChannelError, get_adapter
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.on_commit import after_commit
+from svardesk.core.precompiled import precompiled_objects
 from svardesk.tickets.models import Ticket
 from svardesk.tickets.queries import access_ticket
 from svardesk.tickets.signals import ticket_changed
@@ -112,12 +113,18 @@ def deliver_immediately(message_id: int) -> str:
     return "sent"
 
 
-def _load_outbound(message_id: int) -> Message | None:
+def _outbound(message_id: int) -> QuerySet[Message]:
     return (
         Message.objects.select_related("channel", "author", "conversation")
         .filter(pk=message_id, direction=MessageDirection.OUTBOUND)
-        .first()
+        .order_by()
     )
+
+
+def _load_outbound(message_id: int) -> Message | None:
+    # Every reply on a live channel is delivered right after its commit: compiled once.
+    found = precompiled_objects(Message, "conversations.outbound", _outbound, message_id)
+    return found[0] if found else None
 
 
 def deliver_message(message_id: int, *, is_final_attempt: bool) -> str:

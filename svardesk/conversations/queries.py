@@ -58,7 +58,7 @@ from svardesk.conversations.registry import (
 from svardesk.core.addresses import address_of, format_address
 from svardesk.core.exceptions import NotFoundError
 from svardesk.core.local_cache import cached
-from svardesk.core.precompiled import precompiled_rows
+from svardesk.core.precompiled import precompiled_objects, precompiled_rows
 from svardesk.tickets.models import Ticket, TicketEvent
 from svardesk.tickets.queries import TicketScope, access_ticket, ticket_scope
 
@@ -115,17 +115,36 @@ def is_in_help_desk(conversation: Conversation) -> bool:
 
 def reply_conversation_of(ticket: Ticket) -> Conversation | None:
     """The ticket's most recent conversation in the help desk on an active channel that takes
-    replies (any kind): an agent's reply goes there."""
+    replies (any kind): an agent's reply goes there. Read for every reply: compiled once per
+    number of channel kinds and help desk inboxes (core.precompiled)."""
+    kinds = _kinds()
+    inbox_ids = sorted(help_desk_inbox_ids())
+    if not kinds or not inbox_ids:
+        return None
+    found = precompiled_objects(
+        Conversation,
+        "conversations.reply_conversation_of",
+        _reply_conversation,
+        ticket.pk,
+        *kinds,
+        *inbox_ids,
+    )
+    return found[0] if found else None
+
+
+def _reply_conversation(ticket_id: int, *kinds_then_inboxes: str | int) -> QuerySet[Conversation]:
+    # The values' kinds tell them apart: channel kinds are text, inbox ids numbers.
+    kinds = [value for value in kinds_then_inboxes if isinstance(value, str)]
+    inbox_ids = [value for value in kinds_then_inboxes if isinstance(value, int)]
     return (
         Conversation.objects.select_related("channel", "contact", "ticket")
         .filter(
-            ticket=ticket,
+            ticket_id=ticket_id,
             channel__is_active=True,
-            channel__kind__in=_kinds(),
-            inbox_id__in=help_desk_inbox_ids(),
+            channel__kind__in=kinds,
+            inbox_id__in=inbox_ids,
         )
-        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
-        .first()
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")[:1]
     )
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from svardesk.channels.chat.models import ChatChannel, ChatSession, Visitor, WidgetSighting
 from svardesk.conversations.models import Channel, ChannelKind, Message, MessageDirection
 from svardesk.core.local_cache import cached
+from svardesk.core.precompiled import precompiled_objects
 
 HISTORY_LIMIT = 200
 SIGHTINGS_SHOWN = 5
@@ -65,12 +66,18 @@ def open_session(visitor: Visitor) -> ChatSession | None:
     )
 
 
-def session_of_conversation(conversation_id: int) -> ChatSession | None:
+def _session_of(conversation_id: int) -> QuerySet[ChatSession]:
     return (
         ChatSession.objects.select_related("visitor", "conversation", "visitor__chat_channel")
         .filter(conversation_id=conversation_id)
-        .first()
+        .order_by()
     )
+
+
+def session_of_conversation(conversation_id: int) -> ChatSession | None:
+    # Read for every reply delivered (one session per conversation): compiled once.
+    found = precompiled_objects(ChatSession, "chat.session_of", _session_of, conversation_id)
+    return found[0] if found else None
 
 
 def iso(moment: dt.datetime) -> str:
