@@ -23,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     TextField,
+    prefetch_related_objects,
 )
 from django.db.models.functions import JSONObject
 from django.urls import reverse
@@ -491,6 +492,25 @@ def list_ticket_messages(ticket: Ticket) -> QuerySet[Message]:
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
+
+
+def _message_of_ticket(ticket_id: int, message_id: int) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(conversation__ticket_id=ticket_id, pk=message_id)
+        .select_related("author", "contact", "channel")
+        .order_by()
+    )
+
+
+def ticket_message(ticket: Ticket, message_id: int) -> Message | None:
+    """One message of the ticket as `list_ticket_messages` gives it (attachments included);
+    None if the ticket has no such message. A live channel's Send answers with it: compiled
+    once (core.precompiled)."""
+    found = precompiled_objects(
+        Message, "conversations.ticket_message", _message_of_ticket, ticket.pk, message_id
+    )
+    prefetch_related_objects(found, "attachments")
+    return found[0] if found else None
 
 
 class _JSONArrayAgg(Aggregate):

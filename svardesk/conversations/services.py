@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -79,6 +79,7 @@ from svardesk.core.addresses import address_of, split_address_list
 from svardesk.core.exceptions import NotFoundError, PermissionDeniedError, SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.core.parsing import parse_id
+from svardesk.core.precompiled import precompiled_objects
 from svardesk.tickets.models import Stage, Ticket
 from svardesk.tickets.queries import access_ticket, list_stages_cached, visible_tickets
 from svardesk.tickets.services import mark_spam, move_to_stage
@@ -382,17 +383,25 @@ def _once_per_draft(
         return existing
 
 
+def _draft_message(author_id: int, client_token: str) -> QuerySet[Message]:
+    return (
+        Message.objects.select_related("conversation")
+        .filter(author_id=author_id, client_token=client_token)
+        .order_by("created_at", "id")[:1]
+    )
+
+
 def _stored_draft(
     ticket: Ticket, *, actor: User, client_token: str, direction: str
 ) -> Message | None:
     """The message this draft already became, if it was posted before."""
     if not client_token:
         return None
-    existing = (
-        Message.objects.select_related("conversation")
-        .filter(author=actor, client_token=client_token)
-        .first()
+    # Looked for on every reply and comment: compiled once (core.precompiled).
+    found = precompiled_objects(
+        Message, "conversations.stored_draft", _draft_message, actor.pk, client_token
     )
+    existing = found[0] if found else None
     if existing is None:
         return None
     if existing.conversation.ticket_id != ticket.pk or existing.direction != direction:

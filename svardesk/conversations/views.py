@@ -123,7 +123,7 @@ def _live_reply_sent(
     update the page makes for every change of its ticket, this reply's included. The thread
     when the reply is still on its way (the thread then asks for its status itself)."""
     # The ticket as the view read it (access checked): the new message names nothing else.
-    message = queries.list_ticket_messages(ticket).filter(pk=message_id).first()
+    message = queries.ticket_message(ticket, message_id)
     if message is None or message.delivery_status == DeliveryStatus.QUEUED:
         current = access_ticket(ticket.pk, actor=request_user(request))
         response = _thread(request, current, toast=toast, thread_template=THREAD_AND_TOAST)
