@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import Lookup
 from django.utils import timezone
 
 
@@ -88,6 +89,35 @@ def _missing(field: models.Field[Any, Any], now: Any) -> Any:
     return field.get_default()  # the default, "" for a text column, else None
 
 
+class AnyOf(Lookup):
+    """`AnyOf(F("column"), values)` in a filter: the column equals one of `values`. On
+    PostgreSQL one array parameter (`column = ANY(%s)`) instead of Django's `IN (%s, …)` with a
+    parameter per value: a batch looks up 1,000 keys at a time, and preparing and quoting
+    1,000 parameters (Django, then psycopg) was ~8 % of an import's own time. Elsewhere IN."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[Any]:
+        return list(self.rhs)  # each value is prepared by the column's field (`_values`)
+
+    def _values(self, connection: Any) -> list[Any]:
+        field = self.lhs.output_field
+        return [field.get_db_prep_value(value, connection) for value in self.rhs]
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = self._values(connection)
+        if not values:
+            return "1 = 0", []
+        placeholders = ", ".join(["%s"] * len(values))
+        return f"{lhs} IN ({placeholders})", [*lhs_params, *values]
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, self._values(connection)]
+
+
 @contextlib.contextmanager
 def plain_index_lookups() -> Iterator[None]:
     """Look a batch's keys up (`column = ANY(1,000 values)`) through btree indexes only.
@@ -105,3 +135,14 @@ def plain_index_lookups() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_bitmapscan = on")
+
+
+def commit_without_waiting_for_disk() -> None:
+    """Inside a batch's transaction on PostgreSQL: its commit returns before the WAL reaches
+    the disk (`synchronous_commit = off` for this transaction only). Safe for an import: the
+    batch and the job's counters commit together, so a crash that loses the last batches
+    loses their counts with them, and the job resumes from the rows its counters name. The
+    database stays consistent (this is not fsync off). Saves one disk flush per batch."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from svardesk.core.exceptions import SvardeskError
 from svardesk.core.on_commit import after_commit
 from svardesk.imports import reader
+from svardesk.imports.bulk import commit_without_waiting_for_disk
 from svardesk.imports.fields import (
     OWNER,
     CellContext,
@@ -378,6 +379,7 @@ def _flush(
     has counted these rows already (this run then stops)."""
     tally = Tally()
     with transaction.atomic():
+        commit_without_waiting_for_disk()
         locked = ImportJob.objects.select_for_update().filter(pk=job.pk).first()
         if locked is None or locked.rows_done != job.rows_done or locked.is_finished:
             return False

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,7 @@ from svardesk.crm.models import (
     PhoneKind,
     RecordEvent,
 )
-from svardesk.imports.bulk import insert_rows, plain_index_lookups
+from svardesk.imports.bulk import AnyOf, insert_rows, plain_index_lookups
 from svardesk.imports.engine import Importer, Row, RowError, Tally
 from svardesk.imports.fields import ImportField
 
@@ -134,7 +135,9 @@ class ContactImporter(_RecordImporter):
         neither) by phone number."""
         by_email = dict(
             ContactEmail.objects.filter(
-                email_key__in={e.lower() for row in rows for e in _emails(row.values)}
+                AnyOf(
+                    F("email_key"), list({e.lower() for row in rows for e in _emails(row.values)})
+                )
             )
             .order_by()
             .values_list("email_key", "contact_id")
@@ -142,7 +145,9 @@ class ContactImporter(_RecordImporter):
         external_ids = {row.values["external_id"] for row in rows if "external_id" in row.values}
         by_external = (
             dict(
-                Contact.objects.filter(external_id__in=external_ids, merged_into__isnull=True)
+                Contact.objects.filter(
+                    AnyOf(F("external_id"), list(external_ids)), merged_into__isnull=True
+                )
                 .order_by()
                 .values_list("external_id", "pk")
             )
@@ -273,7 +278,7 @@ class ContactImporter(_RecordImporter):
         found: dict[str, int] = {}
         if domains:
             for domain, pk in (
-                Company.objects.filter(domain__in=domains, merged_into__isnull=True)
+                Company.objects.filter(AnyOf(F("domain"), list(domains)), merged_into__isnull=True)
                 .order_by("pk")
                 .values_list("domain", "pk")
             ):

@@ -405,3 +405,48 @@ def test_a_batch_looks_its_keys_up_without_bitmap_scans_and_restores_them():
                 plan = " ".join(row[0] for row in cursor.fetchall())
         assert "search_contactemail_trgm" not in plan
         assert setting() == "on"
+
+
+def test_any_of_finds_what_in_finds_with_one_parameter_on_postgresql():
+    from django.db import connection
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    from svardesk.imports.bulk import AnyOf
+
+    for n, name in enumerate(["Åsa", "Bo", "Cecilia", "bo"]):
+        Contact.objects.create(first_name=name, external_id=f"x-{n}")
+    wanted_sets = [["Bo", "Åsa", "Nobody"], ["bo"], [], ["x-1"]]
+    for wanted in wanted_sets:
+        for column in ("first_name", "external_id"):
+            with CaptureQueriesContext(connection) as queries:
+                found = set(
+                    Contact.objects.filter(AnyOf(F(column), wanted)).values_list("pk", flat=True)
+                )
+            expected = set(
+                Contact.objects.filter(**{f"{column}__in": wanted}).values_list("pk", flat=True)
+            )
+            assert found == expected, (column, wanted)
+            if connection.vendor == "postgresql":
+                assert "= ANY(" in queries.captured_queries[0]["sql"]
+    assert len(set(Contact.objects.filter(AnyOf(F("first_name"), ["Bo", "Åsa"])))) == 2
+
+
+def test_a_batch_commits_without_waiting_for_the_disk_and_only_that_batch():
+    from django.db import connection, transaction
+
+    from svardesk.imports.bulk import commit_without_waiting_for_disk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    before = setting()
+    with transaction.atomic():
+        commit_without_waiting_for_disk()
+        inside = setting()
+    assert (before, inside) == ("on", "off")
