@@ -349,7 +349,7 @@ def test_on_redis_a_request_is_counted_in_one_round_trip(redis_cache, settings, 
     with pytest.raises(ApiError) as searched:
         ratelimit.check(7, search=True, now=start + 9.5)
 
-    assert round_trips == 3  # one a request, four commands each
+    assert round_trips == 3  # one a request, whatever the number of counters
     assert [h["X-HubSpot-RateLimit-Remaining"] for h in remaining] == ["2", "1", "0"]
     assert [h["X-HubSpot-RateLimit-Daily-Remaining"] for h in remaining] == ["99", "98", "97"]
     assert limited.value.body()["policyName"] == "TEN_SECONDLY_ROLLING"
@@ -360,3 +360,22 @@ def test_on_redis_a_request_is_counted_in_one_round_trip(redis_cache, settings, 
     assert int(redis_cache.get(burst_key)) == 4
     assert 86_000 < redis_cache.ttl(day_key) <= 86_401
     assert 0 < redis_cache.ttl(burst_key) <= ratelimit.INTERVAL_SECONDS + 1
+
+
+def test_on_redis_a_counter_always_keeps_a_lifetime(redis_cache, settings):
+    """A request stalled past its window can find its counter expired between SET NX and INCR;
+    INCR then makes it again with no lifetime. Every count sets the lifetime again."""
+    from django.core.cache import caches
+
+    settings.API_RATE_LIMIT = 3
+    settings.API_DAILY_LIMIT = 0
+    start = 1_700_000_000.0
+    window = int(start // ratelimit.INTERVAL_SECONDS)
+    stored = caches["default"].make_and_validate_key(f"api:rl:b:9:{window}")
+    redis_cache.set(stored, 1)  # as INCR leaves a key it had to make again
+    assert redis_cache.ttl(stored) == -1
+
+    allowance = ratelimit.check(9, now=start)
+
+    assert allowance.headers["X-HubSpot-RateLimit-Remaining"] == "1"
+    assert 0 < redis_cache.ttl(stored) <= ratelimit.INTERVAL_SECONDS + 1
