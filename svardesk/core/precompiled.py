@@ -138,6 +138,7 @@ def _bound(
 
 
 _TEXT_PLACEHOLDER = "\x1fsvardesk-placeholder-{index}\x1f"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,10 @@ def precompiled_objects(
 
     `values` are ids or text as the database stores them (a hash, a key), each passed into
     the query unchanged; the same rules as `precompiled_raw` otherwise."""
+    if any(isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX for value in values):
+        # No 64-bit column holds it (an id from a URL may have any number of digits): no row,
+        # as Django answers such a lookup, instead of the driver's overflow error.
+        return []
     connection = connections[using]
     key = (name, tuple(type(value) for value in values), connection.vendor)
     entry = _objects.get(key)

@@ -191,3 +191,15 @@ def test_precompiled_objects_refuse_a_query_that_changes_its_values():
         precompiled.precompiled_objects(
             Ticket, "test-twice", lambda s: Ticket.objects.filter(name=s, description=s), "x"
         )
+
+
+def test_precompiled_objects_find_nothing_for_a_number_no_column_holds():
+    precompiled.forget_precompiled()
+    ticket = TicketFactory()
+    for huge in (2**63, 10**30, -(2**63) - 1):
+        assert precompiled.precompiled_objects(Ticket, "test-by-id", _by_id, huge) == []
+    assert precompiled.precompiled_objects(Ticket, "test-by-id", _by_id, ticket.pk) == [ticket]
+
+
+def _by_id(ticket_id: int):  # type: ignore[no-untyped-def]
+    return Ticket.objects.filter(pk=ticket_id)

@@ -120,3 +120,8 @@ def test_access_ticket_for_update_outside_a_transaction_is_refused(agent):
         access_ticket(tickets["support"].pk, actor=agent, for_update=True)
     with pytest.raises(TransactionManagementError):  # the compiled statement, outside
         access_ticket(tickets["support"].pk, actor=agent, for_update=True)
+
+
+def test_access_ticket_of_an_id_too_large_for_any_row_is_not_found(agent):
+    with pytest.raises(NotFoundError):
+        access_ticket("9" * 30, actor=agent)
