@@ -63,6 +63,7 @@ def precompiled_annotations(
 # Stand-ins for the ids while a query is compiled: values no row's id ever takes (negative,
 # beyond any sequence), found again among the compiled parameters by value.
 _PLACEHOLDER_BASE = -(2**62)
+_TEXT_PLACEHOLDER = "\x1fsvardesk-placeholder-{index}\x1f"  # text no key or hash holds
 
 M = TypeVar("M", bound=Model)
 
@@ -115,29 +116,51 @@ def _bound(
     key = (name, len(ids), connection.vendor)
     entry = _queries.get(key)
     if entry is None:
-        placeholders = [_PLACEHOLDER_BASE - index for index in range(len(ids))]
-        queryset = build(*placeholders)
-        if queryset.model is not model:
-            raise TypeError(f"{name}: the query reads {queryset.model}, not {model}")
-        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
-        slots = {
-            position: placeholders.index(value)
-            for position, value in enumerate(params)
-            if isinstance(value, int) and value in placeholders
-        }
+        _queryset, _compiler, sql, params, slots = _compile(model, name, build, ids, connection)
         if set(slots.values()) != set(range(len(ids))):
             raise ValueError(f"{name}: every id must reach the query unchanged")
-        entry = (sql, tuple(params), slots)
+        entry = (sql, params, slots)
         with _lock:
             _queries[key] = entry
     sql, params, slots = entry
+    return sql, _bind(params, slots, ids)
+
+
+def _compile(
+    model: type[Model],
+    name: str,
+    build: Callable[..., QuerySet[Any, Any]],
+    values: tuple[int | str, ...],
+    connection: Any,
+) -> tuple[QuerySet[Any, Any], SQLCompiler, str, tuple[Any, ...], dict[int, int]]:
+    """`build` run with a stand-in for each value, compiled; and where each value's stand-in
+    landed among the statement's parameters (position -> index of the value)."""
+    placeholders: list[int | str] = [
+        _TEXT_PLACEHOLDER.format(index=index)
+        if isinstance(value, str)
+        else _PLACEHOLDER_BASE - index
+        for index, value in enumerate(values)
+    ]
+    queryset = build(*placeholders)
+    if queryset.model is not model:
+        raise TypeError(f"{name}: the query reads {queryset.model}, not {model}")
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    slots = {
+        position: placeholders.index(value)
+        for position, value in enumerate(params)
+        if type(value) in (int, str) and value in placeholders
+    }
+    return queryset, compiler, sql, tuple(params), slots
+
+
+def _bind(params: tuple[Any, ...], slots: dict[int, int], values: tuple[Any, ...]) -> list[Any]:
     bound = list(params)
     for position, index in slots.items():
-        bound[position] = ids[index]
-    return sql, bound
+        bound[position] = values[index]
+    return bound
 
 
-_TEXT_PLACEHOLDER = "\x1fsvardesk-placeholder-{index}\x1f"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -190,11 +213,8 @@ def precompiled_objects(
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."
         )
-    bound = list(entry.params)
-    for position, index in entry.slots.items():
-        bound[position] = values[index]
     with connection.cursor() as cursor:
-        cursor.execute(entry.sql, bound)
+        cursor.execute(entry.sql, _bind(entry.params, entry.slots, values))
         rows = cursor.fetchall()
     found: list[M] = []
     for row in entry.compiler.results_iter([rows]):
@@ -214,26 +234,13 @@ def _compile_objects(
     values: tuple[int | str, ...],
     connection: Any,
 ) -> _CompiledObjects:
-    placeholders: list[int | str] = [
-        _TEXT_PLACEHOLDER.format(index=index)
-        if isinstance(value, str)
-        else _PLACEHOLDER_BASE - index
-        for index, value in enumerate(values)
-    ]
-    queryset = build(*placeholders)
-    if queryset.model is not model:
-        raise TypeError(f"{name}: the query reads {queryset.model}, not {model}")
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    slots = {
-        position: placeholders.index(value)
-        for position, value in enumerate(params)
-        if type(value) in (int, str) and value in placeholders
-    }
+    queryset, compiler, sql, params, slots = _compile(model, name, build, values, connection)
     if sorted(slots.values()) != list(range(len(values))):
         raise ValueError(f"{name}: every value must reach the query unchanged, once")
-    if compiler.col_count != len(compiler.select) or getattr(
-        queryset, "_known_related_objects", None
+    if (
+        compiler.col_count != len(compiler.select)
+        or getattr(queryset, "_known_related_objects", None)
+        or getattr(queryset, "_prefetch_related_lookups", None)  # would be left out silently
     ):
         raise ValueError(f"{name}: only plain selects, select_related and annotations")
     klass_info = compiler.klass_info
@@ -241,7 +248,7 @@ def _compile_objects(
     start, end = selected[0], selected[-1] + 1
     return _CompiledObjects(
         sql=sql,
-        params=tuple(params),
+        params=params,
         slots=slots,
         compiler=compiler,
         init_list=[column[0].target.attname for column in compiler.select[start:end]],

@@ -191,6 +191,14 @@ def test_precompiled_objects_refuse_a_query_that_changes_its_values():
         precompiled.precompiled_objects(
             Ticket, "test-twice", lambda s: Ticket.objects.filter(name=s, description=s), "x"
         )
+    # A prefetch would be left out without a word: refused.
+    with pytest.raises(ValueError, match="only plain selects"):
+        precompiled.precompiled_objects(
+            Ticket,
+            "test-prefetch",
+            lambda pk: Ticket.objects.filter(pk=pk).prefetch_related("events"),
+            5,
+        )
 
 
 def test_precompiled_objects_find_nothing_for_a_number_no_column_holds():
