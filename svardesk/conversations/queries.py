@@ -487,19 +487,18 @@ def display_message(message: Message, attachments: list[Attachment] | None = Non
 def list_ticket_messages(ticket: Ticket) -> QuerySet[Message]:
     """Every message of every conversation of the ticket, oldest first, with attachments."""
     return (
-        Message.objects.filter(conversation__ticket=ticket)
-        .select_related("author", "contact", "channel")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
+        _messages_of_ticket(ticket.pk).prefetch_related("attachments").order_by("created_at", "id")
+    )
+
+
+def _messages_of_ticket(ticket_id: int) -> QuerySet[Message]:
+    return Message.objects.filter(conversation__ticket_id=ticket_id).select_related(
+        "author", "contact", "channel"
     )
 
 
 def _message_of_ticket(ticket_id: int, message_id: int) -> QuerySet[Message]:
-    return (
-        Message.objects.filter(conversation__ticket_id=ticket_id, pk=message_id)
-        .select_related("author", "contact", "channel")
-        .order_by()
-    )
+    return _messages_of_ticket(ticket_id).filter(pk=message_id).order_by()
 
 
 def ticket_message(ticket: Ticket, message_id: int) -> Message | None:
