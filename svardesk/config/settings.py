@@ -103,7 +103,21 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
         },
-    }
+    },
+    {
+        # The most drawn templates (decision 0008): `<app>/jinja2/`, core/jinja.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "svardesk.core.jinja.environment",
+            "context_processors": [
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.contrib.auth.context_processors.auth",
+            ],
+        },
+    },
 ]
 
 # --- Database: DATABASE_URL, or SQLite in the data folder -------------------------------------

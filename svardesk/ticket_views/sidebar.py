@@ -1,5 +1,5 @@
 """The workspace sidebar's views with their counts, as its template draws them. The shell's
-`{% workspace_sidebar %}` tag and the counts fragment (`views.sidebar_counts`) both use it."""
+`{% shell %}` tag and the counts fragment (`views.sidebar_counts`) both use it."""
 
 from typing import Any
 

@@ -1,35 +1,78 @@
 """The workspace shell, drawn by its own templates: a domain view renders its page with
 `current_view` (the sidebar view to highlight, optional) in the context and never imports
-the workspace. The sidebar is computed here, so only a full page pays for it; HTMX fragments
-do not extend `workspace/workspace.html` and never reach this tag."""
+the workspace. The sidebar is computed here (`{% shell %}`), so only a full page pays for
+it; HTMX fragments do not extend `workspace/workspace.html` and never reach this tag."""
 
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
+from django.template import engines
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 
 from svardesk.conversations.moving import sidebar_inboxes
+from svardesk.conversations.queries import count_unread_notifications
 from svardesk.ticket_views.sidebar import sidebar_context
 
 register = template.Library()
 
 
-@register.inclusion_tag("ticket_views/partials/_sidebar_views.html", takes_context=True)
-def workspace_sidebar(context: template.Context) -> dict[str, Any]:
-    """The sidebar's views and counts for the page's request, `current_view` highlighted."""
-    request = context["request"]
-    current_view = context.get("current_view") or ""
-    return sidebar_context(request, current_view=str(current_view))
-
-
-@register.inclusion_tag("workspace/inbox/_sidebar.html", takes_context=True)
-def inboxes_sidebar(context: template.Context) -> dict[str, Any]:
+def _inboxes_sidebar(current_view: str) -> dict[str, Any]:
     """The conversations inboxes with their thread counts (nothing when there are none)."""
-    current = str(context.get("current_view") or "")
-    return {
-        "inboxes": sidebar_inboxes(),
-        "current_inbox_id": int(current[6:]) if current[6:].isdigit() else None,
-    }
+    inboxes = [
+        {
+            "pk": inbox.pk,
+            "name": inbox.name,
+            "thread_count": inbox.thread_count,  # type: ignore[attr-defined]
+            "count_title": ngettext(
+                "%(counter)s conversation",
+                "%(counter)s conversations",
+                inbox.thread_count,  # type: ignore[attr-defined]
+            )
+            % {"counter": inbox.thread_count},  # type: ignore[attr-defined]
+        }
+        for inbox in sidebar_inboxes()
+    ]
+    current = current_view[6:]
+    return {"inboxes": inboxes, "current_inbox_id": int(current) if current.isdigit() else None}
+
+
+class ShellNode(template.Node):
+    """Draws the page's content (the nodes inside, Django's), then the shell around it with
+    Jinja2 (workspace/jinja2/workspace/shell.html, decision 0008): the sidebar's views and
+    counts, the inboxes, the notifications badge and the user menu."""
+
+    child_nodelists = ("nodelist",)  # so {% block content %} inside is found and overridden
+
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+
+    def render(self, context: template.Context) -> str:
+        content = self.nodelist.render(context)
+        values: dict[str, Any] = context.flatten()  # type: ignore[assignment]
+        request = values["request"]
+        user = values.get("user")
+        current_view = str(values.get("current_view") or "")
+        values.update(sidebar_context(request, current_view=current_view))
+        values.update(_inboxes_sidebar(current_view))
+        values["unread_notifications"] = (
+            count_unread_notifications(user)
+            if user is not None and getattr(user, "is_authenticated", False)
+            else 0
+        )
+        values["content"] = mark_safe(content)  # noqa: S308 - drawn by Django's engine above
+        shell = engines["jinja2"].get_template("workspace/shell.html")
+        return str(shell.template.render(values))  # type: ignore[attr-defined]
+
+
+@register.tag("shell")
+def shell(parser: template.base.Parser, token: template.base.Token) -> ShellNode:
+    """`{% shell %}…{% endshell %}`: the workspace shell around the contents."""
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("{% shell %} takes no arguments")
+    nodelist = parser.parse(("endshell",))
+    parser.delete_first_token()
+    return ShellNode(nodelist)
 
 
 class FixedNode(template.Node):

@@ -196,4 +196,11 @@ def test_the_sidebar_lists_conversations_inboxes_with_counts(client, agent, chan
     assert 'id="inboxes-heading"' in html
     link = reverse("inboxes:threads", args=[sales.pk])
     assert f'href="{link}"' in html
-    assert 'data-count="2"' in html
+    assert 'data-count="2" title="2 conversations"' in html
+    assert 'aria-current="page"' not in html.split('id="inboxes-heading"')[1]
+
+    on_inbox = client.get(link).content.decode().split('id="inboxes-heading"')[1]
+    assert 'class="view-link is-current" aria-current="page"' in on_inbox
+    agent.language = "sv"
+    agent.save(update_fields=["language"])
+    assert 'title="2 konversationer"' in client.get(home).content.decode()

@@ -1,5 +1,4 @@
-"""The workspace shell reaches every full page through its own templates (`{% workspace_sidebar
-%}`), while domain views import nothing from the workspace: the sidebar shows on the pages of
+"""The workspace shell reaches every full page through its own templates (`{% shell %}`), while domain views import nothing from the workspace: the sidebar shows on the pages of
 every app, with the current view highlighted, and only full pages pay for it — an HTMX fragment
 reads no sidebar."""
 
@@ -179,3 +178,7 @@ def test_the_shell_in_swedish_after_english_is_swedish(client, agent):
     assert "Create ticket" in english.content.decode()
     assert "Skapa ärende" in swedish.content.decode()
     assert "Kortkommandon" in swedish.content.decode()  # the shortcuts dialog, fixed markup
+    # drawn per request by the Jinja2 shell: the sidebar's sections and the user menu
+    assert "Delade vyer" in swedish.content.decode()
+    assert "Antal per kl." in swedish.content.decode()
+    assert "Tillgänglig" in swedish.content.decode()

@@ -1,0 +1,77 @@
+"""The Jinja2 environment of the workspace's most drawn templates (decision 0008).
+
+Django's template engine spent about a fifth of a list page's time drawing its markup;
+Jinja2 compiles a template to Python once and draws it several times faster. Templates in an
+app's `jinja2/` folder are Jinja2; everything else stays Django's. A Django template draws a
+Jinja2 one with `{% jinja "name" %}` (core/templatetags/jinja_tags.py), passing its context.
+
+Inside: `_("…")` translates (Django's catalogues, so `makemessages` finds the strings as in
+Django templates: write `_("text")|format(name=value)` for placeholders, never `_()` with
+arguments, and plural forms in Python), `url(name, *args)` reverses, `static(path)` points at
+a static file, `csrf_token` is the request's token, `django_template(name, **values)` draws a
+Django template, and `{% call fixed("key") %}…{% endcall %}` draws markup that depends on the
+language alone once per language. The `date` and `time` filters are Django's, in the
+current time zone. Values marked safe by Django (`mark_safe`, `format_html`) print
+unescaped, everything else is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.template import defaultfilters
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from jinja2 import ChainableUndefined, Environment
+from markupsafe import Markup
+
+_fixed: dict[tuple[str, str], Markup] = {}
+
+
+def url(name: str, *args: Any) -> str:
+    return reverse(name, args=args)
+
+
+def fixed(key: str, caller: Callable[[], str]) -> Markup:
+    """The call block's markup, drawn once per language (`key` names the block): only for
+    markup that depends on nothing but the language — translations, URLs without request
+    values, static paths — never on the user, the request or the data."""
+    language = translation.get_language() or ""
+    html = _fixed.get((key, language))
+    if html is None:
+        html = Markup(caller())  # noqa: S704 - a call block's markup, escaped by Jinja2
+        if not settings.DEBUG:  # an edited template is drawn anew while developing
+            _fixed[(key, language)] = html
+    return html
+
+
+def django_template(template_name: str, /, **values: Any) -> SafeString:
+    return mark_safe(render_to_string(template_name, values))  # noqa: S308 - Django escaped it
+
+
+def date(value: Any, format_string: str | None = None) -> str:
+    return defaultfilters.date(template_localtime(value), format_string)
+
+
+def time(value: Any, format_string: str | None = None) -> str:
+    return defaultfilters.time(template_localtime(value), format_string)
+
+
+def environment(**options: Any) -> Environment:
+    # Like Django's templates: a missing value (or an attribute of one) prints as nothing.
+    options["undefined"] = ChainableUndefined
+    options.setdefault("extensions", []).append("jinja2.ext.i18n")
+    options.pop("autoescape", None)
+    env = Environment(autoescape=True, **options)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translation.gettext, translation.ngettext, newstyle=False
+    )
+    env.globals.update(url=url, static=static, fixed=fixed, django_template=django_template)
+    env.filters.update(date=date, time=time)
+    return env
