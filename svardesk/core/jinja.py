@@ -7,12 +7,14 @@ Jinja2 one with `{% jinja "name" %}` (core/templatetags/jinja_tags.py), passing 
 
 Inside: `_("…")` translates (Django's catalogues, so `makemessages` finds the strings as in
 Django templates: write `_("text")|format(name=value)` for placeholders, never `_()` with
-arguments, and plural forms in Python), `url(name, *args)` reverses, `static(path)` points at
-a static file, `csrf_token` is the request's token, `django_template(name, **values)` draws a
-Django template, and `{% call fixed("key") %}…{% endcall %}` draws markup that depends on the
-language alone once per language. The `date` and `time` filters are Django's, in the
-current time zone. Values marked safe by Django (`mark_safe`, `format_html`) print
-unescaped, everything else is escaped.
+arguments, and plural forms in Python); `url(name, *args)` reverses and `maybe_url()` is ""
+where `url()` would fail (a view key from the query string); `static(path)` points at a
+static file; `csrf_token` is the request's token; `django_template(name, **values)` draws a
+Django template with just those values, `django_include(name)` one with the whole context (a
+partial shared with Django templates); `{% call fixed("key") %}…{% endcall %}` draws markup
+that depends on the language alone once per language. The `date`, `time` and `linebreaksbr`
+filters are Django's (dates in the current time zone). Values marked safe by Django
+(`mark_safe`, `format_html`) print unescaped, everything else is escaped.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.template import defaultfilters
+from django.template import Context, defaultfilters, engines
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
-from jinja2 import ChainableUndefined, Environment
+from jinja2 import ChainableUndefined, Environment, pass_context
+from jinja2.runtime import Context as JinjaContext
 from markupsafe import Markup
 
 _fixed: dict[tuple[str, str], Markup] = {}
@@ -36,6 +39,13 @@ _fixed: dict[tuple[str, str], Markup] = {}
 
 def url(name: str, *args: Any) -> str:
     return reverse(name, args=args)
+
+
+def maybe_url(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
 
 
 def fixed(key: str, caller: Callable[[], str]) -> Markup:
@@ -55,6 +65,18 @@ def django_template(template_name: str, /, **values: Any) -> SafeString:
     return mark_safe(render_to_string(template_name, values))  # noqa: S308 - Django escaped it
 
 
+@pass_context
+def django_include(context: JinjaContext, template_name: str, /, **values: Any) -> SafeString:
+    """A Django template drawn with this template's whole context (and `values`), as a
+    Django `{% include %}` would draw it."""
+    template = engines["django"].engine.get_template(template_name)  # type: ignore[attr-defined]
+    return mark_safe(template.render(Context({**context.get_all(), **values})))  # noqa: S308
+
+
+def linebreaksbr(value: Any) -> SafeString:
+    return defaultfilters.linebreaksbr(value, autoescape=True)
+
+
 def date(value: Any, format_string: str | None = None) -> str:
     return defaultfilters.date(template_localtime(value), format_string)
 
@@ -72,6 +94,13 @@ def environment(**options: Any) -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translation.gettext, translation.ngettext, newstyle=False
     )
-    env.globals.update(url=url, static=static, fixed=fixed, django_template=django_template)
-    env.filters.update(date=date, time=time)
+    env.globals.update(
+        url=url,
+        maybe_url=maybe_url,
+        static=static,
+        fixed=fixed,
+        django_template=django_template,
+        django_include=django_include,
+    )
+    env.filters.update(date=date, time=time, linebreaksbr=linebreaksbr)
     return env

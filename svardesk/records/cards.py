@@ -34,6 +34,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from svardesk.accounts.models import User
 from svardesk.crm import associations
@@ -81,6 +82,12 @@ class AssociationCard:
     @property
     def more(self) -> int:
         return max(0, self.count - len(self.records))
+
+    @property
+    def more_label(self) -> str:
+        return ngettext("and %(counter)s more", "and %(counter)s more", self.more) % {
+            "counter": self.more
+        }
 
 
 def card_specs(object_type: str) -> list[Any]:

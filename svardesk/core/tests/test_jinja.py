@@ -52,7 +52,8 @@ def test_strings_are_translated_from_django_catalogues_with_placeholders_filled_
     with translation.override("sv"):
         html = _jinja(source, t="<12:00>")
     assert html.startswith("Hoppa till innehållet|")
-    assert "&lt;12:00&gt;" in html and "<12:00>" not in html
+    assert "&lt;12:00&gt;" in html
+    assert "<12:00>" not in html
 
 
 def test_a_fixed_block_is_drawn_once_per_language(monkeypatch):
@@ -104,4 +105,25 @@ def test_a_django_template_drawn_from_jinja2_is_not_escaped_again(name):
     html = _jinja(
         '{{ django_template("conversations/partials/_icon.html", name=name) }}', name=name
     )
-    assert html.startswith("<svg") and "&lt;" not in html
+    assert html.startswith("<svg")
+    assert "&lt;" not in html
+
+
+def test_a_django_partial_included_from_jinja2_sees_the_whole_context():
+    html = _jinja(
+        '{{ django_include("tickets/partials/_owner_picker.html") }}',
+        ticket={"owner_id": 3, "owner": {"display_name": "Ann <Admin>"}},
+    )
+    assert 'value="3"' in html
+    assert 'value="Ann &lt;Admin&gt;"' in html
+    assert "&lt;div" not in html  # drawn once, not escaped by Jinja2 again
+
+
+def test_maybe_url_is_empty_where_url_would_fail():
+    assert _jinja("[{{ maybe_url('ticket_views:view', '<script>') }}]") == "[]"
+    assert _jinja("{{ maybe_url('ticket_views:view', 'all-open') }}") == "/views/all-open/"
+
+
+def test_linebreaksbr_escapes_then_breaks_lines_and_leaves_safe_values_alone():
+    assert _jinja("{{ text|linebreaksbr }}", text="a<b>\nc") == "a&lt;b&gt;<br>c"
+    assert _jinja("{{ text|linebreaksbr }}", text=mark_safe("<i>a</i>\nb")) == "<i>a</i><br>b"

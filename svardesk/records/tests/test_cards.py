@@ -259,3 +259,34 @@ def test_card_order_is_saved_with_the_sidebar_layout(client, agent, ticket):
     order = re.findall(r'<section class="sidebar-card[^"]*" data-card="([^"]+)"', body)
     assert order[:3] == ["deal", "group:builtin", "contact"]
     assert "company" in order
+
+
+def test_a_card_with_more_records_than_it_shows_says_how_many_more(client, agent, ticket):
+    for number in range(27):
+        contact = ContactFactory(email=f"more{number}@kund.example")
+        card_services.add_to_ticket(ticket, "contact", contact.pk, actor=agent)
+    client.force_login(agent)
+
+    body = client.get(_card_url("card", ticket, "contact")).content.decode()
+    assert "(28)" in body
+    assert '<p class="muted assoc-more">and 3 more</p>' in body  # 25 shown of 28
+
+    agent.language = "sv"
+    agent.save(update_fields=["language"])
+    body = client.get(_card_url("card", ticket, "contact")).content.decode()
+    assert '<p class="muted assoc-more">och 3 till</p>' in body
+
+
+def test_a_refused_new_record_keeps_what_was_typed_and_points_at_the_error(client, agent, ticket):
+    client.force_login(agent)
+    response = client.post(
+        _card_url("card_create", ticket, "deal"),
+        {"name": "Big <b>one</b>", "amount": "-5", "stage": "qualifiedtobuy"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert 'value="Big &lt;b&gt;one&lt;/b&gt;"' in body
+    assert 'name="amount" id="card-new-deal-amount" value="-5"' in body
+    assert 'aria-invalid="true" aria-describedby="card-new-deal-amount-error"' in body
+    assert 'id="card-new-deal-amount-error" role="alert"' in body
+    assert '<option value="qualifiedtobuy" selected>' in body
