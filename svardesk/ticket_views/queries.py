@@ -156,8 +156,10 @@ def count_conditions(
     oldest = time.time()
     fresh: dict[str, dict[str, float]] = {}
     if ttl and cache_keys:
-        changed_at = cache.get(_changed_key(user.pk), 0.0)
-        found = cache.get_many(list(cache_keys.values()))
+        # The user's last change and the counts in one round trip.
+        changed_key = _changed_key(user.pk)
+        found = cache.get_many([changed_key, *cache_keys.values()])
+        changed_at = found.get(changed_key, 0.0)
         for key, cache_key in cache_keys.items():
             entry = found.get(cache_key)
             if entry is not None and entry["at"] >= changed_at:
