@@ -12,6 +12,7 @@ from django.utils.translation import get_language, ngettext
 
 from svardesk.conversations.moving import sidebar_inboxes
 from svardesk.conversations.queries import count_unread_notifications
+from svardesk.core.parsing import parse_id
 from svardesk.ticket_views.sidebar import sidebar_context
 
 register = template.Library()
@@ -33,8 +34,10 @@ def _inboxes_sidebar(current_view: str) -> dict[str, Any]:
         }
         for inbox in sidebar_inboxes()
     ]
-    current = current_view[6:]
-    return {"inboxes": inboxes, "current_inbox_id": int(current) if current.isdigit() else None}
+    # "inbox-<id>"; from a query string (the ticket page's ?view=), so ASCII digits only:
+    # "²".isdigit() is true and int("²") fails.
+    current = parse_id(current_view[6:]) if current_view.startswith("inbox-") else None
+    return {"inboxes": inboxes, "current_inbox_id": current}
 
 
 class ShellNode(template.Node):

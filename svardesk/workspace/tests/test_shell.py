@@ -182,3 +182,12 @@ def test_the_shell_in_swedish_after_english_is_swedish(client, agent):
     assert "Delade vyer" in swedish.content.decode()
     assert "Antal per kl." in swedish.content.decode()
     assert "Tillgänglig" in swedish.content.decode()
+
+
+@pytest.mark.parametrize("view", ["inbox-²", "inbox-٣", "inbox-99999999999999999999", "inbox-"])
+def test_a_view_from_the_query_string_that_names_no_inbox_is_no_error(client, agent, ticket, view):
+    # The ticket page passes ?view= on to the shell, which reads an inbox id out of it.
+    client.force_login(agent)
+    response = client.get(reverse("tickets:detail", args=[ticket.pk]), {"view": view})
+    assert response.status_code == 200
+    assert 'id="ticket-detail"' in response.content.decode()
