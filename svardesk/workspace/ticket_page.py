@@ -37,10 +37,10 @@ def access_ticket_for_page(ticket_id: int, *, actor: Any) -> Ticket:
     return queries.access_ticket(ticket_id, actor=actor, annotate=_page_annotations())
 
 
-def _page_annotations() -> dict[str, Any]:
+def _page_annotations() -> tuple[str, dict[str, Any]]:
     # Compiled once per process (core.precompiled): resolving and compiling these subqueries
     # on every request cost ~20 ms, more than the statement takes in the database.
-    return precompiled_annotations(
+    return "ticket_page", precompiled_annotations(
         Ticket,
         "ticket_page",
         lambda: {"conversations_json": conversations_summary(), **card_annotations()},

@@ -125,3 +125,35 @@ def test_access_ticket_for_update_outside_a_transaction_is_refused(agent):
 def test_access_ticket_of_an_id_too_large_for_any_row_is_not_found(agent):
     with pytest.raises(NotFoundError):
         access_ticket("9" * 30, actor=agent)
+
+
+def test_access_ticket_with_annotations_reads_them_for_each_scope_from_one_compiled_statement(
+    tickets, super_admin, agent, team_agent, own_agent, support_team
+):
+    from django.db import connection
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+    from django.test.utils import CaptureQueriesContext
+
+    def annotations(prefix):
+        return {"labelled": Concat(Value(prefix), F("name")), "twice": F("id") * 2}
+
+    two_teams = UserFactory(ticket_access="team", teams=[support_team])
+    everyone = [super_admin, agent, team_agent, own_agent, two_teams]
+    for user in everyone:
+        for ticket in tickets.values():
+            expected = visible_tickets(user).filter(pk=ticket.pk).first()
+            if expected is None:
+                with pytest.raises(NotFoundError):
+                    access_ticket(ticket.pk, actor=user, annotate=("test", annotations("#")))
+                continue
+            found = access_ticket(ticket.pk, actor=user, annotate=("test", annotations("#")))
+            assert found.labelled == f"#{expected.name}"
+            assert found.twice == 2 * expected.pk
+            assert found.team_id == expected.team_id
+
+    # The name stands for the expressions: compiled once, the first expressions are kept.
+    with CaptureQueriesContext(connection) as captured:
+        again = access_ticket(tickets["support"].pk, actor=agent, annotate=("test", {}))
+    assert again.labelled == "#support"
+    assert len(captured.captured_queries) == 1
