@@ -33,6 +33,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from svardesk.accounts.models import User
 from svardesk.conversations import content
@@ -701,6 +702,7 @@ def conversation_context(
         "show_description": bool(ticket.description) and not has_inbound,
         "reply_defaults": reply_defaults(ticket, actor=actor, loaded=loaded),
         "max_attachment_bytes": helpdesk_settings().max_attachment_bytes,
+        "reply_tab_label": pgettext("composer tab", "Reply"),
         "spam_sender": spam_sender.address,
         "spam_sender_blocked": (
             spam_sender.adapter.is_blocked(spam_sender.address)

@@ -12,13 +12,15 @@ where `url()` would fail (a view key from the query string); `static(path)` poin
 static file; `csrf_token` is the request's token; `django_template(name, **values)` draws a
 Django template with just those values, `django_include(name)` one with the whole context (a
 partial shared with Django templates); `{% call fixed("key") %}…{% endcall %}` draws markup
-that depends on the language alone once per language. The `date`, `time` and `linebreaksbr`
-filters are Django's (dates in the current time zone). Values marked safe by Django
+that depends on the language alone once per language; `new_token()` is a fresh random token
+(a composer's draft). The `date`, `time`, `linebreaksbr` and `filesizeformat` filters are
+Django's (dates in the current time zone). Values marked safe by Django
 (`mark_safe`, `format_html`) print unescaped, everything else is escaped.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +79,10 @@ def linebreaksbr(value: Any) -> SafeString:
     return defaultfilters.linebreaksbr(value, autoescape=True)
 
 
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
 def date(value: Any, format_string: str | None = None) -> str:
     return defaultfilters.date(template_localtime(value), format_string)
 
@@ -101,6 +107,12 @@ def environment(**options: Any) -> Environment:
         fixed=fixed,
         django_template=django_template,
         django_include=django_include,
+        new_token=new_token,
     )
-    env.filters.update(date=date, time=time, linebreaksbr=linebreaksbr)
+    env.filters.update(
+        date=date,
+        time=time,
+        linebreaksbr=linebreaksbr,
+        filesizeformat=defaultfilters.filesizeformat,  # Jinja2's own counts in kB, not KB
+    )
     return env

@@ -1,6 +1,7 @@
 """The composer is idempotent: each draft carries a token, and a reply or comment posted again
 with the same token (a double click, a retried request) is stored and sent once."""
 
+import json
 import re
 import threading
 
@@ -162,3 +163,25 @@ def test_simultaneous_identical_replies_store_one(email_channel, support_team, a
         Message.objects.filter(direction=MessageDirection.OUTBOUND).values_list("pk", flat=True)
     )
     assert Message.objects.filter(direction=MessageDirection.OUTBOUND).count() == 1
+
+
+def test_each_draft_of_a_page_has_its_own_token_and_the_composer_speaks_swedish(
+    client, agent, support_email_ticket
+):
+    client.force_login(agent)
+    url = reverse("tickets:detail", args=[support_email_ticket.pk])
+    first = client.get(url).content.decode()
+    tokens = re.findall(r'name="client_token" value="([^"]+)"', first)
+    again = re.findall(r'name="client_token" value="([^"]+)"', client.get(url).content.decode())
+    assert len(tokens) == 2  # the reply's and the comment's
+    assert len(set(tokens + again)) == 4  # never the same twice
+
+    agent.language = "sv"
+    agent.save(update_fields=["language"])
+    swedish = client.get(url).content.decode()
+    assert 'data-tab="reply">Svara</button>' in swedish  # "Reply" in the composer tab's sense
+    strings = re.search(
+        r"<script type=\"application/json\" data-composer-i18n>(.*?)</script>", swedish
+    )
+    assert strings is not None
+    assert json.loads(strings.group(1))["viewing"] == "%(names)s tittar på ärendet"

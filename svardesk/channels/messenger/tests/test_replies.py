@@ -2,6 +2,7 @@
 server checks the wire format), fail visibly with Retry, and respect the 24-hour window."""
 
 import datetime as dt
+import html
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -172,6 +173,6 @@ def test_the_ticket_page_says_why_no_reply_can_be_sent(ticket, agent, client):
     response = client.get(f"/tickets/{ticket.pk}/")
     assert response.status_code == 200
     assert (
-        "Messenger lets a Page reply only within 24 hours of the person&#x27;s last message "
+        "Messenger lets a Page reply only within 24 hours of the person's last message "
         "(last: 2\xa0days ago)."
-    ) in response.content.decode()
+    ) in html.unescape(response.content.decode())
