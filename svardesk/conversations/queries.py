@@ -33,7 +33,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from svardesk.accounts.models import User
 from svardesk.conversations import content
@@ -412,6 +412,14 @@ class ThreadMessage:
     @property
     def at(self) -> dt.datetime:
         return self.message.created_at
+
+    @property
+    def blocked_images_label(self) -> str:
+        return ngettext(
+            "%(counter)s remote image blocked",
+            "%(counter)s remote images blocked",
+            self.blocked_images,
+        ) % {"counter": self.blocked_images}
 
 
 @dataclass

@@ -13,8 +13,8 @@ static file; `csrf_token` is the request's token; `django_template(name, **value
 Django template with just those values, `django_include(name)` one with the whole context (a
 partial shared with Django templates); `{% call fixed("key") %}…{% endcall %}` draws markup
 that depends on the language alone once per language; `new_token()` is a fresh random token
-(a composer's draft). The `date`, `time`, `linebreaksbr` and `filesizeformat` filters are
-Django's (dates in the current time zone). Values marked safe by Django
+(a composer's draft). The `date`, `time`, `linebreaksbr`, `filesizeformat` and `naturaltime`
+filters are Django's (dates in the current time zone). Values marked safe by Django
 (`mark_safe`, `format_html`) print unescaped, everything else is escaped.
 """
 
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template import Context, defaultfilters, engines
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -114,5 +115,6 @@ def environment(**options: Any) -> Environment:
         time=time,
         linebreaksbr=linebreaksbr,
         filesizeformat=defaultfilters.filesizeformat,  # Jinja2's own counts in kB, not KB
+        naturaltime=naturaltime,
     )
     return env

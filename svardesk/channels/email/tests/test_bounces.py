@@ -182,5 +182,9 @@ def test_the_diagnostic_is_shown_escaped_as_text_from_outside(client, super_admi
     html = page.content.decode()
     assert page.status_code == 200
     assert '<a href="https://evil.example">' not in html
-    assert "&lt;a href=&quot;https://evil.example&quot;&gt;Click to re-send&lt;/a&gt;" in html
+    # shown as text: escaped (the entity Django or Jinja2 writes for the quotes may differ)
+    assert "&lt;a href=" in html
+    assert "https://evil.example&#34;&gt;Click to re-send&lt;/a&gt;" in html.replace(
+        "&quot;", "&#34;"
+    )
     assert "as the returning server wrote it; Svardesk has not checked it" in html
