@@ -39,6 +39,18 @@ from jinja2.runtime import Context as JinjaContext
 from markupsafe import Markup
 
 _fixed: dict[tuple[str, str], Markup] = {}
+# Filters the apps above core add (`register_filters`, from their AppConfig.ready()), and the
+# environments made so far, which receive a filter registered after them.
+_app_filters: dict[str, Callable[..., Any]] = {}
+_environments: list[Environment] = []
+
+
+def register_filters(**filters: Callable[..., Any]) -> None:
+    """Make `filters` available to every Jinja2 template (an app's own readings of its data,
+    such as a timeline row's): core imports no app, so each app registers its own."""
+    _app_filters.update(filters)
+    for env in _environments:
+        env.filters.update(filters)
 
 
 def url(name: str, *args: Any) -> str:
@@ -118,4 +130,6 @@ def environment(**options: Any) -> Environment:
         filesizeformat=defaultfilters.filesizeformat,  # Jinja2's own counts in kB, not KB
         naturaltime=naturaltime,
     )
+    env.filters.update(_app_filters)
+    _environments.append(env)
     return env

@@ -29,6 +29,15 @@ class TicketsConfig(AppConfig):
 
         contacts_merged.connect(announce_merged_contact_tickets, dispatch_uid="tickets-merged")
 
+        from svardesk.core.jinja import register_filters
+        from svardesk.tickets.templatetags.call_readings import call_reading
+        from svardesk.tickets.templatetags.ticket_names import change_reading, sla_reading
+
+        # The thread's events (Jinja2) read their rows with the same filters as Django's.
+        register_filters(
+            change_reading=change_reading, sla_reading=sla_reading, call_reading=call_reading
+        )
+
         # crm knows no ticket model: it asks this which ticket ids exist (associations).
         associations.register_record_type(
             associations.TICKET,

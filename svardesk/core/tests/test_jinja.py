@@ -127,3 +127,15 @@ def test_maybe_url_is_empty_where_url_would_fail():
 def test_linebreaksbr_escapes_then_breaks_lines_and_leaves_safe_values_alone():
     assert _jinja("{{ text|linebreaksbr }}", text="a<b>\nc") == "a&lt;b&gt;<br>c"
     assert _jinja("{{ text|linebreaksbr }}", text=mark_safe("<i>a</i>\nb")) == "<i>a</i><br>b"
+
+
+def test_an_app_registers_filters_for_every_environment_made_before_or_after(monkeypatch):
+    monkeypatch.setattr(jinja, "_app_filters", {})
+    monkeypatch.setattr(jinja, "_environments", [])
+    before = jinja.environment()
+    jinja.register_filters(shout=lambda text: f"{text}!")
+    after = jinja.environment()
+    for env in (before, after):
+        assert env.from_string("{{ 'hej'|shout }}").render() == "hej!"
+    # the tickets app's own, registered at start-up
+    assert "change_reading" in engines["jinja2"].env.filters

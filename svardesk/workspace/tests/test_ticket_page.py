@@ -113,3 +113,48 @@ def test_detail_shows_contact_card(client, agent):
     body = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
     assert "Åsa Öberg" in body
     assert "Acme AB" in body
+
+
+def test_the_thread_reads_each_kind_of_event_escaped_in_the_readers_language(client, agent):
+    from django.utils import timezone
+
+    from svardesk.tickets.models import TicketEvent, TicketEventKind
+
+    ticket = TicketFactory(name="Printer")
+    agent.first_name, agent.last_name = "Ann <b>", "Lind"
+    agent.save(update_fields=["first_name", "last_name"])
+    rows = [
+        (TicketEventKind.CREATED, agent, {}),
+        (TicketEventKind.CREATED, None, {}),
+        (
+            TicketEventKind.PROPERTY_CHANGED,
+            None,
+            {"property": "x", "label": "Size", "new_display": "L"},
+        ),
+        (TicketEventKind.MERGED, agent, {"tickets": [[7, "Old <i>one</i>"], [8, "Other"]]}),
+        (
+            TicketEventKind.CONVERSATION_MOVED,
+            agent,
+            {"conversation": "Hi", "channel": "Chat", "from_inbox": "A", "to_inbox": "B"},
+        ),
+    ]
+    for kind, actor, data in rows:
+        TicketEvent.objects.create(
+            ticket=ticket, kind=kind, actor=actor, data=data, created_at=timezone.now()
+        )
+    client.force_login(agent)
+    url = reverse("tickets:detail", args=[ticket.pk])
+
+    body = client.get(url).content.decode()
+    assert "Ann &lt;b&gt; Lind created the ticket" in body
+    assert "The ticket was created" in body
+    assert "Svardesk changed Size from — to L" in body
+    assert "merged #7 “Old &lt;i&gt;one&lt;/i&gt;” and #8 “Other” into this ticket" in body
+    assert "moved the conversation “Hi” (Chat) from A to B" in body
+    assert "<b>" not in body.split('class="thread-items"')[1]
+
+    agent.language = "sv"
+    agent.save(update_fields=["language"])
+    swedish = client.get(url).content.decode()
+    assert "Ann &lt;b&gt; Lind skapade ärendet" in swedish
+    assert "Svardesk ändrade Size från — till L" in swedish
