@@ -2,9 +2,9 @@
 
 Django's template engine spent over a quarter of a list page's time and about half of the
 ticket page's drawing their markup; Jinja2 compiles a template to Python once and draws it
-several times faster. Templates in an
-app's `jinja2/` folder are Jinja2; everything else stays Django's. A Django template draws a
-Jinja2 one with `{% jinja "name" %}` (core/templatetags/jinja_tags.py), passing its context.
+several times faster. Templates in an app's `jinja2/` folder are Jinja2; everything else
+stays Django's. A Django template draws a Jinja2 one with `{% jinja "name" %}`
+(core/templatetags/jinja_tags.py), passing its context; Python draws one with `render`.
 
 Inside: `_("…")` translates (Django's catalogues, so `makemessages` finds the strings as in
 Django templates: write `_("text")|format(name=value)` for placeholders, never `_()` with
@@ -51,6 +51,14 @@ def register_filters(**filters: Callable[..., Any]) -> None:
     _app_filters.update(filters)
     for env in _environments:
         env.filters.update(filters)
+
+
+def render(template_name: str, values: dict[str, Any]) -> SafeString:
+    """The Jinja2 template drawn with `values` as they are: for a caller that already holds a
+    whole context (a Django template's), so not the backend's wrapper, which would add the
+    request, the CSRF token and the context processors' values again."""
+    template = engines["jinja2"].get_template(template_name).template  # type: ignore[attr-defined]
+    return mark_safe(template.render(values))  # noqa: S308 - Jinja2 escaped what it drew
 
 
 def url(name: str, *args: Any) -> str:

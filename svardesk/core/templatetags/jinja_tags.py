@@ -6,17 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.template import engines
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+
+from svardesk.core.jinja import render
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def jinja(context: template.Context, name: str, **values: Any) -> SafeString:
-    # The Jinja2 template itself, not the backend's wrapper: the Django context already
-    # holds what the wrapper would add (request, csrf_token, the context processors').
-    compiled = engines["jinja2"].get_template(name).template  # type: ignore[attr-defined]
-    flat = context.flatten()
+    flat: dict[str, Any] = context.flatten()  # type: ignore[assignment]
     flat.update(values)
-    return mark_safe(compiled.render(flat))  # noqa: S308 - Jinja2 escaped what it drew
+    return render(name, flat)

@@ -6,12 +6,12 @@ it; HTMX fragments do not extend `workspace/workspace.html` and never reach this
 from typing import Any
 
 from django import template
-from django.template import engines
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 
 from svardesk.conversations.moving import sidebar_inboxes
 from svardesk.conversations.queries import count_unread_notifications
+from svardesk.core.jinja import render
 from svardesk.core.parsing import parse_id
 from svardesk.ticket_views.sidebar import sidebar_context
 
@@ -20,20 +20,18 @@ register = template.Library()
 
 def _inboxes_sidebar(current_view: str) -> dict[str, Any]:
     """The conversations inboxes with their thread counts (nothing when there are none)."""
-    inboxes = [
-        {
-            "pk": inbox.pk,
-            "name": inbox.name,
-            "thread_count": inbox.thread_count,  # type: ignore[attr-defined]
-            "count_title": ngettext(
-                "%(counter)s conversation",
-                "%(counter)s conversations",
-                inbox.thread_count,  # type: ignore[attr-defined]
-            )
-            % {"counter": inbox.thread_count},  # type: ignore[attr-defined]
-        }
-        for inbox in sidebar_inboxes()
-    ]
+    inboxes = []
+    for inbox in sidebar_inboxes():
+        count: int = inbox.thread_count  # type: ignore[attr-defined]
+        title = ngettext("%(counter)s conversation", "%(counter)s conversations", count)
+        inboxes.append(
+            {
+                "pk": inbox.pk,
+                "name": inbox.name,
+                "thread_count": count,
+                "count_title": title % {"counter": count},
+            }
+        )
     # "inbox-<id>"; from a query string (the ticket page's ?view=), so ASCII digits only:
     # "²".isdigit() is true and int("²") fails.
     current = parse_id(current_view[6:]) if current_view.startswith("inbox-") else None
@@ -64,8 +62,7 @@ class ShellNode(template.Node):
             else 0
         )
         values["content"] = mark_safe(content)  # noqa: S308 - drawn by Django's engine above
-        shell = engines["jinja2"].get_template("workspace/shell.html")
-        return str(shell.template.render(values))  # type: ignore[attr-defined]
+        return render("workspace/shell.html", values)
 
 
 @register.tag("shell")
