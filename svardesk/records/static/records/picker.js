@@ -65,11 +65,16 @@
       .then(function (response) { return response.ok ? response.text() : ""; })
       .then(function (html) {
         p.picker.removeAttribute("aria-busy");
+        // Keep the option the keyboard was on when newer results arrive and it is still
+        // among them; otherwise start on the first.
+        var was = current(p);
+        var wasId = was && !p.list.hidden ? was.dataset.id : null;
         p.list.innerHTML = html;
-        options(p).forEach(function (o, i) { o.id = p.list.id + "-" + i; });
+        var fresh = options(p);
+        fresh.forEach(function (o, i) { o.id = p.list.id + "-" + i; });
         open(p);
-        var first = options(p)[0];
-        highlight(p, first || null);
+        var kept = wasId && fresh.filter(function (o) { return o.dataset.id === wasId; })[0];
+        highlight(p, kept || fresh[0] || null);
       })
       .catch(function () { p.picker.removeAttribute("aria-busy"); });
   }
@@ -102,6 +107,9 @@
     // Typing after a choice forgets it until another option is picked.
     if (p.value.value && p.input.value !== p.input.dataset.chosen) p.value.value = "";
     clearTimeout(timers.get(p.picker));
+    // Busy from the key press on, not only once the search leaves: the list shown is not yet
+    // the answer to what is typed.
+    p.picker.setAttribute("aria-busy", "true");
     timers.set(p.picker, setTimeout(function () { search(p); }, DELAY));
   });
 
