@@ -13,6 +13,8 @@ import pytest
 from asgiref.testing import ApplicationCommunicator
 from django.contrib.staticfiles import finders
 from django.core.signals import request_started
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,3 +127,97 @@ def test_a_request_body_reaches_the_view_whole(super_admin):
     ticket_id = int(json.loads(content)["id"])
     ticket = Ticket.objects.get(pk=ticket_id)
     assert ticket.name == subject[:255]
+
+
+def _pieces(request):  # type: ignore[no-untyped-def]
+    from django.http import StreamingHttpResponse
+
+    def pieces():  # type: ignore[no-untyped-def]
+        for n in range(3):
+            yield f"piece {n};".encode()
+
+    return StreamingHttpResponse(pieces(), content_type="text/plain")
+
+
+def _whole(request):  # type: ignore[no-untyped-def]
+    from django.http import HttpResponse
+
+    return HttpResponse(b"x" * 100_000 + request.body, content_type="text/plain")
+
+
+# The views take a POST from outside (no CSRF token), as webhooks and the API do.
+urlpatterns = [path("pieces/", csrf_exempt(_pieces)), path("whole/", csrf_exempt(_whole))]
+
+
+async def _messages(path: str, body_parts: list[bytes]) -> list[dict[str, Any]]:
+    from svardesk.config.asgi import application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-length", str(sum(map(len, body_parts))).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    for n, part in enumerate(body_parts):
+        more = n < len(body_parts) - 1
+        await communicator.send_input({"type": "http.request", "body": part, "more_body": more})
+    messages = [await communicator.receive_output(timeout=20)]
+    while messages[-1]["type"] != "http.response.body" or messages[-1].get("more_body"):
+        messages.append(await communicator.receive_output(timeout=20))
+    await communicator.wait(timeout=5)
+    return messages
+
+
+@pytest.mark.urls("tests.test_threaded_http")
+@pytest.mark.parametrize("parts", [[b"one piece"], [b"two ", b"pieces"]], ids=["whole", "parts"])
+def test_a_response_in_memory_leaves_in_one_message(parts):
+    messages = asyncio.run(_messages("/whole/", parts))
+
+    assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
+    assert messages[0]["status"] == 200
+    assert messages[1]["body"] == b"x" * 100_000 + b"".join(parts)
+    assert not messages[1].get("more_body")
+
+
+@pytest.mark.urls("tests.test_threaded_http")
+def test_a_streaming_response_leaves_piece_by_piece():
+    messages = asyncio.run(_messages("/pieces/", [b""]))
+
+    assert messages[0]["type"] == "http.response.start"
+    bodies = [m["body"] for m in messages[1:] if m["body"]]
+    assert bodies == [b"piece 0;", b"piece 1;", b"piece 2;"]
+    assert not messages[-1].get("more_body")
+
+
+def test_a_client_gone_before_its_request_is_read_gets_no_answer(request_threads):
+    from svardesk.config.asgi import application
+
+    async def gone() -> None:
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/no-such-page/",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver")],
+        }
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.disconnect"})
+        await communicator.wait(timeout=5)
+        assert await communicator.receive_nothing()
+
+    asyncio.run(gone())
+    assert request_threads == []  # Django never saw it
