@@ -11,6 +11,13 @@ from svardesk.workspace import (
 )
 
 urlpatterns = [
+    # First what comes from outside, often and in bursts (webhooks, form posts, the chat
+    # widget): Django tries the patterns in order, and the includes at "" below hold ~200.
+    path("channels/email/", include("svardesk.channels.email.urls")),
+    path("chat/", include("svardesk.channels.chat.urls")),
+    path("forms/", include("svardesk.channels.forms.urls")),
+    path("channels/calls/", include("svardesk.channels.calls.urls")),
+    path("channels/messenger/", include("svardesk.channels.messenger.urls")),
     # The HubSpot-compatible API at the root, as HubSpot serves it (/crm/v3/…, /conversations/v3/…).
     path("", include("svardesk.api.urls")),
     path("", include("svardesk.workspace.urls")),
@@ -46,11 +53,6 @@ urlpatterns = [
     path("settings/integrations/webhooks/", include("svardesk.webhooks.urls")),
     path("settings/", include("svardesk.workspace.settings_urls")),
     path("", include("svardesk.records.urls")),
-    path("channels/email/", include("svardesk.channels.email.urls")),
-    path("chat/", include("svardesk.channels.chat.urls")),
-    path("forms/", include("svardesk.channels.forms.urls")),
-    path("channels/calls/", include("svardesk.channels.calls.urls")),
-    path("channels/messenger/", include("svardesk.channels.messenger.urls")),
     path("demo/", include("svardesk.demo.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
