@@ -176,3 +176,23 @@ def test_the_ticket_page_says_why_no_reply_can_be_sent(ticket, agent, client):
         "Messenger lets a Page reply only within 24 hours of the person's last message "
         "(last: 2\xa0days ago)."
     ) in html.unescape(response.content.decode())
+
+
+def test_graph_is_reached_through_the_proxy_the_environment_names(monkeypatch):
+    """As requests chose: HTTPS_PROXY for an https host, unless NO_PROXY names it."""
+    import urllib3
+
+    from svardesk.channels.messenger import graph as graph_api
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    graph_api._pool.cache_clear()
+    try:
+        through = graph_api._pool("https", "graph.facebook.com")
+        assert isinstance(through, urllib3.ProxyManager)
+        assert through.proxy is not None
+        assert through.proxy.host == "proxy.example"
+        direct = graph_api._pool("https", "internal.example")
+        assert not isinstance(direct, urllib3.ProxyManager)
+    finally:
+        graph_api._pool.cache_clear()
