@@ -19,12 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def _request(
-    method: str, path: str, *, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
-) -> tuple[int, dict[bytes, bytes], bytes]:
-    from svardesk.config.asgi import application
-
-    scope = {
+def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -34,26 +30,43 @@ async def _request(
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "headers": [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    communicator = ApplicationCommunicator(application, scope)
+
+
+async def _messages(
+    method: str,
+    path: str,
+    body_parts: list[bytes],
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every message the app sends for a request whose body arrives in `body_parts`."""
+    from svardesk.config.asgi import application
+
+    length = (b"content-length", str(sum(map(len, body_parts))).encode())
+    communicator = ApplicationCommunicator(
+        application, _scope(method, path, [*(headers or []), length])
+    )
+    for n, part in enumerate(body_parts):
+        more = n < len(body_parts) - 1
+        await communicator.send_input({"type": "http.request", "body": part, "more_body": more})
+    messages = [await communicator.receive_output(timeout=20)]
+    while messages[-1]["type"] != "http.response.body" or messages[-1].get("more_body"):
+        messages.append(await communicator.receive_output(timeout=20))
+    await communicator.wait(timeout=5)
+    return messages
+
+
+async def _request(
+    method: str, path: str, *, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[bytes, bytes], bytes]:
     # The body in two parts: the threaded path reads a request body as it arrives.
     middle = len(body) // 2
-    await communicator.send_input(
-        {"type": "http.request", "body": body[:middle], "more_body": True}
-    )
-    await communicator.send_input({"type": "http.request", "body": body[middle:]})
-    start = await communicator.receive_output(timeout=20)
+    start, *rest = await _messages(method, path, [body[:middle], body[middle:]], headers)
     assert start["type"] == "http.response.start"
-    content = b""
-    while True:
-        message = await communicator.receive_output(timeout=20)
-        content += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    await communicator.wait(timeout=5)
+    content = b"".join(message.get("body", b"") for message in rest)
     return start["status"], {k.lower(): v for k, v in start["headers"]}, content
 
 
@@ -118,7 +131,6 @@ def test_a_request_body_reaches_the_view_whole(super_admin):
             headers=[
                 (b"authorization", f"Bearer {raw}".encode()),
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
             ],
         )
     )
@@ -149,41 +161,10 @@ def _whole(request):  # type: ignore[no-untyped-def]
 urlpatterns = [path("pieces/", csrf_exempt(_pieces)), path("whole/", csrf_exempt(_whole))]
 
 
-async def _messages(path: str, body_parts: list[bytes]) -> list[dict[str, Any]]:
-    from svardesk.config.asgi import application
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-length", str(sum(map(len, body_parts))).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    communicator = ApplicationCommunicator(application, scope)
-    for n, part in enumerate(body_parts):
-        more = n < len(body_parts) - 1
-        await communicator.send_input({"type": "http.request", "body": part, "more_body": more})
-    messages = [await communicator.receive_output(timeout=20)]
-    while messages[-1]["type"] != "http.response.body" or messages[-1].get("more_body"):
-        messages.append(await communicator.receive_output(timeout=20))
-    await communicator.wait(timeout=5)
-    return messages
-
-
 @pytest.mark.urls("tests.test_threaded_http")
 @pytest.mark.parametrize("parts", [[b"one piece"], [b"two ", b"pieces"]], ids=["whole", "parts"])
 def test_a_response_in_memory_leaves_in_one_message(parts):
-    messages = asyncio.run(_messages("/whole/", parts))
+    messages = asyncio.run(_messages("POST", "/whole/", parts))
 
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
     assert messages[0]["status"] == 200
@@ -193,7 +174,7 @@ def test_a_response_in_memory_leaves_in_one_message(parts):
 
 @pytest.mark.urls("tests.test_threaded_http")
 def test_a_streaming_response_leaves_piece_by_piece():
-    messages = asyncio.run(_messages("/pieces/", [b""]))
+    messages = asyncio.run(_messages("POST", "/pieces/", [b""]))
 
     assert messages[0]["type"] == "http.response.start"
     bodies = [m["body"] for m in messages[1:] if m["body"]]
@@ -205,15 +186,7 @@ def test_a_client_gone_before_its_request_is_read_gets_no_answer(request_threads
     from svardesk.config.asgi import application
 
     async def gone() -> None:
-        scope = {
-            "type": "http",
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/no-such-page/",
-            "query_string": b"",
-            "headers": [(b"host", b"testserver")],
-        }
+        scope = _scope("GET", "/no-such-page/", [])
         communicator = ApplicationCommunicator(application, scope)
         await communicator.send_input({"type": "http.disconnect"})
         await communicator.wait(timeout=5)

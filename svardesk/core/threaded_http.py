@@ -66,48 +66,47 @@ class ThreadedWSGI:
     ) -> WholeResponse | None:
         """On a pool thread: run the WSGI app. A response held in memory is returned whole;
         a streaming one is sent piece by piece from here (and None returned)."""
-        started: list[Any] = []
+        head: dict[str, Any] = {}  # the response's start message, once Django has made it
         written: list[bytes] = []
+        head_sent = False
 
         def start_response(
             status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], None]:
-            if exc_info is not None and started and started[-1]:
-                raise exc_info[1].with_traceback(exc_info[2])  # the head is already out
-            headers = [
-                (name.strip().encode("latin1").lower(), value.strip().encode("latin1"))
-                for name, value in response_headers
-            ]
-            started[:] = [int(status.split(" ", 1)[0]), headers, False]
+            if exc_info is not None and head_sent:
+                raise exc_info[1].with_traceback(exc_info[2])  # too late to replace the head
+            head.update(
+                type="http.response.start",
+                status=int(status.split(" ", 1)[0]),
+                headers=[
+                    (name.strip().encode("latin1").lower(), value.strip().encode("latin1"))
+                    for name, value in response_headers
+                ],
+            )
             return written.append  # WSGI's legacy write(): kept before the iterable's body
 
         iterable: Iterable[bytes] = self.wsgi_app(environ, start_response)
         try:
             if getattr(iterable, "streaming", True) is False:  # Django's in-memory response
-                return started[0], started[1], b"".join([*written, *iterable])
+                return head["status"], head["headers"], b"".join([*written, *iterable])
 
             def send_now(message: dict[str, Any]) -> None:
                 asyncio.run_coroutine_threadsafe(send(message), loop).result()
 
-            head_sent = False
             for chunk in itertools.chain(written, iterable):
                 if not head_sent:
-                    send_now(_head(started))
-                    started[-1] = head_sent = True
+                    send_now(head)
+                    head_sent = True
                 if chunk:
                     send_now({"type": "http.response.body", "body": chunk, "more_body": True})
             if not head_sent:
-                send_now(_head(started))
+                send_now(head)
             send_now({"type": "http.response.body", "body": b""})
             return None
         finally:
             close = getattr(iterable, "close", None)
             if close is not None:
                 close()  # Django's request_finished: connections back to the pool
-
-
-def _head(started: list[Any]) -> dict[str, Any]:
-    return {"type": "http.response.start", "status": started[0], "headers": started[1]}
 
 
 def threaded_http_application(
