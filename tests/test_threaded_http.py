@@ -13,7 +13,7 @@ import pytest
 from asgiref.testing import ApplicationCommunicator
 from django.contrib.staticfiles import finders
 from django.core.signals import request_started
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -157,8 +157,13 @@ def _whole(request):  # type: ignore[no-untyped-def]
     return HttpResponse(b"x" * 100_000 + request.body, content_type="text/plain")
 
 
-# The views take a POST from outside (no CSRF token), as webhooks and the API do.
-urlpatterns = [path("pieces/", csrf_exempt(_pieces)), path("whole/", csrf_exempt(_whole))]
+# The views take a POST from outside (no CSRF token), as webhooks and the API do. The
+# project's own URLs stay: the ASGI entry point reverses the sign-in page when first imported.
+urlpatterns = [
+    path("pieces/", csrf_exempt(_pieces)),
+    path("whole/", csrf_exempt(_whole)),
+    path("", include("svardesk.config.urls")),
+]
 
 
 @pytest.mark.urls("tests.test_threaded_http")
