@@ -6,10 +6,13 @@ they need no ticket access scoping: the settings area is for super admins only.
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.formats import number_format
 
 from svardesk.accounts.models import User
 from svardesk.teams.models import Team
+from svardesk.ticket_views.queries import COUNT_LIMIT, count_label
 from svardesk.tickets import properties as props
 from svardesk.tickets.models import (
     CreateFormField,
@@ -44,30 +47,51 @@ def get_team(team_id: int) -> Team | None:
 
 
 def list_pipelines_with_stage_counts() -> list[Pipeline]:
-    """Pipelines in display order, each with `stages` ordered and carrying `ticket_count`.
+    """Pipelines in display order, each with `stages` ordered and carrying `ticket_count`,
+    exact up to COUNT_LIMIT and COUNT_LIMIT + 1 beyond ("10,000+", as the sidebar counts).
 
-    One count of the tickets by status (an index-only scan of the status index), each
-    pipeline's the sum of its statuses' (a ticket's status is always of its pipeline,
-    tickets.services): joining both to the tickets and grouping took over 10 s at 1M."""
-    per_stage = dict(
-        Ticket.objects.order_by()
-        .values("stage_id")
-        .annotate(n=Count("id"))
-        .values_list("stage_id", "n")
-    )
+    One statement: per status a count that stops after COUNT_LIMIT + 1 tickets of the status
+    index. Counting every ticket by status read the whole index: ~450 ms at 1M tickets.
+    A pipeline carries the sum of its statuses' (a ticket's status is always of its
+    pipeline, tickets.services) and `ticket_count_exact`, False when a status was cut off."""
     stages = Stage.objects.order_by("display_order", "id")
     pipelines = list(
         Pipeline.objects.order_by("display_order", "id").prefetch_related(
             Prefetch("stages", queryset=stages)
         )
     )
+    stage_ids = [stage.pk for pipeline in pipelines for stage in pipeline.stages.all()]
+    per_stage = dict(zip(stage_ids, _capped_counts_by_stage(stage_ids), strict=True))
     for pipeline in pipelines:
-        total = 0
+        total, exact = 0, True
         for stage in pipeline.stages.all():
-            stage.ticket_count = per_stage.get(stage.pk, 0)  # type: ignore[attr-defined]
-            total += stage.ticket_count  # type: ignore[attr-defined]
+            count = per_stage[stage.pk]
+            stage.ticket_count = count  # type: ignore[attr-defined]
+            stage.ticket_count_label = count_label(count)  # type: ignore[attr-defined]
+            total += min(count, COUNT_LIMIT)
+            exact = exact and count <= COUNT_LIMIT
         pipeline.ticket_count = total  # type: ignore[attr-defined]
+        pipeline.ticket_count_exact = exact  # type: ignore[attr-defined]
+        pipeline.ticket_count_label = number_format(total, force_grouping=True)  # type: ignore[attr-defined]
     return pipelines
+
+
+def _capped_counts_by_stage(stage_ids: list[int]) -> list[int]:
+    if not stage_ids:
+        return []
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    column = connection.ops.quote_name(Ticket._meta.get_field("stage").column)
+    parts = [
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {column} = %s LIMIT %s) AS c{i})"  # noqa: S608 - names from the model
+        for i in range(len(stage_ids))
+    ]
+    params: list[int] = []
+    for stage_id in stage_ids:
+        params += [stage_id, COUNT_LIMIT + 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return [int(value) for value in row]
 
 
 def get_pipeline(pipeline_id: int) -> Pipeline | None:

@@ -438,6 +438,36 @@ def test_pipeline_page_lists_stages_in_order_with_ticket_counts(
         ("Closed", True, 1),
     ]
     assert entry["pipeline"].ticket_count == 3
+    assert entry["pipeline"].ticket_count_exact
+    assert "3 tickets" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pipeline_page_counts_a_full_status_up_to_the_limit_as_the_sidebar_does(
+    admin_client: Client, admin: User, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counting every ticket of a status read the whole status index (~450 ms at 1M).
+    monkeypatch.setattr("svardesk.workspace.settings.queries.COUNT_LIMIT", 2)
+    monkeypatch.setattr("svardesk.ticket_views.queries.COUNT_LIMIT", 2)
+    new, _waiting_contact, _waiting_us, closed = stages_of(pipeline)
+    for name in ("One", "Two", "Three", "Four"):
+        create_ticket(actor=admin, name=name, pipeline=pipeline, stage=new)
+    create_ticket(actor=admin, name="Five", pipeline=pipeline, stage=closed)
+
+    response = admin_client.get(reverse("settings:pipelines"))
+
+    [entry] = response.context["entries"]
+    assert [(s.ticket_count, s.ticket_count_label) for s in entry["stages"]] == [
+        (3, "2+"),
+        (0, "0"),
+        (0, "0"),
+        (1, "1"),
+    ]
+    assert entry["pipeline"].ticket_count == 3
+    assert not entry["pipeline"].ticket_count_exact
+    page = response.content.decode()
+    assert "3+ tickets" in page
+    assert "5 tickets" not in page
 
 
 @pytest.mark.django_db
