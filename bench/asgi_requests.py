@@ -5,9 +5,10 @@ Usage:
       .venv/bin/python bench/asgi_requests.py [--requests 1000] [--rounds 5] [--concurrency 4]
 
 Drives `svardesk.config.asgi:application` directly (the HTTP scope, a body that came whole, a
-`send` that keeps nothing) with two requests that need no data: GET of a page that does not
-exist (the middleware list, URL resolution, the 404 page) and a POST to a Messenger webhook
-with an unknown key (the middleware list, one query, the 403). `--concurrency` requests run
+`send` that keeps nothing) with three requests that need no data: GET of a page that does not
+exist (the middleware list, URL resolution, the 404 page), a POST to a Messenger webhook
+with an unknown key (one query, the 403) and an API GET with an unknown token (one query,
+HubSpot's 401 body). `--concurrency` requests run
 at a time on the event loop, as uvicorn would hand them over. Prints the process's CPU per
 request (median and best of `--rounds` rounds of `--requests`): the cost of the request path
 itself — the thread hop, Django's handler and middleware — without uvicorn's parsing and the
@@ -30,13 +31,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "svardesk.config.settings")
 
-CASES = [
-    ("GET", "/no-such-page/", b"", 404),
-    ("POST", "/channels/messenger/no-such-key/webhook", b'{"object":"page"}', 403),
+UNKNOWN_TOKEN = [(b"authorization", b"Bearer pat-na1-00000000-0000-0000-0000-000000000000")]
+CASES: list[tuple[str, str, bytes, int, list[tuple[bytes, bytes]]]] = [
+    ("GET", "/no-such-page/", b"", 404, []),
+    ("POST", "/channels/messenger/no-such-key/webhook", b'{"object":"page"}', 403, []),
+    ("GET", "/crm/v3/objects/tickets/1", b"", 401, UNKNOWN_TOKEN),
 ]
 
 
-def scope(method: str, path: str, body: bytes) -> dict[str, Any]:
+def scope(
+    method: str, path: str, body: bytes, extra: list[tuple[bytes, bytes]]
+) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -51,13 +56,21 @@ def scope(method: str, path: str, body: bytes) -> dict[str, Any]:
             (b"host", b"localhost"),
             (b"content-length", str(len(body)).encode()),
             (b"content-type", b"application/json"),
+            *extra,
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("localhost", 80),
     }
 
 
-async def one(application: Any, method: str, path: str, body: bytes, status: int) -> None:
+async def one(
+    application: Any,
+    method: str,
+    path: str,
+    body: bytes,
+    status: int,
+    extra: list[tuple[bytes, bytes]],
+) -> None:
     head: dict[str, Any] = {}
 
     async def receive() -> dict[str, Any]:
@@ -67,7 +80,7 @@ async def one(application: Any, method: str, path: str, body: bytes, status: int
         if message["type"] == "http.response.start":
             head.update(message)
 
-    await application(scope(method, path, body), receive, send)
+    await application(scope(method, path, body, extra), receive, send)
     if head.get("status") != status:
         raise SystemExit(f"{method} {path} answered {head.get('status')}, not {status}")
 

@@ -32,6 +32,7 @@ from svardesk.api.errors import (
     not_found,
     validation_error,
 )
+from svardesk.core.machine_endpoints import machine_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def api_endpoint(
     allowed = tuple(m.upper() for m in methods)
 
     def decorate(view: ApiView) -> ApiView:
+        @machine_endpoint
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -194,6 +196,7 @@ def api_endpoint(
     return decorate
 
 
+@machine_endpoint
 @csrf_exempt
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any other path under the API's prefixes: HubSpot's 404 body, not the workspace's page."""

@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "svardesk.core.csp.content_security_policy",
     # Query strings without NUL (PostgreSQL refuses it in text; views read request.GET).
     "svardesk.core.middleware.strip_nul_from_query_string",
+    # The API and webhooks (views marked @machine_endpoint) leave the list here: nothing below
+    # serves a request authenticated by a token or a signature (core/machine_endpoints.py).
+    "svardesk.core.machine_endpoints.machine_endpoints_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -63,11 +63,17 @@ class DomainErrorMiddleware:
         return self.get_response(request)  # a coroutine when the chain is async
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, NotFoundError):
-            raise Http404(str(exception)) from exception
-        if isinstance(exception, PermissionDenied | PermissionDeniedError):
-            # Answered here rather than re-raised: Django logs a raised PermissionDenied with
-            # its traceback, and a refused request is expected, not an error. The response
-            # is still logged as one "Forbidden" line.
-            return permission_denied(request, exception)
-        return None
+        return domain_error_response(request, exception)
+
+
+def domain_error_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    """The product's answer to a domain error: NotFoundError as a 404 (raised as Http404),
+    a refusal as the 403 page; None for any other exception."""
+    if isinstance(exception, NotFoundError):
+        raise Http404(str(exception)) from exception
+    if isinstance(exception, PermissionDenied | PermissionDeniedError):
+        # Answered here rather than re-raised: Django logs a raised PermissionDenied with
+        # its traceback, and a refused request is expected, not an error. The response
+        # is still logged as one "Forbidden" line.
+        return permission_denied(request, exception)
+    return None

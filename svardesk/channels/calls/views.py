@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from svardesk.channels.calls import queries, services, twiml
 from svardesk.channels.calls.models import CallbackKind
 from svardesk.core import bursts
+from svardesk.core.machine_endpoints import machine_endpoint
 
 
 def _refused() -> HttpResponse:
@@ -55,24 +56,28 @@ def _handle(request: HttpRequest, key: str, kind: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_POST
 def voice(request: HttpRequest, key: str) -> HttpResponse:
     return _handle(request, key, CallbackKind.VOICE)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_POST
 def status(request: HttpRequest, key: str) -> HttpResponse:
     return _handle(request, key, CallbackKind.STATUS)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_POST
 def recording(request: HttpRequest, key: str) -> HttpResponse:
     return _handle(request, key, CallbackKind.RECORDING)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_POST
 def transcription(request: HttpRequest, key: str) -> HttpResponse:

@@ -23,6 +23,7 @@ from svardesk.channels.email.models import EmailChannel, InboundStatus
 from svardesk.channels.email.services import EmailChannelValidationError
 from svardesk.conversations.models import HelpDeskSettings
 from svardesk.core.decorators import account_access_required, super_admin_required
+from svardesk.core.machine_endpoints import machine_endpoint
 from svardesk.core.shortcuts import found, render_settings
 
 ACCEPTED_RAW_TYPES = {"", "message/rfc822", "text/plain", "application/octet-stream"}
@@ -40,6 +41,7 @@ def _bearer_token(request: HttpRequest) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+@machine_endpoint
 @csrf_exempt  # authenticated by its bearer token, not a session: the only CSRF-exempt view
 @require_POST
 def receive_raw(request: HttpRequest, channel_id: int) -> HttpResponse:

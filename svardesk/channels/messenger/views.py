@@ -24,6 +24,7 @@ from svardesk.core import bursts
 from svardesk.core.crypto import decrypt_secret
 from svardesk.core.decorators import account_access_required
 from svardesk.core.exceptions import PermissionDeniedError
+from svardesk.core.machine_endpoints import machine_endpoint
 
 logger = logging.getLogger(__name__)
 SECTION = "channels"
@@ -45,6 +46,7 @@ def webhook_url(page: MessengerPage, base_url: str | None = None) -> str:
 # --- The webhook ----------------------------------------------------------------------------
 
 
+@machine_endpoint
 @csrf_exempt  # Meta signs its POSTs (X-Hub-Signature-256); there is no session or form
 @require_http_methods(["GET", "POST"])
 def webhook(request: HttpRequest, key: str) -> HttpResponse:
