@@ -75,11 +75,23 @@ class MessengerUser(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     profile_fetched = models.BooleanField(default=False)
+    # A profile Graph refused is asked for again later (services.PROFILE_RETRY_DELAYS): the
+    # lookups made so far, and when the next one is due (None: fetched, or given up).
+    profile_attempts = models.PositiveSmallIntegerField(default=0)
+    profile_retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["page", "psid"], name="unique_messenger_user")
+        ]
+        indexes = [
+            # The few people whose name is still to be asked for: the retry sweep.
+            models.Index(
+                fields=["profile_retry_at"],
+                condition=models.Q(profile_retry_at__isnull=False),
+                name="messenger_user_profile_retry",
+            )
         ]
 
     def __str__(self) -> str:

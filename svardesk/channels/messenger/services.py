@@ -35,7 +35,13 @@ from svardesk.conversations.inbound import (
     record_inbound_messages,
     store_attachment_files,
 )
-from svardesk.conversations.models import Channel, ChannelKind, HelpDeskSettings
+from svardesk.conversations.models import (
+    Channel,
+    ChannelKind,
+    HelpDeskSettings,
+    Message,
+    MessageDirection,
+)
 from svardesk.conversations.services import check_may_manage_channels, help_desk_inbox
 from svardesk.core import bursts
 from svardesk.core.crypto import decrypt_secret, encrypt_secret
@@ -748,10 +754,90 @@ def _new_users(
             contact=contact,
             name=f"{first} {last}".strip(),
             profile_fetched=isinstance(profile, graph.Profile),
+            profile_attempts=1,
+            # Graph refused the name: asked for again later (name_people_later).
+            profile_retry_at=None if isinstance(profile, graph.Profile) else _next_try(1, now),
             created_at=now,
         )
         for (psid, profile), (first, last), contact in zip(people, names, contacts, strict=True)
     )
+
+
+# --- Names Graph refused at first, asked for again --------------------------------------------
+
+# After a refused profile lookup (a token without the permission yet, Meta's rate limit, an
+# outage) the lookup is repeated after these delays, then given up: the contact keeps its
+# "Messenger user …1234" until someone names it.
+PROFILE_RETRY_DELAYS = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=10),
+    dt.timedelta(hours=1),
+    dt.timedelta(hours=6),
+    dt.timedelta(days=1),
+)
+
+
+def _next_try(attempts: int, now: dt.datetime) -> dt.datetime | None:
+    if attempts > len(PROFILE_RETRY_DELAYS):
+        return None
+    return now + PROFILE_RETRY_DELAYS[attempts - 1]
+
+
+def name_people_later(*, now: dt.datetime | None = None, limit: int = 100) -> int:
+    """The retry sweep: people whose profile lookup is due again, asked for side by side
+    per Page. A person Graph now names gets that name on their contact (unless someone
+    renamed it meanwhile) and on the messages recorded under the stand-in; the others wait
+    for their next try. Returns how many were named."""
+    now = now or timezone.now()
+    due = list(
+        MessengerUser.objects.select_related("page__channel", "contact")
+        .filter(profile_retry_at__lte=now, profile_fetched=False)
+        .order_by("profile_retry_at")[:limit]
+    )
+    by_page: dict[int, list[MessengerUser]] = {}
+    for user in due:
+        by_page.setdefault(user.page_id, []).append(user)
+    named = 0
+    for users in by_page.values():
+        page = users[0].page
+        if not page.channel.is_active or not page.page_token_encrypted:  # disconnected
+            MessengerUser.objects.filter(pk__in=[u.pk for u in users]).update(profile_retry_at=None)
+            continue
+        token = decrypt_secret(page.page_token_encrypted)
+        with ThreadPoolExecutor(max_workers=min(PROFILE_FETCHERS, len(users))) as pool:
+            profiles = list(pool.map(_fetch_profile, [u.psid for u in users], [token] * len(users)))
+        errors = [p for p in profiles if isinstance(p, graph.GraphError)]
+        if errors:
+            note_graph_error(page, str(errors[-1]))
+        for user, profile in zip(users, profiles, strict=True):
+            attempts = user.profile_attempts + 1
+            if isinstance(profile, graph.Profile) and (profile.first_name or profile.last_name):
+                _name_person(user, profile, attempts)
+                named += 1
+            else:
+                MessengerUser.objects.filter(pk=user.pk).update(
+                    profile_attempts=attempts, profile_retry_at=_next_try(attempts, now)
+                )
+    return named
+
+
+@transaction.atomic
+def _name_person(user: MessengerUser, profile: graph.Profile, attempts: int) -> None:
+    stand_in = user.name
+    name = f"{profile.first_name} {profile.last_name}".strip()
+    MessengerUser.objects.filter(pk=user.pk).update(
+        name=name, profile_fetched=True, profile_attempts=attempts, profile_retry_at=None
+    )
+    contact = user.contact
+    if contact is not None and contact.first_name == stand_in and not contact.last_name:
+        crm_services.update_contact(
+            contact, actor=None, first_name=profile.first_name, last_name=profile.last_name
+        )
+    Message.objects.filter(
+        conversation__messenger__user=user,
+        direction=MessageDirection.INBOUND,
+        sender_name=stand_in,
+    ).update(sender_name=name[:255])
 
 
 def _record_batch(

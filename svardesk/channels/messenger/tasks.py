@@ -38,3 +38,9 @@ def retry_pending_messenger_events() -> None:
             services.process_event(event_id)
         except Exception:
             logger.warning("Messenger event %s failed again; it is kept", event_id)
+
+
+@db_periodic_task(crontab(minute="*"), retries=0)
+def name_messenger_people_later() -> None:
+    """Profiles Graph refused at a person's first message, asked for again when due."""
+    services.name_people_later()
