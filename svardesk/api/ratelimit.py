@@ -44,6 +44,8 @@ def _count_all(counters: list[tuple[str, int]]) -> list[int]:
     in one round trip (a pipeline of SET NX EX, INCR and EXPIRE per counter: the same keys and
     values as `_count`), instead of three per counter (Django's incr() is EXISTS, then INCRBY) —
     six per request were ~0.5 ms of an API GET."""
+    if not counters:  # every limit lifted: nothing to count, no round trip
+        return []
     backend = caches["default"]  # `cache` is a proxy: the backend itself tells what it is
     if not isinstance(backend, RedisCache):
         return [_count(key, lifetime) for key, lifetime in counters]

@@ -379,3 +379,19 @@ def test_on_redis_a_counter_always_keeps_a_lifetime(redis_cache, settings):
 
     assert allowance.headers["X-HubSpot-RateLimit-Remaining"] == "1"
     assert 0 < redis_cache.ttl(stored) <= ratelimit.INTERVAL_SECONDS + 1
+
+
+def test_with_every_limit_lifted_nothing_is_asked_of_redis(redis_cache, settings, monkeypatch):
+    from django.core.cache import caches
+
+    settings.API_RATE_LIMIT = 0
+    settings.API_DAILY_LIMIT = 0
+    settings.API_SEARCH_RATE_LIMIT = 0
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("Redis was asked")
+
+    monkeypatch.setattr(caches["default"]._cache, "get_client", refuse)
+
+    assert ratelimit.check(7).headers == {}
+    assert ratelimit.check(7, search=True).headers == {}
