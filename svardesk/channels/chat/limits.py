@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
 from svardesk.core.clients import client_from_address
+from svardesk.core.counters import count_in_windows
 
 WINDOW_SECONDS = 60
 
@@ -36,17 +36,12 @@ def current_limits() -> Limits:
 
 
 def _count(key: str, now: float) -> tuple[int, int]:
-    """Add one to `key`'s counter in the current window: (count, seconds left). One cache
-    round trip for all but the window's first message (Redis: INCR; then ADD and its TTL)."""
+    """Add one to `key`'s counter in the current window: (count, seconds left). One round
+    trip to Redis (core.counters)."""
     window = int(now // WINDOW_SECONDS)
-    full_key = f"chat:rate:{key}:{window}"
-    try:
-        count = cache.incr(full_key)
-    except ValueError:  # the window's first message; unless another one just started it
-        started = cache.add(full_key, 1, timeout=WINDOW_SECONDS + 5)
-        count = 1 if started else cache.incr(full_key)
+    [count] = count_in_windows([(f"chat:rate:{key}:{window}", WINDOW_SECONDS + 4)])
     left = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-    return int(count), left
+    return count, left
 
 
 def take(*, visitor_key: str, ip: str | None, limits: Limits, now: float | None = None) -> int:

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from svardesk.accounts import throttle
 from svardesk.channels.chat.limits import WINDOW_SECONDS, Limits, take
 from svardesk.core.clients import client_from_address
+from svardesk.core.tests.test_counters import redis_cache, round_trips  # noqa: F401 (fixtures)
 
 LIMITS = Limits(per_visitor=100, per_ip=2, max_message_chars=4000, max_frame_bytes=32 * 1024)
 # The middle of one minute's window: every call below counts in the same window.
@@ -61,3 +62,17 @@ def test_sign_in_throttling_and_the_chat_use_one_client_key():
     assert client_from_address("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
     assert client_from_address(" 192.0.2.7 ") == "192.0.2.7"
     assert client_from_address("not an address") == "unknown"
+
+
+def test_on_redis_a_message_costs_one_round_trip_per_limit(redis_cache, round_trips):  # noqa: F811
+    limits = Limits(per_visitor=2, per_ip=10, max_message_chars=4000, max_frame_bytes=1024)
+    now = 29_000_000 * WINDOW_SECONDS + 10.0
+    take(visitor_key="warm", ip=None, limits=limits, now=now)
+    round_trips.clear()
+
+    answers = [take(visitor_key="v", ip="192.0.2.1", limits=limits, now=now) for _ in range(3)]
+
+    assert answers == [0, 0, 50]  # the third is over the visitor's limit
+    assert len(round_trips) == 6  # the address's and the visitor's counter, each once
+    [visitor_key] = [k for k in redis_cache.own_keys() if b"visitor:v" in k]
+    assert 0 < redis_cache.ttl(visitor_key) <= WINDOW_SECONDS + 5
