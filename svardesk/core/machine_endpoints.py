@@ -74,6 +74,9 @@ def machine_endpoints_middleware(get_response: Callable[[HttpRequest], Any]) -> 
                 if answered is None:
                     raise
                 response = answered
+        # What CommonMiddleware and XFrameOptionsMiddleware add to every other response.
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))
         if settings.X_FRAME_OPTIONS and "X-Frame-Options" not in response:
             response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         return response

@@ -73,6 +73,7 @@ def test_an_api_request_takes_none_of_the_browsers_middleware(client: Client) ->
     assert "Accept-Language" not in response.get("Vary", "")
     assert "Cookie" not in response.get("Vary", "")
     # The headers every response gets are still there.
+    assert response["Content-Length"] == str(len(response.content))
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
 
