@@ -39,9 +39,7 @@ CASES: list[tuple[str, str, bytes, int, list[tuple[bytes, bytes]]]] = [
 ]
 
 
-def scope(
-    method: str, path: str, body: bytes, extra: list[tuple[bytes, bytes]]
-) -> dict[str, Any]:
+def scope(method: str, path: str, body: bytes, extra: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
