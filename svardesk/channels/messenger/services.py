@@ -420,6 +420,20 @@ def _fetch_profile(psid: str, token: str) -> graph.Profile | graph.GraphError:
         return exc
 
 
+def _fetch_profiles(
+    page: MessengerPage, psids: list[str]
+) -> list[graph.Profile | graph.GraphError]:
+    """Several people's profiles asked for side by side (each is a round trip to Graph),
+    outside any transaction; a refusal is noted on the Page once."""
+    token = decrypt_secret(page.page_token_encrypted)
+    with ThreadPoolExecutor(max_workers=min(PROFILE_FETCHERS, len(psids))) as pool:
+        profiles = list(pool.map(_fetch_profile, psids, [token] * len(psids)))
+    errors = [p for p in profiles if isinstance(p, graph.GraphError)]
+    if errors:
+        note_graph_error(page, str(errors[-1]))
+    return profiles
+
+
 def _new_user(
     page: MessengerPage,
     psid: str,
@@ -691,14 +705,7 @@ def _people(pending: list[_Pending], *, now: dt.datetime) -> dict[tuple[int, str
         new = sorted(psid for psid in psids if (page.pk, psid) not in users)
         if not new:
             continue
-        # A burst of new people: their profiles asked for side by side (each is a round trip
-        # to Graph), then their contacts made one by one.
-        token = decrypt_secret(page.page_token_encrypted)
-        with ThreadPoolExecutor(max_workers=min(PROFILE_FETCHERS, len(new))) as pool:
-            profiles = list(pool.map(_fetch_profile, new, [token] * len(new)))
-        errors = [p for p in profiles if isinstance(p, graph.GraphError)]
-        if errors:
-            note_graph_error(page, str(errors[-1]))  # once for the batch
+        profiles = _fetch_profiles(page, new)
         # One transaction for the batch's new people: their contacts and users in one INSERT
         # each, under a lock per person so that a batch racing this one for the same new
         # person waits and then finds them.
@@ -803,12 +810,7 @@ def name_people_later(*, now: dt.datetime | None = None, limit: int = 100) -> in
         if not page.channel.is_active or not page.page_token_encrypted:  # disconnected
             MessengerUser.objects.filter(pk__in=[u.pk for u in users]).update(profile_retry_at=None)
             continue
-        token = decrypt_secret(page.page_token_encrypted)
-        with ThreadPoolExecutor(max_workers=min(PROFILE_FETCHERS, len(users))) as pool:
-            profiles = list(pool.map(_fetch_profile, [u.psid for u in users], [token] * len(users)))
-        errors = [p for p in profiles if isinstance(p, graph.GraphError)]
-        if errors:
-            note_graph_error(page, str(errors[-1]))
+        profiles = _fetch_profiles(page, [u.psid for u in users])
         for user, profile in zip(users, profiles, strict=True):
             attempts = user.profile_attempts + 1
             if isinstance(profile, graph.Profile) and (profile.first_name or profile.last_name):
